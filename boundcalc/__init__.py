@@ -1,0 +1,20 @@
+"""boundcalc: bound calculator and theory verifier for the Deep Inverse Prior trained with inertia.
+
+The formula book is THEORY.md (shipped beside the package's design notes); every quantity
+computed here cites its section.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .operators import Convolution2D, Gradient2D, Mask, SpectrumResult, adjoint_test, gaussian, spectrum
+from .problems import Problem, default_problem, gaussian_problem, make_problem
+
+try:
+    __version__ = version("boundcalc")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "__version__", "Convolution2D", "Gradient2D", "Mask", "SpectrumResult", "adjoint_test",
+    "gaussian", "spectrum", "Problem", "default_problem", "gaussian_problem", "make_problem",
+]

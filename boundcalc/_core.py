@@ -1,0 +1,141 @@
+"""Shared plumbing: input validation and the result base class.
+
+Every public function of boundcalc validates its inputs through the helpers here so that
+bad input fails the same way everywhere: a ``TypeError`` or ``ValueError`` whose message
+names the argument and states the requirement.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Result", "as_finite_array", "positive_float", "positive_int", "jsonable", "as_rng"]
+
+
+def as_finite_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None = None,
+                    shape: tuple[int | None, ...] | None = None, allow_empty: bool = False) -> np.ndarray:
+    """Return ``value`` as a float64 array after checking dtype, shape and finiteness.
+
+    Raises
+    ------
+    TypeError
+        If the values are not real numbers (strings, objects, complex, booleans).
+    ValueError
+        If the array has the wrong number of dimensions or shape, is empty, or holds NaN/inf.
+    """
+    arr = np.asarray(value)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer)
+                                   or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must hold real numbers (integer or float dtype), got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{k}-D" for k in allowed)
+            raise ValueError(f"{name} must be {want}, got an array of shape {arr.shape}")
+    if shape is not None:
+        if len(shape) != arr.ndim or any(s is not None and s != a for s, a in zip(shape, arr.shape, strict=False)):
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or inf entries)")
+    return arr
+
+
+def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Check that ``value`` is an integer ``>= minimum`` and return it as ``int``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def positive_float(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """Check that ``value`` is a finite real number > 0 (or >= 0) and return it as ``float``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        rel = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {rel}, got {value}")
+    return v
+
+
+def as_rng(seed: Any, name: str = "seed") -> np.random.Generator:
+    """Turn an integer seed or a ``numpy.random.Generator`` into a Generator.
+
+    ``None`` is refused: every random draw in boundcalc must be reproducible.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer or a numpy.random.Generator, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {seed}")
+    return np.random.default_rng(int(seed))
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays and non-finite floats into JSON-ready Python objects.
+
+    Non-finite floats become the strings ``"inf"``, ``"-inf"`` and ``"nan"`` so that the
+    output is strict JSON and an unbounded quantity is not confused with a missing one.
+    """
+    if isinstance(value, Result):
+        return value.to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return v
+    return value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    if isinstance(value, np.ndarray):
+        return f"array(shape={value.shape})"
+    if isinstance(value, (list, tuple)) and len(value) > 4:
+        return f"[{len(value)} items]"
+    return str(value)
+
+
+class Result:
+    """Mixin for frozen result dataclasses: JSON-ready ``to_dict`` and a table ``__repr__``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-ready dictionary (see :func:`jsonable`)."""
+        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def __repr__(self) -> str:
+        fields = [f.name for f in dataclasses.fields(self) if f.repr]
+        width = max((len(n) for n in fields), default=0)
+        lines = [f"{type(self).__name__}("]
+        for n in fields:
+            lines.append(f"  {n:<{width}} = {_fmt(getattr(self, n))}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    __str__ = __repr__

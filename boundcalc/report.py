@@ -1,0 +1,141 @@
+"""Verification reports: Markdown + JSON + figures for a problem (``boundcalc report``).
+
+A report is a list of sections. Each section is built by one function from the public API's
+result objects, so a report never computes anything the Python API does not expose.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._core import jsonable
+from .operators import StructuredOperator, spectrum
+from .problems import DEFAULT_PROBLEM, Problem, default_problem
+
+__all__ = ["Section", "build_report", "write_report", "SECTIONS"]
+
+
+@dataclass
+class Section:
+    """One report section: Markdown text, JSON data and figures (name → matplotlib Figure)."""
+
+    key: str
+    title: str
+    markdown: str
+    data: dict[str, Any]
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def _md_table(rows: list[tuple[str, Any]]) -> str:
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.6g}"
+        return str(v)
+    out = ["| quantity | value |", "|---|---|"]
+    out += [f"| {k} | {fmt(v)} |" for k, v in rows]
+    return "\n".join(out)
+
+
+def _all_singular_values(A: Any) -> np.ndarray | None:
+    if isinstance(A, StructuredOperator):
+        return A.singular_values()
+    if isinstance(A, np.ndarray):
+        import scipy.linalg
+        return scipy.linalg.svdvals(A)
+    return None
+
+
+def spectrum_section(problem: Problem, context: dict[str, Any]) -> Section:
+    """σ_A, ‖A‖, κ(A), rank and a plot of the singular values (THEORY.md §2)."""
+    res = spectrum(problem.A)
+    context["spectrum"] = res
+    md = [_md_table([("m × n", f"{problem.m} × {problem.n}"), ("σ_A (smallest nonzero σ)", res.sigma_A),
+                     ("‖A‖", res.norm_A), ("κ(A)", res.kappa_A), ("rank", res.rank),
+                     ("rank tolerance", res.tol), ("gap at the rank decision", res.gap),
+                     ("method", res.method)])]
+    if res.ambiguous_rank:
+        md.append("\n**Warning**: the singular-value gap is below 1e6; σ_A is set by the tolerance.")
+    figures = {}
+    s = _all_singular_values(problem.A)
+    if s is not None:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(5, 3.2))
+        ax.semilogy(np.arange(1, s.size + 1), np.maximum(s, 1e-300), "o-", ms=3)
+        ax.axhline(res.tol, color="C3", ls="--", lw=1, label="rank tolerance")
+        ax.set_xlabel("index i")
+        ax.set_ylabel("σ_i(A)")
+        ax.set_title("Singular values of A")
+        ax.legend()
+        fig.tight_layout()
+        figures["spectrum.png"] = fig
+        md.append("\n![singular values of A](spectrum.png)")
+    return Section("spectrum", "Operator spectrum (THEORY §2)", "\n".join(md), res.to_dict(), figures)
+
+
+#: Report sections in order; each later capability appends its builder here.
+SECTIONS: list[Callable[[Problem, dict[str, Any]], Section]] = [spectrum_section]
+
+
+def _environment() -> dict[str, str]:
+    import scipy
+    import sympy
+
+    from . import __version__
+    return {"boundcalc": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "sympy": sympy.__version__, "platform": platform.platform()}
+
+
+def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None = None) -> list[Section]:
+    """Build every section of :data:`SECTIONS` for ``problem`` (the default problem if None)."""
+    problem = problem if problem is not None else default_problem()
+    context: dict[str, Any] = {"inputs": inputs if inputs is not None else dict(DEFAULT_PROBLEM)}
+    return [builder(problem, context) for builder in SECTIONS]
+
+
+def write_report(out: str | Path = "reports/default", *, force: bool = False,
+                 problem: Problem | None = None, inputs: dict[str, Any] | None = None) -> Path:
+    """Write ``report.md``, ``results.json`` and the figures into ``out``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out`` exists and is not empty and ``force`` is False (a user's report is never
+        overwritten silently).
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not force:
+            raise FileExistsError(f"out: {out} already exists; pass --force (force=True) to overwrite it")
+        if out.is_dir():
+            shutil.rmtree(out)
+        else:
+            out.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    problem = problem if problem is not None else default_problem()
+    inputs = inputs if inputs is not None else dict(DEFAULT_PROBLEM)
+    sections = build_report(problem, inputs)
+    env = _environment()
+    md = ["# boundcalc verification report", "",
+          f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: `{json.dumps(jsonable(inputs))}`.",
+          "", "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), ""]
+    results: dict[str, Any] = {"environment": env, "inputs": jsonable(inputs), "problem": problem.to_dict()}
+    for sec in sections:
+        md += [f"## {sec.title}", "", sec.markdown, ""]
+        results[sec.key] = jsonable(sec.data)
+        for fname, fig in sec.figures.items():
+            fig.savefig(out / fname, dpi=120)
+            import matplotlib.pyplot as plt
+            plt.close(fig)
+    (out / "report.md").write_text("\n".join(md))
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    return out

@@ -1,0 +1,64 @@
+import json
+
+import numpy as np
+import pytest
+
+from boundcalc.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert "boundcalc" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+
+
+def test_spectrum_json_keys(capsys):
+    code, out, _ = run(capsys, "spectrum", "--gradient2d", "16x16", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"sigma_A", "norm_A", "kappa_A", "rank", "method"} <= set(data)
+    assert data["sigma_A"] == pytest.approx(2 * np.sin(np.pi / 16))
+
+
+def test_spectrum_from_files(tmp_path, capsys):
+    A = np.diag([3.0, 2.0, 0.5])
+    np.save(tmp_path / "A.npy", A)
+    code, out, _ = run(capsys, "spectrum", "--operator", str(tmp_path / "A.npy"), "--json")
+    assert code == 0 and json.loads(out)["kappa_A"] == pytest.approx(6.0)
+    np.save(tmp_path / "K.npy", np.ones((3, 3)) / 9)
+    code, out, _ = run(capsys, "spectrum", "--convolution", str(tmp_path / "K.npy"), "--shape", "8x8")
+    assert code == 0 and "exact-structured" in out
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["spectrum"], "exactly one"),
+    (["spectrum", "--gradient2d", "64by64"], "shape"),
+    (["spectrum", "--operator", "missing.npy"], "not found"),
+    (["spectrum", "--nonsense"], "unrecognized"),
+])
+def test_bad_usage_is_one_line_exit_2(capsys, argv, msg):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert msg in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_pickled_array_is_refused(tmp_path, capsys):
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    code, _, err = run(capsys, "spectrum", "--operator", str(tmp_path / "obj.npy"))
+    assert code == 2 and "pickle" in err
+
+
+def test_nan_operator_file(tmp_path, capsys):
+    np.save(tmp_path / "A.npy", np.array([[1.0, np.nan]]))
+    code, _, err = run(capsys, "spectrum", "--operator", str(tmp_path / "A.npy"))
+    assert code == 2 and "finite" in err
