@@ -6,6 +6,10 @@ computed here cites its section.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .activations import Activation, custom_activation, get_activation
+from .bounds import CheckInitResult, check_initialization
+from .formulas import FORMULAS, evaluate
+from .generators import TwoLayerDIP
 from .operators import Convolution2D, Gradient2D, Mask, SpectrumResult, adjoint_test, gaussian, spectrum
 from .problems import Problem, default_problem, gaussian_problem, make_problem
 
@@ -17,4 +21,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 __all__ = [
     "__version__", "Convolution2D", "Gradient2D", "Mask", "SpectrumResult", "adjoint_test",
     "gaussian", "spectrum", "Problem", "default_problem", "gaussian_problem", "make_problem",
+    "Activation", "custom_activation", "get_activation", "CheckInitResult", "check_initialization",
+    "FORMULAS", "evaluate", "TwoLayerDIP",
 ]

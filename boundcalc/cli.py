@@ -75,6 +75,95 @@ def cmd_spectrum(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_problem_options(p: argparse.ArgumentParser, *, network: bool = True) -> None:
+    """Options shared by check-init, width, bounds and verify: a built-in problem or user files."""
+    from .problems import DEFAULT_NETWORK, DEFAULT_PROBLEM
+    g = p.add_argument_group("problem (built-in, or user files)")
+    g.add_argument("--problem", choices=["gaussian"], default=None,
+                   help="built-in problem: A with iid N(0, 1/m) entries (default when no --operator)")
+    g.add_argument("--m", type=int, default=DEFAULT_PROBLEM["m"], help="rows of A (built-in problem)")
+    g.add_argument("--n", type=int, default=DEFAULT_PROBLEM["n"], help="columns of A (built-in problem)")
+    g.add_argument("--noise-norm", type=float, default=None,
+                   help=f"‖ε‖ (built-in default {DEFAULT_PROBLEM['noise_norm']}; for user data, if known)")
+    g.add_argument("--seed", type=int, default=DEFAULT_PROBLEM["seed"], help="seed of the built-in problem")
+    g.add_argument("--operator", metavar="A.npy", help="user operator (needs --y)")
+    g.add_argument("--y", metavar="y.npy", help="user observation")
+    if network:
+        h = p.add_argument_group("network")
+        h.add_argument("--init", metavar="init.npz", help="user initialization with arrays V, W, u")
+        h.add_argument("--k", type=int, default=DEFAULT_NETWORK["k"], help="width")
+        h.add_argument("--d", type=int, default=DEFAULT_NETWORK["d"], help="input size")
+        h.add_argument("--activation", default=DEFAULT_NETWORK["activation"],
+                       help="tanh, sigmoid, softplus, sin (relu is refused by the theorems)")
+        h.add_argument("--v-init", default=DEFAULT_NETWORK["v_init"], choices=["rademacher", "uniform", "gaussian"])
+        h.add_argument("--net-seed", type=int, default=DEFAULT_NETWORK["seed"], help="seed of the network draw")
+
+
+def problem_from_args(args: argparse.Namespace):
+    """The Problem named by the shared options, and the inputs to record."""
+    from .problems import DEFAULT_PROBLEM, gaussian_problem, make_problem
+    if args.operator is not None:
+        if args.problem is not None:
+            raise UsageError("give either --problem or --operator, not both")
+        if args.y is None:
+            raise UsageError("--operator needs --y")
+        A = load_array(args.operator, "--operator")
+        y = load_array(args.y, "--y")
+        prob = make_problem(A, y)
+        if args.noise_norm is not None:
+            if args.noise_norm < 0:
+                raise UsageError(f"--noise-norm must be >= 0, got {args.noise_norm}")
+            prob.info["noise_norm_given"] = args.noise_norm
+        return prob, {"operator": args.operator, "y": args.y, "noise_norm": args.noise_norm}
+    if args.y is not None:
+        raise UsageError("--y needs --operator")
+    noise = DEFAULT_PROBLEM["noise_norm"] if args.noise_norm is None else args.noise_norm
+    prob = gaussian_problem(args.m, args.n, noise_norm=noise, seed=args.seed)
+    return prob, {"problem": "gaussian", "m": args.m, "n": args.n, "noise_norm": noise, "seed": args.seed}
+
+
+def network_from_args(args: argparse.Namespace, n: int):
+    """The generator named by the network options (a user --init or a seeded draw)."""
+    from .generators import TwoLayerDIP
+    if args.init is not None:
+        path = Path(args.init)
+        if not path.is_file():
+            raise UsageError(f"--init: file not found: {args.init}")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                missing = {"V", "W", "u"} - set(data.files)
+                if missing:
+                    raise UsageError(f"--init must hold arrays V, W, u; missing {sorted(missing)}")
+                arrays = {key: data[key] for key in ("V", "W", "u")}
+        except ValueError as exc:
+            raise UsageError(f"--init: cannot load {args.init} without pickle ({exc})") from None
+        net = TwoLayerDIP.from_arrays(arrays["V"], arrays["W"], arrays["u"], args.activation)
+        return net, {"init": args.init, "activation": args.activation}
+    net = TwoLayerDIP(n, args.d, args.k, args.activation, v_init=args.v_init, seed=args.net_seed)
+    return net, {"k": args.k, "d": args.d, "activation": args.activation, "v_init": args.v_init,
+                 "net_seed": args.net_seed}
+
+
+def cmd_check_init(args: argparse.Namespace) -> int:
+    from .bounds import check_initialization
+    prob, _ = problem_from_args(args)
+    net, _ = network_from_args(args, prob.n)
+    res = check_initialization(prob.A, prob.y, net, dynamics=args.dynamics)
+    _print(res, args.json)
+    return 0 if res.non_degenerate else 1
+
+
+def cmd_formulas(args: argparse.Namespace) -> int:
+    from .formulas import FORMULAS, render
+    names = args.names or None
+    if names:
+        unknown = [n for n in names if n not in FORMULAS]
+        if unknown:
+            raise UsageError(f"unknown formula(s) {unknown}; known: {sorted(FORMULAS)}")
+    print(render(names, latex=args.latex))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
     try:
@@ -103,6 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rtol", type=float, default=None, help="relative rank tolerance")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_spectrum)
+
+    c = sub.add_parser("check-init", help="is this initialization non-degenerate? (THEORY §3)")
+    add_problem_options(c)
+    c.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(func=cmd_check_init)
+
+    f = sub.add_parser("formulas", help="every formula of the package with its source")
+    f.add_argument("names", nargs="*", help="only these formulas")
+    f.add_argument("--latex", action="store_true", help="render as LaTeX")
+    f.set_defaults(func=cmd_formulas)
 
     r = sub.add_parser("report", help="verification report of the built-in default problem")
     r.add_argument("--out", default="reports/default", help="output folder (default reports/default)")

@@ -10,7 +10,7 @@ import numpy as np
 from ._core import Result, as_finite_array, as_rng, positive_float, positive_int
 from .operators import as_operator, gaussian
 
-__all__ = ["Problem", "gaussian_problem", "default_problem", "make_problem", "DEFAULT_PROBLEM"]
+__all__ = ["Problem", "gaussian_problem", "default_problem", "make_problem", "DEFAULT_PROBLEM", "DEFAULT_NETWORK"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -91,8 +91,13 @@ def gaussian_problem(m: int, n: int, *, noise_norm: float = 0.01, seed: int = 0)
                          "noise": f"uniform on the sphere of radius {noise_norm}"})
 
 
-#: Parameters of the built-in default problem used by ``boundcalc report``.
-DEFAULT_PROBLEM = {"m": 10, "n": 20, "noise_norm": 0.01, "seed": 0}
+#: Parameters of the built-in default problem used by ``boundcalc report``. Chosen small
+#: (n = 3) because the theorem's constants are pessimistic: at this size a width k = 10⁵ already
+#: gives a certified non-degenerate initialization, so every claim can be checked.
+DEFAULT_PROBLEM = {"m": 30, "n": 3, "noise_norm": 0.01, "seed": 0}
+
+#: Network of the default report: TwoLayerDIP(n, d, k, activation, v_init, seed).
+DEFAULT_NETWORK = {"d": 3, "k": 100_000, "activation": "tanh", "v_init": "rademacher", "seed": 0}
 
 
 def default_problem() -> Problem:

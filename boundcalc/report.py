@@ -18,7 +18,7 @@ import numpy as np
 
 from ._core import jsonable
 from .operators import StructuredOperator, spectrum
-from .problems import DEFAULT_PROBLEM, Problem, default_problem
+from .problems import DEFAULT_NETWORK, DEFAULT_PROBLEM, Problem, default_problem
 
 __all__ = ["Section", "build_report", "write_report", "SECTIONS"]
 
@@ -82,8 +82,34 @@ def spectrum_section(problem: Problem, context: dict[str, Any]) -> Section:
     return Section("spectrum", "Operator spectrum (THEORY §2)", "\n".join(md), res.to_dict(), figures)
 
 
+def _formula_block(names: list[str]) -> str:
+    from .formulas import FORMULAS
+    return "\n".join(f"- {FORMULAS[n].description} ({FORMULAS[n].section}, {FORMULAS[n].kind}): "
+                     f"${FORMULAS[n].latex()}$" for n in names)
+
+
+def initialization_section(problem: Problem, context: dict[str, Any]) -> Section:
+    """The non-degeneracy check of THEORY.md §3 for the report's network."""
+    from .bounds import check_initialization
+    from .generators import TwoLayerDIP
+    spec = context["network"]
+    net = TwoLayerDIP(problem.n, spec["d"], spec["k"], spec["activation"], v_init=spec["v_init"],
+                      seed=spec["seed"])
+    res = check_initialization(problem.A, problem.y, net, spec=context.get("spectrum"))
+    context["net"], context["check"] = net, res
+    rows = [("network", repr(net)), ("σ_min(J_g(θ₀))", res.sigma_min_J), ("σ_max(J_g(θ₀))", res.sigma_max_J),
+            ("κ(J_g(θ₀))", res.kappa_J), ("α = σ₀σ_A", res.alpha), ("β = 1/(2α)", res.beta), ("ξ", res.xi),
+            ("η", res.eta), ("L₀", res.loss0), ("R′", res.R_prime), ("R", res.R), ("ℓ(R′)", res.lipschitz_J),
+            ("margin (R − R′)/R", res.margin), ("verdict", f"**{res.verdict}**")]
+    md = [_md_table(rows), "", "Hypotheses:", ""]
+    md += [f"- {h.name}: **{h.status}**" + (f" — {h.detail}" if h.detail else "") for h in res.hypotheses]
+    md += ["", "Formulas (rendered from the expressions that computed the numbers):", "",
+           _formula_block(list(res.formulas()))]
+    return Section("initialization", "Non-degenerate initialization (THEORY §2–§3)", "\n".join(md), res.to_dict())
+
+
 #: Report sections in order; each later capability appends its builder here.
-SECTIONS: list[Callable[[Problem, dict[str, Any]], Section]] = [spectrum_section]
+SECTIONS: list[Callable[[Problem, dict[str, Any]], Section]] = [spectrum_section, initialization_section]
 
 
 def _environment() -> dict[str, str]:
@@ -95,10 +121,19 @@ def _environment() -> dict[str, str]:
             "scipy": scipy.__version__, "sympy": sympy.__version__, "platform": platform.platform()}
 
 
+def default_inputs() -> dict[str, Any]:
+    """Inputs of the built-in default report: the problem and the network draw."""
+    return {"problem": dict(DEFAULT_PROBLEM), "network": dict(DEFAULT_NETWORK)}
+
+
 def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None = None) -> list[Section]:
-    """Build every section of :data:`SECTIONS` for ``problem`` (the default problem if None)."""
+    """Build every section of :data:`SECTIONS` for ``problem`` (the default problem if None).
+
+    ``inputs["network"]`` gives the network (keys of :data:`DEFAULT_NETWORK`).
+    """
     problem = problem if problem is not None else default_problem()
-    context: dict[str, Any] = {"inputs": inputs if inputs is not None else dict(DEFAULT_PROBLEM)}
+    inputs = inputs if inputs is not None else default_inputs()
+    context: dict[str, Any] = {"inputs": inputs, "network": {**DEFAULT_NETWORK, **inputs.get("network", {})}}
     return [builder(problem, context) for builder in SECTIONS]
 
 
@@ -122,7 +157,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
             out.unlink()
     out.mkdir(parents=True, exist_ok=True)
     problem = problem if problem is not None else default_problem()
-    inputs = inputs if inputs is not None else dict(DEFAULT_PROBLEM)
+    inputs = inputs if inputs is not None else default_inputs()
     sections = build_report(problem, inputs)
     env = _environment()
     md = ["# boundcalc verification report", "",

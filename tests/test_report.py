@@ -8,7 +8,8 @@ def test_report_writes_and_refuses_overwrite(tmp_path, capsys):
     out = tmp_path / "rep"
     assert main(["report", "--out", str(out)]) == 0
     data = json.loads((out / "results.json").read_text())
-    assert {"environment", "inputs", "spectrum"} <= set(data)
+    assert {"environment", "inputs", "spectrum", "initialization"} <= set(data)
+    assert data["initialization"]["verdict"] == "non_degenerate"
     assert data["spectrum"]["sigma_A"] > 0
     md = (out / "report.md").read_text()
     assert "σ_A" in md and "numpy" in md

@@ -1,0 +1,264 @@
+"""The two-layer DIP generator g(u, θ) = V φ(W u)/√k and its Jacobian constants (THEORY.md §1–§2).
+
+Parameters are carried as one flat vector θ = (vec V, vec W) of length p = k(n + d) (row-major
+blocks), so the dynamics treat the generator like any other smooth map.
+
+The Jacobian J_g(θ) ∈ R^{n×p} is never formed: its Gram matrix is
+J Jᵀ = (‖a‖² I_n + ‖u‖² V D² Vᵀ)/k with a = φ(Wu), D = diag(φ′(Wu)) (THEORY.md §2), and the
+difference of two Jacobians obeys the same identity:
+‖J(θ₁) − J(θ₂)‖² = (‖a₁ − a₂‖² + ‖u‖² ‖V₁D₁ − V₂D₂‖²)/k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import scipy.linalg
+
+from ._core import as_finite_array, as_rng, positive_float, positive_int
+from .activations import Activation, get_activation
+from .formulas import evaluate
+
+__all__ = ["Generator", "TwoLayerDIP", "JacobianSpectrum"]
+
+V_INITS = {"rademacher": 1.0, "uniform": float(np.sqrt(3.0)), "gaussian": float("inf")}
+_CHUNK = 4096  # columns of VD per SYRK block: keeps the n×k product out of memory
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """What a network must supply to be checked by boundcalc.
+
+    ``jacobian_lipschitz_bound`` is optional: a generator without a certified Lipschitz bound
+    of its Jacobian gets the verdict ``not_applicable`` from :func:`check_initialization`.
+    """
+
+    n: int
+    theta0: np.ndarray
+
+    def forward(self, theta: np.ndarray | None = None) -> np.ndarray: ...
+    def jvp(self, theta: np.ndarray, dtheta: np.ndarray) -> np.ndarray: ...
+    def vjp(self, theta: np.ndarray, w: np.ndarray) -> np.ndarray: ...
+    def jacobian_spectrum(self, theta: np.ndarray | None = None) -> JacobianSpectrum: ...
+
+
+@dataclass(frozen=True)
+class JacobianSpectrum:
+    """σ_min(J) = σ_n(J), σ_max(J) and κ(J) at a parameter vector (THEORY.md §2)."""
+
+    sigma_min: float
+    sigma_max: float
+
+    @property
+    def kappa(self) -> float:
+        return self.sigma_max / self.sigma_min if self.sigma_min > 0 else float("inf")
+
+
+class TwoLayerDIP:
+    """Two-layer generator g(u, θ) = V φ(W u)/√k, V ∈ R^{n×k}, W ∈ R^{k×d} (THEORY.md §1).
+
+    Parameters
+    ----------
+    n, d, k : int
+        Signal size, input size and width.
+    activation : str or Activation
+        φ; it must satisfy the theorems' assumptions unless ``for_theorem=False``.
+    v_init : {"rademacher", "uniform", "gaussian"}
+        Law of V(0): Rademacher (D = 1), uniform on [−√3, √3] (D = √3), or N(0, 1), which is
+        **not** D-bounded: the probability statement of the width theorem (§6) then does not
+        apply; the deterministic check of §3 still does.
+    seed : int or numpy.random.Generator
+        Fixes u, W(0) and V(0).
+    for_theorem : bool
+        Refuse activations that break the theorems' assumptions (default True).
+
+    Notes
+    -----
+    u is uniform on S^{d−1}, W(0) has iid N(0, 1) entries (THEORY.md §1).
+    """
+
+    def __init__(self, n: int, d: int, k: int, activation: str | Activation = "tanh",
+                 v_init: str = "rademacher", seed: int | np.random.Generator = 0, *, for_theorem: bool = True):
+        n, d, k = positive_int(n, "n"), positive_int(d, "d"), positive_int(k, "k")
+        if v_init not in V_INITS:
+            raise ValueError(f"v_init must be one of {sorted(V_INITS)}, got {v_init!r}")
+        rng = as_rng(seed)
+        u = rng.standard_normal(d)
+        u /= np.linalg.norm(u)
+        W = rng.standard_normal((k, d))
+        if v_init == "rademacher":
+            V = rng.choice([-1.0, 1.0], size=(n, k))
+        elif v_init == "uniform":
+            V = rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), size=(n, k))
+        else:
+            V = rng.standard_normal((n, k))
+        self._setup(V, W, u, activation, for_theorem)
+        self.v_init = v_init
+        self.D = V_INITS[v_init]
+        self.seed = seed if isinstance(seed, int) else None
+
+    @classmethod
+    def from_arrays(cls, V: Any, W: Any, u: Any, activation: str | Activation = "tanh", *,
+                    for_theorem: bool = True) -> TwoLayerDIP:
+        """A generator at a user's initialization θ₀ = (V, W) with input u (any nonzero u)."""
+        self = cls.__new__(cls)
+        V = as_finite_array(V, "V", ndim=2)
+        W = as_finite_array(W, "W", ndim=2)
+        u = as_finite_array(u, "u", ndim=1)
+        if W.shape[0] != V.shape[1]:
+            raise ValueError(f"W must have k = V.shape[1] = {V.shape[1]} rows, got W of shape {W.shape}")
+        if u.shape[0] != W.shape[1]:
+            raise ValueError(f"u must have d = W.shape[1] = {W.shape[1]} entries, got {u.shape[0]}")
+        if not np.any(u):
+            raise ValueError("u must be nonzero")
+        self._setup(V, W, u, activation, for_theorem)
+        self.v_init = "user"
+        self.D = float(np.max(np.abs(V)))
+        self.seed = None
+        return self
+
+    def _setup(self, V, W, u, activation, for_theorem):
+        self.activation = get_activation(activation, for_theorem=for_theorem)
+        self.n, self.k = V.shape
+        self.d = W.shape[1]
+        self.u = np.asarray(u, dtype=float)
+        self.norm_u = float(np.linalg.norm(self.u))
+        self.theta0 = np.concatenate([V.ravel(), W.ravel()])
+        self.p = self.theta0.size
+
+    def __repr__(self) -> str:
+        return (f"TwoLayerDIP(n={self.n}, d={self.d}, k={self.k}, activation={self.activation.name!r}, "
+                f"v_init={self.v_init!r}, seed={self.seed})")
+
+    # ------------------------------------------------------------------ parameters
+    def unpack(self, theta: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Views (V, W) of a flat parameter vector (θ₀ if None)."""
+        theta = self.theta0 if theta is None else theta
+        if theta.shape != (self.p,):
+            raise ValueError(f"theta must have shape ({self.p},) = k(n + d), got {theta.shape}")
+        nk = self.n * self.k
+        return theta[:nk].reshape(self.n, self.k), theta[nk:].reshape(self.k, self.d)
+
+    def pack(self, V: np.ndarray, W: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.ravel(V), np.ravel(W)])
+
+    def _hidden(self, theta):
+        V, W = self.unpack(theta)
+        z = W @ self.u
+        return V, self.activation.phi(z), self.activation.dphi(z)
+
+    # ------------------------------------------------------------------ maps
+    def forward(self, theta: np.ndarray | None = None) -> np.ndarray:
+        """x = g(u, θ) = V φ(Wu)/√k."""
+        V, a, _ = self._hidden(theta)
+        return V @ a / np.sqrt(self.k)
+
+    def jvp(self, theta: np.ndarray | None, dtheta: np.ndarray) -> np.ndarray:
+        """J_g(θ) δθ = (δV a + V D δW u)/√k."""
+        V, a, da = self._hidden(theta)
+        dV, dW = self.unpack(dtheta)
+        return (dV @ a + V @ (da * (dW @ self.u))) / np.sqrt(self.k)
+
+    def vjp(self, theta: np.ndarray | None, w: np.ndarray) -> np.ndarray:
+        """J_g(θ)ᵀ w = (w aᵀ, D Vᵀ w uᵀ)/√k, flattened."""
+        V, a, da = self._hidden(theta)
+        s = 1 / np.sqrt(self.k)
+        return np.concatenate([np.outer(w, a).ravel() * s, np.outer(da * (V.T @ w), self.u).ravel() * s])
+
+    def loss(self, theta: np.ndarray | None, A: Any, y: np.ndarray) -> float:
+        """L(θ) = ½‖A g(u, θ) − y‖²."""
+        r = A @ self.forward(theta) - y
+        return 0.5 * float(r @ r)
+
+    def loss_and_grad(self, theta: np.ndarray | None, A: Any, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """L(θ) and ∇L(θ) = J_gᵀ Aᵀ (A g − y) (both blocks rank one, NUMERICS.md)."""
+        r = A @ self.forward(theta) - y
+        return 0.5 * float(r @ r), self.vjp(theta, A.T @ r)
+
+    # ------------------------------------------------------------------ Jacobian
+    def jacobian(self, theta: np.ndarray | None = None, *, max_entries: float = 2e7) -> np.ndarray:
+        """Explicit n×p Jacobian, **for tests and benchmarks only** (refused above ``max_entries``)."""
+        if self.n * self.p > max_entries:
+            raise ValueError(f"jacobian: n·p = {self.n * self.p} entries is too large; use gram() or "
+                             "jacobian_spectrum(), which never form J")
+        V, a, da = self._hidden(theta)
+        s = 1 / np.sqrt(self.k)
+        JV = np.kron(np.eye(self.n), a[None, :]) * s            # ∂x_i/∂V_{jr} = δ_ij a_r/√k
+        JW = np.einsum("ir,s->irs", V * da[None, :], self.u).reshape(self.n, -1) * s
+        return np.hstack([JV, JW])
+
+    def _vd_gram(self, V: np.ndarray, da: np.ndarray) -> np.ndarray:
+        G = np.zeros((self.n, self.n))
+        for j in range(0, self.k, _CHUNK):
+            C = V[:, j:j + _CHUNK] * da[None, j:j + _CHUNK]
+            G += C @ C.T
+        return G
+
+    def gram(self, theta: np.ndarray | None = None) -> np.ndarray:
+        """J Jᵀ = (‖a‖² I_n + ‖u‖² V D² Vᵀ)/k, built by column blocks (never the n×k product)."""
+        V, a, da = self._hidden(theta)
+        G = self._vd_gram(V, da) * self.norm_u**2
+        G[np.diag_indices_from(G)] += a @ a
+        return G / self.k
+
+    def jacobian_spectrum(self, theta: np.ndarray | None = None) -> JacobianSpectrum:
+        """σ_min(J) = σ_n(J) and σ_max(J) from the Gram identity (THEORY.md §2).
+
+        σ_min² = (‖a‖² + ‖u‖² λ_min(VD²Vᵀ))/k, exact ‖a‖²/k when k < n (VD then has rank < n).
+        """
+        V, a, da = self._hidden(theta)
+        M = self._vd_gram(V, da)
+        top = scipy.linalg.eigh(M, eigvals_only=True, subset_by_index=[self.n - 1, self.n - 1])[0]
+        if self.k < self.n:
+            low = 0.0
+        else:
+            low = max(scipy.linalg.eigh(M, eigvals_only=True, subset_by_index=[0, 0])[0], 0.0)
+        aa = float(a @ a)
+        return JacobianSpectrum(float(np.sqrt((aa + self.norm_u**2 * low) / self.k)),
+                                float(np.sqrt((aa + self.norm_u**2 * max(top, 0.0)) / self.k)))
+
+    def jacobian_difference_norm(self, theta1: np.ndarray, theta2: np.ndarray) -> float:
+        """‖J(θ₁) − J(θ₂)‖ (spectral), exactly, from the Gram identity of the difference."""
+        V1, a1, d1 = self._hidden(theta1)
+        V2, a2, d2 = self._hidden(theta2)
+        diff = V1 * d1[None, :] - V2 * d2[None, :]
+        s = scipy.linalg.svdvals(diff)[0] if min(diff.shape) else 0.0
+        return float(np.sqrt((np.sum((a1 - a2) ** 2) + self.norm_u**2 * s**2) / self.k))
+
+    def max_column_norm(self, theta: np.ndarray | None = None) -> float:
+        """M(θ) = max_r ‖V_{:,r}‖ (THEORY.md §2)."""
+        V, _ = self.unpack(theta)
+        return float(np.sqrt(np.max(np.sum(V**2, axis=0))))
+
+    def lipschitz_inputs(self, theta0: np.ndarray | None = None) -> dict[str, float]:
+        """The inputs of ℓ(R): B, ‖u‖, k and M₀ = M(θ₀)."""
+        return {"B": self.activation.B, "norm_u": self.norm_u, "k": float(self.k),
+                "M0": self.max_column_norm(theta0)}
+
+    def jacobian_lipschitz_bound(self, radius: float, theta0: np.ndarray | None = None) -> float:
+        """ℓ(R) = (B‖u‖/√k)(1 + ‖u‖(M₀ + R)) ≥ Lip of J_g on B(θ₀, R) (THEORY.md §2, derived)."""
+        radius = positive_float(radius, "radius", allow_zero=True)
+        return evaluate("lipschitz_J", {**self.lipschitz_inputs(theta0), "radius": radius})
+
+    def empirical_lipschitz(self, radius: float, *, pairs: int = 200, seed: int | np.random.Generator = 0,
+                            theta0: np.ndarray | None = None) -> float:
+        """A lower estimate of Lip(J_g) on B(θ₀, R): the largest sampled ratio
+        ‖J(θ₁) − J(θ₂)‖/‖θ₁ − θ₂‖, over random pairs in the ball (half of them close pairs,
+        which probe the local Lipschitz constant)."""
+        radius = positive_float(radius, "radius")
+        rng = as_rng(seed)
+        center = self.theta0 if theta0 is None else theta0
+        best = 0.0
+        for i in range(pairs):
+            pts = []
+            for _ in range(2):
+                v = rng.standard_normal(self.p)
+                pts.append(center + v / np.linalg.norm(v) * radius * rng.uniform() ** (1 / self.p))
+            if i % 2:  # a close pair around the first point
+                v = rng.standard_normal(self.p)
+                pts[1] = pts[0] + 1e-3 * radius * v / np.linalg.norm(v)
+            dist = np.linalg.norm(pts[0] - pts[1])
+            best = max(best, self.jacobian_difference_norm(pts[0], pts[1]) / dist)
+        return best
