@@ -113,11 +113,15 @@ def jsonable(value: Any) -> Any:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, Result):
+        inner = ", ".join(f"{f.name}={_fmt(getattr(value, f.name))}" for f in dataclasses.fields(value)
+                          if f.repr and not isinstance(getattr(value, f.name), (np.ndarray, list, tuple, dict)))
+        return f"{type(value).__name__}({inner})"
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     if isinstance(value, np.ndarray):
         return f"array(shape={value.shape})"
-    if isinstance(value, (list, tuple)) and len(value) > 4:
+    if isinstance(value, (list, tuple)) and (len(value) > 4 or any(isinstance(v, Result) for v in value)):
         return f"[{len(value)} items]"
     return str(value)
 

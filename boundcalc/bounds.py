@@ -16,7 +16,11 @@ from .formulas import FORMULAS, evaluate_many
 from .generators import Generator, TwoLayerDIP
 from .operators import SpectrumResult, as_operator, spectrum
 
-__all__ = ["Hypothesis", "CheckInitResult", "check_initialization", "DYNAMICS"]
+__all__ = [
+    "Hypothesis", "CheckInitResult", "check_initialization", "DYNAMICS", "XSpaceBound", "RateComparison",
+    "BoundsResult", "rate_comparison", "early_stopping_times", "envelopes", "x_space_bound", "compute_bounds",
+    "igahd_iteration_for_time",
+]
 
 #: Radius formula used by each dynamics (THEORY.md §3 for ISEHD/IGAHD, §4 for GF/GD).
 DYNAMICS = {"isehd": "R_prime", "igahd": "R_prime", "gf": "R_prime_gf", "gd": "R_prime_gd"}
@@ -181,3 +185,221 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
         d=int(getattr(net, "d", 0)), D=float(getattr(net, "D", float("nan"))),
         v_init=str(getattr(net, "v_init", "unknown")), seed=getattr(net, "seed", None) if is_dip else None,
         hypotheses=tuple(hyps), inputs=values)
+
+
+# ----------------------------------------------------------------------------- rates and times
+
+@dataclass(frozen=True, repr=False)
+class XSpaceBound(Result):
+    """The x-space recovery bound of THEORY.md §5 at time ``t``, split into its three terms.
+
+    ``lam_min_used`` is the value the bound divides by: with a bracket (lower, upper) on
+    λ_min(A; T_Σ′(x̄_Σ′)) it is the **lower** end, so the bound stays valid. With
+    ``lam_min_used = 0`` the bound is vacuous (infinite) and ``note`` says so.
+    """
+
+    t: float
+    optimization: float
+    approximation: float
+    noise: float
+    total: float
+    lam_min_used: float
+    lam_min_bracket: tuple[float, float]
+    dist: float
+    note: str = ""
+
+
+@dataclass(frozen=True, repr=False)
+class RateComparison(Result):
+    """GF vs ISEHD optimization-error exponents (THEORY.md §3): e^{−σ₀²σ_A² t/4} vs e^{−σ₀σ_A t/4}."""
+
+    rate_gf: float
+    rate_isehd: float
+    faster: str
+    ratio: float
+    note: str
+
+
+@dataclass(frozen=True, repr=False)
+class BoundsResult(Result):
+    """Every time-dependent quantity of THEORY.md §3–§5 for one instance.
+
+    ``rate`` is the loss-envelope exponent σ₀σ_A/2; envelopes are sampled at ``times``.
+    Times that need ‖ε‖ are ``nan`` when the noise level is unknown, and ``inf`` when ‖ε‖ = 0.
+    """
+
+    non_degenerate: bool
+    xi: float
+    eta: float
+    loss0: float
+    rate: float
+    noise_norm: float
+    T_ES: float
+    T_ES_gf: float
+    tau_ES_gd: float
+    gd_step: float
+    times: np.ndarray
+    loss_envelope: np.ndarray
+    theta_envelope: np.ndarray
+    loss_envelope_gf: np.ndarray
+    residual_envelope_gf: np.ndarray
+    comparison: RateComparison
+    x_space: tuple[XSpaceBound, ...] = ()
+    igahd_iteration_ES: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _values(check: CheckInitResult) -> dict[str, float]:
+    return dict(check.inputs)
+
+
+def rate_comparison(check: CheckInitResult) -> RateComparison:
+    """Which optimization error decays faster on this instance, GF or ISEHD, and by what factor."""
+    v = evaluate_many(["rate_gf", "rate_isehd"], _values(check))
+    gf, isehd = v["rate_gf"], v["rate_isehd"]
+    faster = "isehd" if isehd > gf else ("gf" if gf > isehd else "equal")
+    note = ("inertia wins: σ₀σ_A < 1" if faster == "isehd" else
+            "gradient flow wins: σ₀σ_A > 1" if faster == "gf" else "σ₀σ_A = 1: same exponent")
+    return RateComparison(gf, isehd, faster, max(gf, isehd) / min(gf, isehd), note)
+
+
+def early_stopping_times(check: CheckInitResult, noise_norm: float, *, gd_step: float | None = None
+                         ) -> dict[str, float]:
+    """T_ES (ISEHD, §3), T_ES^GF (§4) and, with a GD step γ, the GD iteration τ_ES.
+
+    Times are clamped at 0 where ‖ε‖ already exceeds the initial envelope (the early-stopping
+    guarantee then holds from the start), and are ``inf`` when ‖ε‖ = 0.
+    """
+    if noise_norm is None or not np.isfinite(noise_norm) or noise_norm < 0:
+        raise ValueError(f"noise_norm must be a finite number >= 0, got {noise_norm}")
+    if noise_norm == 0:
+        return {"T_ES": float("inf"), "T_ES_gf": float("inf"), "tau_ES_gd": float("inf")}
+    vals = {**_values(check), "noise_norm": float(noise_norm)}
+    names = ["T_ES", "T_ES_gf"]
+    if gd_step is not None:
+        vals["gamma"] = gd_step
+        mu = evaluate_many(["mu"], vals)["mu"]
+        if not 0 < gd_step * mu < 1:
+            raise ValueError(f"gd_step must satisfy 0 < γμ < 1 (μ = {mu:.4g}), got γ = {gd_step}")
+        names.append("tau_ES_gd")
+    out = {k: max(v, 0.0) for k, v in evaluate_many(names, vals).items()}
+    out.setdefault("tau_ES_gd", float("nan"))
+    return out
+
+
+def envelopes(check: CheckInitResult, times: Any) -> dict[str, np.ndarray]:
+    """Loss and parameter envelopes of §3 and the GF envelopes of §4 at the given times."""
+    times = as_finite_array(times, "times", ndim=1)
+    if np.any(times < 0):
+        raise ValueError("times must be >= 0")
+    out: dict[str, list[float]] = {k: [] for k in ("loss_envelope", "theta_envelope", "loss_envelope_gf",
+                                                   "residual_envelope_gf")}
+    base = _values(check)
+    for t in times:
+        v = evaluate_many(list(out), {**base, "t": float(t)})
+        for k in out:
+            out[k].append(v[k])
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def x_space_bound(check: CheckInitResult, t: float, lam_min: float | tuple[float, float], *,
+                  noise_norm: float, dist: float = 0.0) -> XSpaceBound:
+    """‖x(t) − x̄‖ ≤ optimization + approximation + noise (THEORY.md §5).
+
+    Parameters
+    ----------
+    lam_min : float or (lower, upper)
+        λ_min(A; T_Σ′(x̄_Σ′)), or a bracket on it from :mod:`boundcalc.cones`; the bound uses the
+        lower end.
+    noise_norm : float
+        ‖ε‖.
+    dist : float
+        dist(x̄, Σ′) (0 when x̄ is in the range of the generator over the ball).
+    """
+    if isinstance(lam_min, (tuple, list)):
+        if len(lam_min) != 2:
+            raise ValueError("lam_min bracket must be a pair (lower, upper)")
+        lo, hi = float(lam_min[0]), float(lam_min[1])
+        if not (0 <= lo <= hi) or not np.isfinite(hi):
+            raise ValueError(f"lam_min bracket must satisfy 0 <= lower <= upper < inf, got {lam_min}")
+        note = f"computed from the lower end of the bracket [{lo:.6g}, {hi:.6g}]"
+    else:
+        lo = hi = float(lam_min)
+        if not (np.isfinite(lo) and lo >= 0):
+            raise ValueError(f"lam_min must be a finite number >= 0, got {lam_min}")
+        note = "λ_min given as a number"
+    for name, val in (("noise_norm", noise_norm), ("dist", dist), ("t", t)):
+        if not (np.isfinite(val) and val >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {val}")
+    if lo == 0:
+        inf = float("inf")
+        return XSpaceBound(float(t), inf, inf, inf, inf, 0.0, (lo, hi), float(dist),
+                           "λ_min lower end is 0: the restricted injectivity condition is not certified "
+                           "and the bound is vacuous")
+    v = evaluate_many(["x_opt_error", "x_approx_error", "x_noise_error", "x_bound"],
+                      {**_values(check), "t": float(t), "lam_min": lo, "noise_norm": float(noise_norm),
+                       "dist": float(dist)})
+    return XSpaceBound(float(t), v["x_opt_error"], v["x_approx_error"], v["x_noise_error"], v["x_bound"],
+                       lo, (lo, hi), float(dist), note)
+
+
+def compute_bounds(check: CheckInitResult, *, noise_norm: float | None, times: Any = None,
+                   lam_min: float | tuple[float, float] | None = None, dist: float = 0.0,
+                   gd_step: float | None = None, igahd_steps: Any = None) -> BoundsResult:
+    """All rates, envelopes, early-stopping times and x-space terms for a checked instance.
+
+    The bounds are *statements* of the theorems; they are guaranteed only when
+    ``check.non_degenerate`` is True, which the result records (and ``notes`` repeats).
+
+    Parameters
+    ----------
+    check : CheckInitResult
+    noise_norm : float or None
+        ‖ε‖; None when unknown (times that need it are then nan).
+    times : array, optional
+        Times at which to sample the envelopes (default: 0 … 2·T_ES or 0 … 8/rate).
+    lam_min, dist
+        For the x-space bound (§5), see :func:`x_space_bound`.
+    gd_step : float, optional
+        GD step γ for τ_ES^GD.
+    igahd_steps : array, optional
+        IGAHD step sizes s_ℓ; the result gives the first iteration ℓ with Σ_{i<ℓ} √s_i ≥ T_ES.
+    """
+    notes = []
+    if not check.non_degenerate:
+        notes.append(f"verdict is {check.verdict}: these are the formulas' values, not guarantees")
+    if noise_norm is None:
+        es = {"T_ES": float("nan"), "T_ES_gf": float("nan"), "tau_ES_gd": float("nan")}
+        notes.append("‖ε‖ unknown: early-stopping times and x-space terms not computed")
+    else:
+        es = early_stopping_times(check, noise_norm, gd_step=gd_step)
+    rate = evaluate_many(["alpha"], _values(check))["alpha"] / 2
+    if times is None:
+        horizon = 2 * es["T_ES"] if np.isfinite(es["T_ES"]) and es["T_ES"] > 0 else 8 / rate
+        times = np.linspace(0, horizon, 9)
+    env = envelopes(check, times)
+    times = np.asarray(times, dtype=float)
+    xs: tuple[XSpaceBound, ...] = ()
+    if lam_min is not None and noise_norm is not None:
+        xs = tuple(x_space_bound(check, t, lam_min, noise_norm=noise_norm, dist=dist) for t in times)
+    it = None
+    if igahd_steps is not None and np.isfinite(es["T_ES"]):
+        it = igahd_iteration_for_time(igahd_steps, es["T_ES"])
+    return BoundsResult(check.non_degenerate, check.xi, check.eta, check.loss0, rate,
+                        float("nan") if noise_norm is None else float(noise_norm), es["T_ES"], es["T_ES_gf"],
+                        es["tau_ES_gd"], float("nan") if gd_step is None else float(gd_step), times,
+                        env["loss_envelope"], env["theta_envelope"], env["loss_envelope_gf"],
+                        env["residual_envelope_gf"], rate_comparison(check), xs, it, tuple(notes))
+
+
+def igahd_iteration_for_time(steps: Any, T: float) -> int | None:
+    """First IGAHD iteration ℓ whose time t_ℓ = Σ_{i<ℓ} √s_i reaches T (THEORY.md §7: h = √s).
+
+    Returns None when the schedule ends before T.
+    """
+    s = as_finite_array(steps, "igahd_steps", ndim=1)
+    if np.any(s <= 0):
+        raise ValueError("igahd_steps must be > 0")
+    t = np.concatenate([[0.0], np.cumsum(np.sqrt(s))])
+    idx = int(np.searchsorted(t, T, side="left"))
+    return idx if idx < t.size else None

@@ -153,6 +153,66 @@ def cmd_check_init(args: argparse.Namespace) -> int:
     return 0 if res.non_degenerate else 1
 
 
+def cmd_width(args: argparse.Namespace) -> int:
+    from .operators import spectrum
+    from .width import instance_width, required_width
+    only_formula = args.operator is not None and args.y is None
+    if only_formula:
+        if args.instance:
+            raise UsageError("--instance needs an observation: give --y with --operator, or a built-in problem")
+        if args.snr is None:
+            raise UsageError("--operator alone needs --snr (no x̄ and ε to compute it from)")
+        A = load_array(args.operator, "--operator")
+        res = required_width(A, snr=args.snr, c1=args.c1, c2=args.c2, C=args.C)
+        _print(res, args.json)
+        return 0
+    prob, _ = problem_from_args(args)
+    spec = spectrum(prob.A)
+    if args.snr is None and prob.snr is None:
+        raise UsageError("--snr is needed for user data (x̄ and ε unknown)")
+    res = required_width(prob.A, spec=spec, snr=args.snr, x_bar=prob.x_bar, noise_norm=prob.noise_norm,
+                         c1=args.c1, c2=args.c2, C=args.C)
+    out: dict[str, Any] = res.to_dict()
+    if args.instance:
+        iw = instance_width(prob.A, prob.y, d=args.d, activation=args.activation, v_init=args.v_init,
+                            seed=args.net_seed, trials=args.trials, dynamics=args.dynamics,
+                            progress=not args.json)
+        out.update({"k_instance": iw.k_instance, "pass_probability": iw.pass_probability,
+                    "pass_probability_ci": list(iw.ci), "instance": iw.to_dict(),
+                    "ratio_theorem_to_instance": res.k_theorem / iw.k_instance if iw.found else None})
+    if args.json:
+        _print(out, True)
+    else:
+        print(res)
+        if args.instance:
+            print(iw)
+            if iw.found:
+                print(f"k_theorem / k_instance = {res.k_theorem / iw.k_instance:.4g}")
+    return 0
+
+
+def cmd_bounds(args: argparse.Namespace) -> int:
+    from .bounds import check_initialization, compute_bounds
+    prob, _ = problem_from_args(args)
+    net, _ = network_from_args(args, prob.n)
+    check = check_initialization(prob.A, prob.y, net, dynamics="isehd")
+    noise = args.noise_norm if args.noise_norm is not None else prob.noise_norm
+    lam = None
+    if args.lam_min is not None:
+        lam = tuple(args.lam_min) if len(args.lam_min) == 2 else args.lam_min[0]
+        if len(args.lam_min) > 2:
+            raise UsageError("--lam-min takes one value or a bracket LOWER UPPER")
+    res = compute_bounds(check, noise_norm=noise, times=args.times, lam_min=lam, dist=args.dist,
+                         gd_step=args.gd_step)
+    if args.json:
+        _print(res, True)
+    else:
+        print(res)
+        for x in res.x_space:
+            print(x)
+    return 0
+
+
 def cmd_formulas(args: argparse.Namespace) -> int:
     from .formulas import FORMULAS, render
     names = args.names or None
@@ -198,6 +258,28 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=cmd_check_init)
+
+    w = sub.add_parser("width", help="network width required by the theorem (THEORY §6) and by the instance")
+    add_problem_options(w)
+    w.add_argument("--snr", type=float, default=None, help="SNR (default ‖A x̄‖/‖ε‖ of the built-in problem)")
+    w.add_argument("--c1", type=float, default=1.0, help="absolute constant c1 (unknown; default 1)")
+    w.add_argument("--c2", type=float, default=1.0, help="absolute constant c2 (unknown; default 1)")
+    w.add_argument("--C", type=float, default=1.0, help="leading absolute constant C (unknown; default 1)")
+    w.add_argument("--instance", action="store_true", help="also search the instance width")
+    w.add_argument("--trials", type=int, default=10, help="draws for the pass probability (--instance)")
+    w.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd")
+    w.add_argument("--json", action="store_true", help="print JSON")
+    w.set_defaults(func=cmd_width)
+
+    b = sub.add_parser("bounds", help="rates, envelopes, early-stopping times, x-space terms (THEORY §3–§5)")
+    add_problem_options(b)
+    b.add_argument("--times", type=float, nargs="+", default=None, help="times for the envelopes")
+    b.add_argument("--lam-min", type=float, nargs="+", default=None, metavar="L",
+                   help="λ_min(A; T) as a value, or a bracket LOWER UPPER")
+    b.add_argument("--dist", type=float, default=0.0, help="dist(x̄, Σ′) for the approximation term")
+    b.add_argument("--gd-step", type=float, default=None, help="GD step γ for the GD early-stopping iteration")
+    b.add_argument("--json", action="store_true", help="print JSON")
+    b.set_defaults(func=cmd_bounds)
 
     f = sub.add_parser("formulas", help="every formula of the package with its source")
     f.add_argument("names", nargs="*", help="only these formulas")

@@ -151,6 +151,8 @@ _list = [
        "L(θ_τ) ≤ (1 − γμ)^τ L₀ (GD, γ ≤ 1/L_loc)"),
     _f("T_ES_gf", 4 / (S["sigma0"] ** 2 * S["sigma_A"] ** 2) * sp.log(S["r0"] / S["noise_norm"]), "§4", "derived",
        "GF early-stopping time"),
+    _f("tau_ES_gd", 2 * sp.log(S["r0"] / S["noise_norm"]) / (-sp.log(1 - S["gamma"] * S["mu"])), "§4", "derived",
+       "GD early-stopping iteration: (1 − γμ)^{τ/2}‖y(0) − y‖ ≤ ‖ε‖ from the GD loss envelope"),
     # §5 recovery in x space
     _f("x_opt_error", sp.sqrt(2 * S["xi"] * S["L0"]) * sp.exp(-S["sigma0"] * S["sigma_A"] * S["t"] / 4)
        / S["lam_min"], "§5", "claim", "optimization error term", _talk),

@@ -108,8 +108,65 @@ def initialization_section(problem: Problem, context: dict[str, Any]) -> Section
     return Section("initialization", "Non-degenerate initialization (THEORY §2–§3)", "\n".join(md), res.to_dict())
 
 
+def _figure():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt.subplots(figsize=(5.5, 3.4))
+
+
+def rates_section(problem: Problem, context: dict[str, Any]) -> Section:
+    """Envelopes, early-stopping times, the GF/ISEHD comparison and the width (THEORY §3–§6)."""
+    from .bounds import compute_bounds
+    from .width import instance_width, required_width
+    check = context["check"]
+    bounds = compute_bounds(check, noise_norm=problem.noise_norm)
+    width = required_width(problem.A, spec=context.get("spectrum"), x_bar=problem.x_bar,
+                           noise_norm=problem.noise_norm)
+    spec = context["network"]
+    inst = instance_width(problem.A, problem.y, d=spec["d"], activation=spec["activation"],
+                          v_init=spec["v_init"], seed=spec["seed"], trials=10)
+    context["bounds"] = bounds
+    cmp_ = bounds.comparison
+    rows = [("loss-envelope rate σ₀σ_A/2", bounds.rate), ("‖ε‖", bounds.noise_norm),
+            ("T_ES (ISEHD)", bounds.T_ES), ("T_ES^GF", bounds.T_ES_gf),
+            ("optimization-error exponent, ISEHD σ₀σ_A/4", cmp_.rate_isehd),
+            ("optimization-error exponent, GF σ₀²σ_A²/4", cmp_.rate_gf),
+            ("faster", f"{cmp_.faster} (×{cmp_.ratio:.3g}; {cmp_.note})")]
+    wrows = [("k_theorem (c₁ = c₂ = C = 1)", width.k_theorem), ("probability bound", width.probability),
+             ("SNR", f"{width.snr:.4g} ({width.snr_source})"), ("scaling n³ + nm²", width.k_scaling),
+             ("scaling n²m (only W trained)", width.k_scaling_W_only), ("∂ln k/∂ln n at fixed m", width.exponent_n)]
+    if inst.found:
+        wrows += [("k_instance (seeded draw passes §3)", inst.k_instance), ("largest failing k found", inst.k_below),
+                  ("pass probability at k_instance", f"{inst.pass_probability:.2f} "
+                   f"(Wilson {inst.confidence:.0%} CI [{inst.ci[0]:.2f}, {inst.ci[1]:.2f}], {inst.trials} draws)"),
+                  ("k_theorem / k_instance", width.k_theorem / inst.k_instance)]
+    else:
+        wrows.append(("k_instance", f"not found up to k = {inst.k_below}"))
+    md = [_md_table(rows), "", f"*{width.note}.*", "", "Width:", "", _md_table(wrows), "",
+          "![envelopes](envelopes.png)", "", "Formulas:", "",
+          _formula_block(["loss_envelope", "theta_envelope", "T_ES", "T_ES_gf", "rate_isehd", "rate_gf",
+                          "k_theorem", "width_probability"])]
+    fig, ax = _figure()
+    ax.semilogy(bounds.times, bounds.loss_envelope, label="ISEHD loss envelope ξL₀e^{−σ₀σ_A t/2}")
+    ax.semilogy(bounds.times, bounds.loss_envelope_gf, label="GF loss envelope e^{−2μt}L₀")
+    if bounds.noise_norm > 0:
+        ax.axhline(0.5 * bounds.noise_norm**2, color="k", ls=":", lw=1, label="½‖ε‖²")
+    if np.isfinite(bounds.T_ES):
+        ax.axvline(bounds.T_ES, color="C0", ls="--", lw=1, label="T_ES")
+        ax.axvline(bounds.T_ES_gf, color="C1", ls="--", lw=1, label="T_ES^GF")
+    ax.set_xlabel("t")
+    ax.set_ylabel("loss bound")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    data = {"bounds": bounds.to_dict(), "width": width.to_dict(), "instance_width": inst.to_dict()}
+    return Section("rates", "Rates, early stopping and width (THEORY §3–§6)", "\n".join(md), data,
+                   {"envelopes.png": fig})
+
+
 #: Report sections in order; each later capability appends its builder here.
-SECTIONS: list[Callable[[Problem, dict[str, Any]], Section]] = [spectrum_section, initialization_section]
+SECTIONS: list[Callable[[Problem, dict[str, Any]], Section]] = [spectrum_section, initialization_section,
+                                                                      rates_section]
 
 
 def _environment() -> dict[str, str]:

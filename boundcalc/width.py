@@ -1,0 +1,179 @@
+"""How wide must the network be? The theorem's width (THEORY.md §6) and the instance width.
+
+- :func:`required_width`: the talk's sufficient width k_theorem with the unknown absolute
+  constants c₁, c₂, C exposed (default 1, recorded in every output).
+- :func:`instance_width`: the smallest k for which :func:`check_initialization` passes on a
+  seeded random draw, by doubling then bisection, with the pass probability over several draws
+  and its Wilson confidence interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from scipy.stats import binomtest
+
+from ._core import Result, positive_float, positive_int
+from .bounds import check_initialization
+from .formulas import FORMULAS, SYMBOLS, evaluate_many
+from .generators import TwoLayerDIP
+from .operators import SpectrumResult, as_operator, spectrum
+
+__all__ = ["WidthResult", "InstanceWidthResult", "required_width", "instance_width", "width_exponent_n"]
+
+CONSTANTS_NOTE = ("c1, c2 and C are absolute constants the talk does not give; they are parameters here "
+                  "(default 1), so k_theorem is known only up to these constants")
+
+
+@dataclass(frozen=True, repr=False)
+class WidthResult(Result):
+    """The sufficient width of THEORY.md §6 for one operator.
+
+    ``k_theorem`` = C(1 + κ(A)⁴)·max(σ_A⁴, c₁)/min(σ_A⁸, c₂)·n(‖A‖⁴n² + (1 + SNR⁻¹)⁴m²), valid
+    with probability ≥ ``probability`` = 1 − 5e^{−(n−1)} − 2/n for D-bounded V(0) (both layers
+    trained). ``k_scaling`` = n³ + nm² and ``k_scaling_W_only`` = n²m are scaling laws (no
+    constants), ``exponent_n`` = ∂ln k_theorem/∂ln n at fixed m and operator constants.
+    """
+
+    k_theorem: float
+    probability: float
+    snr: float
+    snr_source: str
+    c1: float
+    c2: float
+    C: float
+    n: int
+    m: int
+    sigma_A: float
+    norm_A: float
+    kappa_A: float
+    k_scaling: float
+    k_scaling_W_only: float
+    exponent_n: float
+    note: str = CONSTANTS_NOTE
+
+
+@dataclass(frozen=True, repr=False)
+class InstanceWidthResult(Result):
+    """Smallest width k for which the seeded draw passes the §3 test, and how often draws pass.
+
+    ``k_instance`` passes for draw ``seed``; ``k_below`` (the largest failing k found) fails.
+    ``pass_probability`` is the fraction of ``trials`` draws (seeds ``seed``, ``seed`` + 1, …)
+    that pass at ``k_instance``, with a Wilson ``confidence``-level interval ``ci``.
+    """
+
+    k_instance: int
+    k_below: int
+    pass_probability: float
+    ci: tuple[float, float]
+    confidence: float
+    trials: int
+    seed: int
+    dynamics: str
+    history: tuple[tuple[int, bool], ...]
+    found: bool = True
+
+
+def width_exponent_n() -> sp.Expr:
+    """∂ln k_theorem/∂ln n as a sympy expression (from the one k_theorem expression)."""
+    expr = FORMULAS["k_theorem"].expr
+    n = SYMBOLS["n"]
+    return sp.simplify(n * sp.diff(expr, n) / expr)
+
+
+def required_width(A: Any = None, *, spec: SpectrumResult | None = None, snr: float | None = None,
+                   x_bar: Any = None, noise_norm: float | None = None, c1: float = 1.0, c2: float = 1.0,
+                   C: float = 1.0) -> WidthResult:
+    """The theorem's width requirement k_theorem (THEORY.md §6).
+
+    Parameters
+    ----------
+    A : operator, optional
+        Forward operator (or give ``spec``).
+    snr : float, optional
+        Signal-to-noise ratio. Default: ‖A x̄‖/‖ε‖ from ``x_bar`` and ``noise_norm``; the choice
+        is recorded in ``snr_source``.
+    c1, c2, C : float
+        The talk's unknown absolute constants (default 1).
+    """
+    if spec is None:
+        if A is None:
+            raise ValueError("give A or spec")
+        A = as_operator(A)
+        spec = spectrum(A)
+    m, n = spec.shape
+    c1, c2, C = (positive_float(c1, "c1"), positive_float(c2, "c2"), positive_float(C, "C"))
+    if snr is not None:
+        snr = positive_float(snr, "snr")
+        source = "given"
+    else:
+        if x_bar is None or noise_norm is None or A is None:
+            raise ValueError("snr: give snr, or x_bar and noise_norm (with A) to compute SNR = ‖A x̄‖/‖ε‖")
+        noise_norm = positive_float(noise_norm, "noise_norm")
+        snr = float(np.linalg.norm(np.asarray(A @ np.asarray(x_bar, dtype=float)))) / noise_norm
+        if not snr > 0:
+            raise ValueError("snr: ‖A x̄‖ = 0, the SNR is 0 and the width formula is undefined")
+        source = "‖A x̄‖/‖ε‖"
+    vals = {"sigma_A": spec.sigma_A, "kappa_A": spec.kappa_A, "norm_A": spec.norm_A, "n": float(n),
+            "m": float(m), "snr": snr, "c1": c1, "c2": c2, "C": C}
+    v = evaluate_many(["k_theorem", "width_probability", "k_scaling", "k_scaling_W_only"], vals)
+    expo = float(width_exponent_n().subs({SYMBOLS[k]: val for k, val in vals.items()}))
+    note = CONSTANTS_NOTE
+    if v["width_probability"] <= 0:
+        note += f"; the probability bound {v['width_probability']:.3g} is vacuous at n = {n}"
+    return WidthResult(v["k_theorem"], v["width_probability"], snr, source, c1, c2, C, n, m, spec.sigma_A,
+                       spec.norm_A, spec.kappa_A, v["k_scaling"], v["k_scaling_W_only"], expo, note)
+
+
+def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: str = "rademacher",
+                   seed: int = 0, trials: int = 10, k_start: int = 16, k_max: int = 2**24,
+                   dynamics: str = "isehd", confidence: float = 0.95, rel_tol: float = 0.05,
+                   progress: bool = False) -> InstanceWidthResult:
+    """Smallest width k for which the draw ``TwoLayerDIP(n, d, k, seed=seed)`` is non-degenerate.
+
+    Doubling from ``k_start`` until the draw passes (or ``k_max``), then bisection down to a
+    relative tolerance ``rel_tol``; the seeds are fixed, so the search is reproducible. At the
+    width found, ``trials`` draws (seeds seed, seed+1, …) give the pass probability and its
+    Wilson interval (scipy.stats.binomtest).
+    """
+    A = as_operator(A)
+    spec = spectrum(A)
+    n = A.shape[1]
+    d = positive_int(d, "d")
+    trials = positive_int(trials, "trials")
+    k = positive_int(k_start, "k_start")
+    k_max = positive_int(k_max, "k_max")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    history: list[tuple[int, bool]] = []
+
+    def passes(k: int, s: int = seed) -> bool:
+        net = TwoLayerDIP(n, d, k, activation, v_init=v_init, seed=s)
+        ok = check_initialization(A, y, net, dynamics=dynamics, spec=spec).non_degenerate
+        if s == seed:
+            history.append((k, ok))
+            if progress:
+                print(f"  k = {k:>10d}: {'pass' if ok else 'fail'}", flush=True)
+        return ok
+
+    lo = 0
+    while not passes(k):
+        lo = k
+        if k >= k_max:
+            return InstanceWidthResult(-1, k, 0.0, (0.0, 1.0), confidence, 0, seed, dynamics,
+                                       tuple(history), found=False)
+        k = min(2 * k, k_max)
+    hi = k
+    while hi - lo > max(1, rel_tol * hi):
+        mid = (lo + hi) // 2
+        if passes(mid):
+            hi = mid
+        else:
+            lo = mid
+    count = sum(passes(hi, seed + i) if i else True for i in range(trials))
+    ci = binomtest(count, trials).proportion_ci(confidence_level=confidence, method="wilson")
+    return InstanceWidthResult(hi, lo, count / trials, (float(ci.low), float(ci.high)), confidence, trials, seed,
+                               dynamics, tuple(history))
