@@ -142,4 +142,5 @@ class Result:
         lines.append(")")
         return "\n".join(lines)
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return self.__repr__()

@@ -144,7 +144,8 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     residual = np.asarray(A @ net.forward(theta)).ravel() - y
     r0 = float(np.linalg.norm(residual))
     values: dict[str, float] = {"sigma0": js.sigma_min, "sigma_A": spec.sigma_A, "kappa_A": spec.kappa_A,
-                                "norm_A": spec.norm_A, "kappa_J": js.kappa, "L0": 0.5 * r0**2, "r0": r0}
+                                "norm_A": spec.norm_A, "kappa_J": js.kappa, "L0": 0.5 * r0**2, "r0": r0,
+                                "sigma_max_J": js.sigma_max}
     hyps = _network_hypotheses(net)
     hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "holds" if js.sigma_min > 0 else "fails",
                            f"σ₀ = {js.sigma_min:.6g}"))
@@ -165,7 +166,8 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     elif not positive:
         verdict = "degenerate"
     else:
-        lip_in = {**values, **net.lipschitz_inputs(theta), "radius": R_prime}
+        values.update(net.lipschitz_inputs(theta))
+        lip_in = {**values, "radius": R_prime}
         ev = evaluate_many(["lipschitz_J", "R_max", "nondeg_lhs"], lip_in)
         lip, R_max = ev["lipschitz_J"], ev["R_max"]
         ok = ev["nondeg_lhs"] < js.sigma_min

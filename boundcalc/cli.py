@@ -213,6 +213,45 @@ def cmd_bounds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .harness import verify
+    prob, _ = problem_from_args(args)
+    net, _ = network_from_args(args, prob.n)
+    if args.noise_norm is not None and prob.noise is None:
+        raise UsageError("--noise-norm with user data: x̄ and ε are unknown, so the claims that need them "
+                         "are not applicable; omit it")
+    lam = None
+    if args.lam_min is not None:
+        if len(args.lam_min) > 2:
+            raise UsageError("--lam-min takes one value or a bracket LOWER UPPER")
+        lam = tuple(args.lam_min) if len(args.lam_min) == 2 else args.lam_min[0]
+    res = verify(prob, net, dynamics=args.dynamics, t_max=args.t_max, iterations=args.iterations,
+                 step=args.step, lam_min=lam, dist=args.dist, compare_gf=args.compare_gf)
+    if args.json:
+        print(json.dumps(jsonable(res.to_dict()), indent=2))
+    else:
+        print(res.summary())
+    return 1 if res.any_violated else 0
+
+
+def cmd_phase_diagram(args: argparse.Namespace) -> int:
+    from .sweeps import phase_diagram, plot_phase_diagram
+    out = Path(args.out)
+    res = phase_diagram(n=args.n, m=args.m, d=args.d, ks=tuple(args.ks), alphas=tuple(args.alphas), beta=args.beta,
+                        step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
+                        seed=args.seed, out_dir=out, progress=not args.json)
+    fig = plot_phase_diagram(res)
+    fig.savefig(out / "phase_diagram.png", dpi=120)
+    (out / "phase_diagram.json").write_text(json.dumps(jsonable(res.to_dict()), indent=2))
+    if args.json:
+        _print(res, True)
+    else:
+        print(res)
+        print(f"IGAHD success (rows k = {res.ks}, columns α = {res.alphas}):\n{res.igahd}\nGD: {res.gd}")
+        print(f"figure: {out / 'phase_diagram.png'}")
+    return 0
+
+
 def cmd_formulas(args: argparse.Namespace) -> int:
     from .formulas import FORMULAS, render
     names = args.names or None
@@ -280,6 +319,35 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--gd-step", type=float, default=None, help="GD step γ for the GD early-stopping iteration")
     b.add_argument("--json", action="store_true", help="print JSON")
     b.set_defaults(func=cmd_bounds)
+
+    v = sub.add_parser("verify", help="run the dynamics and check every claim against the trajectory")
+    add_problem_options(v)
+    v.add_argument("--dynamics", choices=["isehd", "gf", "gd", "igahd"], default="isehd")
+    v.add_argument("--t-max", type=float, default=None, help="horizon for isehd/gf (default 1.5·T_ES)")
+    v.add_argument("--iterations", type=int, default=5000, help="iterations for igahd/gd")
+    v.add_argument("--step", type=float, default=None, help="step s (igahd) or γ (gd)")
+    v.add_argument("--lam-min", type=float, nargs="+", default=None, metavar="L",
+                   help="λ_min(A; T_Σ′) as a value or a bracket LOWER UPPER (x-space claim)")
+    v.add_argument("--dist", type=float, default=None, help="dist(x̄, Σ′) (default: bounded from the run)")
+    v.add_argument("--compare-gf", action="store_true", help="also run GF and compare decay exponents")
+    v.add_argument("--json", action="store_true", help="print JSON")
+    v.set_defaults(func=cmd_verify)
+
+    pd = sub.add_parser("phase-diagram", help="IGAHD/GD success probability over a (k, α) grid (resumable)")
+    pd.add_argument("--n", type=int, default=50)
+    pd.add_argument("--m", type=int, default=25)
+    pd.add_argument("--d", type=int, default=10)
+    pd.add_argument("--ks", type=int, nargs="+", default=[10, 100, 1000])
+    pd.add_argument("--alphas", type=float, nargs="+", default=[0.3, 1.0, 3.0])
+    pd.add_argument("--beta", type=float, default=0.05)
+    pd.add_argument("--step", type=float, default=0.05)
+    pd.add_argument("--iterations", type=int, default=15000)
+    pd.add_argument("--trials", type=int, default=10)
+    pd.add_argument("--loss-tol", type=float, default=1e-4)
+    pd.add_argument("--seed", type=int, default=0)
+    pd.add_argument("--out", default="reports/phase_diagram", help="folder for cells, JSON and figure (resumes)")
+    pd.add_argument("--json", action="store_true")
+    pd.set_defaults(func=cmd_phase_diagram)
 
     f = sub.add_parser("formulas", help="every formula of the package with its source")
     f.add_argument("names", nargs="*", help="only these formulas")

@@ -27,7 +27,7 @@ _LATEX = {
     "R_max": r"R^{*}", "lip_a": r"a_\ell", "lip_b": r"b_\ell", "mu": r"\mu",
     "alpha": r"\alpha", "beta": r"\beta", "R_prime_gf": r"R'_{GF}", "h": "h", "c": "c", "L": "L",
     "rho": r"\rho", "s": "s", "w": "w", "t": "t", "k": "k", "n": "n", "m": "m", "B": "B",
-    "lipschitz_J": r"\ell(R)", "nondeg_lhs": r"2R\,\ell(R)",
+    "r_max": r"r_{\max}", "lipschitz_J": r"\ell(R)", "nondeg_lhs": r"2R\,\ell(R)",
 }
 
 def _latex_name(name: str) -> str:
@@ -153,6 +153,9 @@ _list = [
        "GF early-stopping time"),
     _f("tau_ES_gd", 2 * sp.log(S["r0"] / S["noise_norm"]) / (-sp.log(1 - S["gamma"] * S["mu"])), "§4", "derived",
        "GD early-stopping iteration: (1 − γμ)^{τ/2}‖y(0) − y‖ ≤ ‖ε‖ from the GD loss envelope"),
+    _f("L_loc", S["norm_A"] ** 2 * (S["sigma_max_J"] + S["lipschitz_J"] * S["radius"]) ** 2
+       + S["norm_A"] * S["r_max"] * S["lipschitz_J"], "§4", "derived",
+       "bound on ‖∇²L‖ over B(θ₀, R) while ‖A g − y‖ ≤ r_max: ‖A‖²(σ_max(J₀) + ℓ(R)R)² + ‖A‖ r_max ℓ(R)"),
     # §5 recovery in x space
     _f("x_opt_error", sp.sqrt(2 * S["xi"] * S["L0"]) * sp.exp(-S["sigma0"] * S["sigma_A"] * S["t"] / 4)
        / S["lam_min"], "§5", "claim", "optimization error term", _talk),

@@ -174,8 +174,15 @@ class TwoLayerDIP:
 
     def loss_and_grad(self, theta: np.ndarray | None, A: Any, y: np.ndarray) -> tuple[float, np.ndarray]:
         """L(θ) and ∇L(θ) = J_gᵀ Aᵀ (A g − y) (both blocks rank one, NUMERICS.md)."""
-        r = A @ self.forward(theta) - y
-        return 0.5 * float(r @ r), self.vjp(theta, A.T @ r)
+        V, a, da = self._hidden(theta)
+        s = 1 / np.sqrt(self.k)
+        r = A @ (V @ a * s) - y
+        w = A.T @ r
+        grad = np.empty(self.p)
+        nk = self.n * self.k
+        np.multiply.outer(w * s, a, out=grad[:nk].reshape(self.n, self.k))
+        np.multiply.outer(da * (V.T @ w) * s, self.u, out=grad[nk:].reshape(self.k, self.d))
+        return 0.5 * float(r @ r), grad
 
     # ------------------------------------------------------------------ Jacobian
     def jacobian(self, theta: np.ndarray | None = None, *, max_entries: float = 2e7) -> np.ndarray:

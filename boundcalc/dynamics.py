@@ -1,0 +1,415 @@
+"""Training dynamics of THEORY.md §4 and §7: IGAHD (both DIP forms and the non-convex form),
+gradient descent, and ISEHD / gradient flow integrated with ``scipy.integrate.solve_ivp``.
+
+Every run starts at θ(0) = θ₀ with zero velocity and returns a :class:`Trajectory` recording,
+at sampled times, the loss, ‖θ − θ₀‖, ‖y(t) − ȳ‖ and ‖x(t) − x̄‖ (when ȳ, x̄ are known), the
+step sizes and, for IGAHD, the energy of §7 when a gradient-Lipschitz constant is given.
+Discrete methods map iteration ℓ to time t_ℓ = Σ_{i<ℓ} h_i (h = √s for IGAHD, h = γ for GD),
+so iterations can be compared with the continuous-time bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from ._core import Result, as_finite_array, positive_float, positive_int
+from .activations import get_activation
+from .generators import TwoLayerDIP
+from .operators import as_operator
+
+__all__ = [
+    "DIPObjective", "Trajectory", "igahd_dip", "igahd", "gradient_descent", "isehd", "gradient_flow",
+    "isehd_second_order", "igahd_dip_batched", "BatchResult", "as_trials",
+]
+
+
+class DIPObjective:
+    """L(θ) = ½‖A g(u, θ) − y‖² for a :class:`TwoLayerDIP`, with the metrics the claims need.
+
+    Parameters
+    ----------
+    net : TwoLayerDIP
+    A : operator, m×n
+    y : (m,) array
+    x_bar : (n,) array, optional
+        True signal, for ‖x(t) − x̄‖ and ȳ = A x̄.
+    train : {"all", "V"}
+        Train both layers, or only V (the linear regime of THEORY.md §9.4).
+    """
+
+    def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all"):
+        self.A = as_operator(A)
+        m, n = self.A.shape
+        if net.n != n:
+            raise ValueError(f"net: output size n = {net.n} must equal the columns of A, {n}")
+        self.net = net
+        self.y = as_finite_array(y, "y", ndim=1, shape=(m,))
+        self.x_bar = None if x_bar is None else as_finite_array(x_bar, "x_bar", ndim=1, shape=(n,))
+        self.y_clean = None if self.x_bar is None else np.asarray(self.A @ self.x_bar).ravel()
+        if train not in ("all", "V"):
+            raise ValueError(f"train must be 'all' or 'V', got {train!r}")
+        self.train = train
+        self.n_grad = 0
+
+    def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        self.n_grad += 1
+        L, g = self.net.loss_and_grad(theta, self.A, self.y)
+        if self.train == "V":
+            g[self.net.n * self.net.k:] = 0.0
+        return L, g
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        return self.value_and_grad(theta)[1]
+
+    def loss(self, theta: np.ndarray) -> float:
+        return self.net.loss(theta, self.A, self.y)
+
+    def metrics(self, theta: np.ndarray) -> tuple[float, float, float]:
+        """(loss, ‖y(θ) − ȳ‖, ‖x(θ) − x̄‖), nan where ȳ or x̄ is unknown."""
+        x = self.net.forward(theta)
+        yt = np.asarray(self.A @ x).ravel()
+        r = yt - self.y
+        dy = float(np.linalg.norm(yt - self.y_clean)) if self.y_clean is not None else float("nan")
+        dx = float(np.linalg.norm(x - self.x_bar)) if self.x_bar is not None else float("nan")
+        return 0.5 * float(r @ r), dy, dx
+
+
+@dataclass(frozen=True, repr=False)
+class Trajectory(Result):
+    """A recorded run. Arrays share the index of ``t``; ``steps`` holds the step size used at
+    each recorded iteration (nan for ODE integrators), ``energy`` the IGAHD energy or nan."""
+
+    method: str
+    t: np.ndarray
+    iteration: np.ndarray
+    loss: np.ndarray
+    theta_dist: np.ndarray
+    y_clean_dist: np.ndarray
+    x_dist: np.ndarray
+    steps: np.ndarray
+    energy: np.ndarray
+    params: dict
+    n_grad: int
+    status: str
+    theta_final: np.ndarray = field(repr=False, default=None)
+    theta_samples: np.ndarray = field(repr=False, default=None)
+    theta_sample_index: np.ndarray = field(repr=False, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        for key in ("theta_final", "theta_samples", "theta_sample_index"):
+            d.pop(key)
+        return d
+
+
+class _Recorder:
+    """Collects metrics at the recorded iterations, and θ itself at every ``keep_theta``-th record
+    (0: never) so that distances to the final point can be measured afterwards."""
+
+    def __init__(self, obj: DIPObjective, theta0: np.ndarray, keep_theta: int):
+        self.obj, self.theta0, self.keep = obj, theta0, int(keep_theta)
+        self.rows: list[tuple] = []
+        self.thetas: list[np.ndarray] = []
+        self.kept: list[int] = []
+
+    def __call__(self, it: int, t: float, theta: np.ndarray, step: float, energy: float = float("nan")):
+        loss, dy, dx = self.obj.metrics(theta)
+        if self.keep and len(self.rows) % self.keep == 0:
+            self.thetas.append(theta.copy())
+            self.kept.append(len(self.rows))
+        self.rows.append((t, it, loss, float(np.linalg.norm(theta - self.theta0)), dy, dx, step, energy))
+
+    def result(self, method: str, params: dict, theta: np.ndarray, status: str) -> Trajectory:
+        cols = np.array(self.rows, dtype=float).T
+        return Trajectory(method, cols[0], cols[1].astype(int), cols[2], cols[3], cols[4], cols[5], cols[6],
+                          cols[7], params, self.obj.n_grad, status, theta.copy(),
+                          np.array(self.thetas) if self.keep else None,
+                          np.array(self.kept, dtype=int) if self.keep else None)
+
+
+def _check_common(iterations: int, record_every: int) -> tuple[int, int]:
+    return positive_int(iterations, "iterations", minimum=0), positive_int(record_every, "record_every")
+
+
+def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iterations: int,
+              variant: str = "first", backtracking: bool = False, rho: float = 0.5, delta: float = 0.9,
+              record_every: int = 1, keep_theta: int = 0, theta0: np.ndarray | None = None,
+              loss_tol: float | None = None) -> Trajectory:
+    """IGAHD for DIP training (THEORY.md §7).
+
+    ``variant="first"`` (default, the talk's first form, the explicit discretization of ISEHD
+    with h = √s):
+        η_ℓ = θ_ℓ + (1 − α√s_ℓ)(θ_ℓ − θ_{ℓ−1}) − β√s_ℓ(∇L(θ_ℓ) − ∇L(θ_{ℓ−1})),  θ_{ℓ+1} = η_ℓ − s_ℓ∇L(θ_ℓ).
+    ``variant="second"`` (the talk's later slide): coefficients α s_ℓ and β s_ℓ² instead of α√s_ℓ and
+    β√s_ℓ; **not** a consistent discretization of ISEHD (THEORY.md §10.1), kept for comparison.
+
+    With ``backtracking=True`` the step never increases and shrinks (s ← ρs) until the descent
+    inequality L(θ_{ℓ+1}) ≤ L(θ_ℓ) + ⟨∇L(θ_ℓ), θ_{ℓ+1} − θ_ℓ⟩ + (L_ℓ/2)‖θ_{ℓ+1} − θ_ℓ‖² holds with
+    L_ℓ = δα/(β + √s_ℓ/2), the largest L_ℓ allowed by β + √s_ℓ/2 ≤ δα/L_ℓ (THEORY.md §7, derived).
+
+    Time t_ℓ = Σ_{i<ℓ} √s_i. Stops early once the loss is ≤ ``loss_tol``.
+    """
+    alpha = positive_float(alpha, "alpha")
+    beta = positive_float(beta, "beta", allow_zero=True)
+    s = positive_float(step, "step")
+    iterations, record_every = _check_common(iterations, record_every)
+    if variant not in ("first", "second"):
+        raise ValueError(f"variant must be 'first' or 'second', got {variant!r}")
+    theta = (obj.net.theta0 if theta0 is None else theta0).copy()
+    start = theta.copy()
+    rec = _Recorder(obj, start, keep_theta)
+    L, g = obj.value_and_grad(theta)
+    prev, g_prev = theta.copy(), g.copy()
+    t, status = 0.0, "max_iterations"
+    rec(0, t, theta, s)
+    for it in range(1, iterations + 1):
+        while True:
+            h = np.sqrt(s)
+            mom, hess = (1 - alpha * h, beta * h) if variant == "first" else (1 - alpha * s, beta * s * s)
+            new = theta + mom * (theta - prev) - hess * (g - g_prev) - s * g
+            L_new, g_new = obj.value_and_grad(new)
+            if not backtracking:
+                break
+            L_loc = delta * alpha / (beta + h / 2)
+            d = new - theta
+            if L_new <= L + g @ d + 0.5 * L_loc * (d @ d) or s < 1e-16:
+                break
+            s *= rho
+        if not np.isfinite(L_new):
+            status = "diverged"
+            break
+        prev, g_prev, theta, g, L = theta, g, new, g_new, L_new
+        t += np.sqrt(s)
+        done = loss_tol is not None and L <= loss_tol
+        if it % record_every == 0 or it == iterations or done:
+            rec(it, t, theta, s)
+        if done:
+            status = "loss_tol"
+            break
+    params = {"alpha": alpha, "beta": beta, "step": step, "variant": variant, "backtracking": backtracking,
+              "iterations": iterations}
+    return rec.result(f"igahd-{variant}", params, theta, status)
+
+
+def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_every: int = 1,
+                     keep_theta: int = 0, loss_tol: float | None = None) -> Trajectory:
+    """θ_{τ+1} = θ_τ − γ∇L(θ_τ); time t_τ = τγ (so GD is compared with GF at equal time)."""
+    gamma = positive_float(step, "step")
+    iterations, record_every = _check_common(iterations, record_every)
+    theta = obj.net.theta0.copy()
+    rec = _Recorder(obj, theta.copy(), keep_theta)
+    rec(0, 0.0, theta, gamma)
+    status = "max_iterations"
+    _, g = obj.value_and_grad(theta)
+    for it in range(1, iterations + 1):
+        theta = theta - gamma * g
+        L_new, g = obj.value_and_grad(theta)
+        if not np.isfinite(L_new):
+            status = "diverged"
+            break
+        done = loss_tol is not None and L_new <= loss_tol
+        if it % record_every == 0 or it == iterations or done:
+            rec(it, it * gamma, theta, gamma)
+        if done:
+            status = "loss_tol"
+            break
+    return rec.result("gd", {"step": gamma, "iterations": iterations}, theta, status)
+
+
+def _integrate(obj: DIPObjective, rhs: Callable, y0: np.ndarray, p: int, t_max: float, n_eval: int,
+               rtol: float, atol: float, keep_theta: bool, method: str, params: dict) -> Trajectory:
+    t_max = positive_float(t_max, "t_max")
+    n_eval = positive_int(n_eval, "n_eval", minimum=2)
+    t_eval = np.linspace(0.0, t_max, n_eval)
+    sol = solve_ivp(rhs, (0.0, t_max), y0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(f"{method}: solve_ivp failed ({sol.message}); no trajectory is reported")
+    rec = _Recorder(obj, y0[:p].copy(), keep_theta)
+    for i, t in enumerate(sol.t):
+        rec(i, float(t), sol.y[:p, i], float("nan"))
+    params = {**params, "t_max": t_max, "rtol": rtol, "atol": atol, "integrator": "DOP853", "nfev": int(sol.nfev)}
+    return rec.result(method, params, sol.y[:p, -1], "ok")
+
+
+def isehd(obj: DIPObjective, *, alpha: float, beta: float, t_max: float, n_eval: int = 200,
+          rtol: float = 1e-9, atol: float = 1e-12, keep_theta: int = 0) -> Trajectory:
+    """ISEHD θ̈ + αθ̇ + β(d/dt)∇L(θ) + ∇L(θ) = 0, θ(0) = θ₀, θ̇(0) = 0, integrated in the
+    Hessian-free first-order form of THEORY.md §7 (β > 0):
+    z = θ̇ + β∇L(θ); θ̇ = z − β∇L(θ); ż = −αz + (αβ − 1)∇L(θ); z(0) = β∇L(θ₀).
+
+    DOP853 with ``rtol``/``atol``; :func:`isehd_second_order` integrates the same ODE in its
+    second-order form with Hessian-vector products, which the tests compare against.
+    """
+    alpha = positive_float(alpha, "alpha")
+    beta = positive_float(beta, "beta")
+    theta0 = obj.net.theta0.copy()
+    p = theta0.size
+
+    def rhs(_t, state):
+        g = obj.grad(state[:p])
+        z = state[p:]
+        return np.concatenate([z - beta * g, -alpha * z + (alpha * beta - 1) * g])
+
+    y0 = np.concatenate([theta0, beta * obj.grad(theta0)])
+    return _integrate(obj, rhs, y0, p, t_max, n_eval, rtol, atol, keep_theta, "isehd",
+                      {"alpha": alpha, "beta": beta})
+
+
+def isehd_second_order(obj: DIPObjective, *, alpha: float, beta: float, t_max: float, n_eval: int = 50,
+                       rtol: float = 1e-9, atol: float = 1e-12, fd_step: float = 1e-6) -> Trajectory:
+    """ISEHD integrated directly as θ̇ = v, v̇ = −αv − β∇²L(θ)v − ∇L(θ), the Hessian-vector
+    product by central differences of the gradient (a reference for tests, not for production)."""
+    theta0 = obj.net.theta0.copy()
+    p = theta0.size
+
+    def rhs(_t, state):
+        th, v = state[:p], state[p:]
+        nv = np.linalg.norm(v)
+        hv = (obj.grad(th + fd_step * v / nv) - obj.grad(th - fd_step * v / nv)) * (nv / (2 * fd_step)) \
+            if nv > 0 else np.zeros(p)
+        return np.concatenate([v, -alpha * v - beta * hv - obj.grad(th)])
+
+    y0 = np.concatenate([theta0, np.zeros(p)])
+    return _integrate(obj, rhs, y0, p, t_max, n_eval, rtol, atol, False, "isehd-second-order",
+                      {"alpha": alpha, "beta": beta})
+
+
+def gradient_flow(obj: DIPObjective, *, t_max: float, n_eval: int = 200, rtol: float = 1e-9,
+                  atol: float = 1e-12, keep_theta: int = 0) -> Trajectory:
+    """Gradient flow θ̇ = −∇L(θ) (THEORY.md §4), DOP853."""
+    theta0 = obj.net.theta0.copy()
+    return _integrate(obj, lambda _t, th: -obj.grad(th), theta0, theta0.size, t_max, n_eval, rtol, atol,
+                      keep_theta, "gf", {})
+
+
+def igahd(grad: Callable[[np.ndarray], np.ndarray], x0: Any, *, h: float, beta: float,
+          gamma: float | Callable[[float], float], iterations: int, f: Callable[[np.ndarray], float] | None = None,
+          lipschitz: float | None = None, x1: Any = None, tol: float = 0.0) -> dict[str, np.ndarray]:
+    """IGAHD, non-convex form (THEORY.md §7), for any f with a gradient oracle:
+
+    y_k = x_k + α_k(x_k − x_{k−1}) − β_k(∇f(x_k) − ∇f(x_{k−1})),  x_{k+1} = y_k − s_k∇f(x_k),
+    α_k = 1/(1 + γ_k h), β_k = βhα_k, s_k = h²α_k, γ_k = γ(kh).
+
+    Returns the iterates ``x`` (iterations+1 rows, x_0 first; x_{−1} = x_0 unless ``x1`` is the
+    second point), ``f`` when f is given, and ``energy`` E_k = f(x_k) + ((1 + βhL)/(2h²))‖x_k − x_{k−1}‖²
+    when f and the gradient-Lipschitz constant L are given. Stops once ‖x_{k+1} − x_k‖ ≤ tol.
+    """
+    h = positive_float(h, "h")
+    beta = positive_float(beta, "beta", allow_zero=True)
+    iterations = positive_int(iterations, "iterations", minimum=0)
+    if callable(gamma):
+        gam = gamma
+    else:
+        c_const = positive_float(gamma, "gamma")
+
+        def gam(_t: float) -> float:
+            return c_const
+    x = np.atleast_1d(np.asarray(x0, dtype=float)).copy()
+    xs = [x.copy()]
+    prev = x.copy()
+    if x1 is not None:
+        prev, x = x, np.atleast_1d(np.asarray(x1, dtype=float)).copy()
+        xs.append(x.copy())
+    g_prev, g = grad(prev), grad(x)
+    for k in range(len(xs) - 1, iterations):
+        a = 1.0 / (1.0 + gam(k * h) * h)
+        new = x + a * (x - prev) - beta * h * a * (g - g_prev) - h * h * a * g
+        prev, x = x, new
+        g_prev, g = g, grad(x)
+        xs.append(x.copy())
+        if np.linalg.norm(x - prev) <= tol:
+            break
+    X = np.array(xs)
+    out = {"x": X}
+    if f is not None:
+        fx = np.array([f(v) for v in X])
+        out["f"] = fx
+        if lipschitz is not None:
+            dx2 = np.concatenate([[0.0], np.sum(np.diff(X, axis=0) ** 2, axis=1)])
+            out["energy"] = fx + (1 + beta * h * lipschitz) / (2 * h * h) * dx2
+    return out
+
+
+@dataclass(frozen=True, repr=False)
+class BatchResult(Result):
+    """Final loss and the first iteration reaching ``loss_tol`` (−1 if never) for each trial."""
+
+    final_loss: np.ndarray
+    hit_iteration: np.ndarray
+    initial_loss: np.ndarray
+    params: dict
+
+
+def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarray, y: np.ndarray, *,
+                      activation: str, alpha: float, beta: float, step: float, iterations: int,
+                      loss_tol: float = 0.0, method: str = "igahd", stop_when_all: bool = False) -> BatchResult:
+    """Many IGAHD (first form) or GD trials of the two-layer DIP advanced together.
+
+    Arrays are stacked along a leading trial axis: V0 (T, n, k), W0 (T, k, d), u (T, d),
+    A (T, m, n), y (T, m). Each step is a handful of batched ``matmul`` calls, which removes the
+    per-call overhead that dominates small problems (NUMERICS.md). ``method="gd"`` runs gradient
+    descent with step ``step``. ``stop_when_all`` ends the run once every trial reached ``loss_tol``
+    (the final losses are then those at that iteration). The per-trial reference is
+    :func:`igahd_dip` / :func:`gradient_descent`.
+    """
+    act = get_activation(activation, for_theorem=False)
+    V = np.array(V0, dtype=float)
+    W = np.array(W0, dtype=float)
+    u = np.asarray(u, dtype=float)
+    A = np.asarray(A, dtype=float)
+    y = np.asarray(y, dtype=float)
+    T, n, k = V.shape
+    if W.shape[:2] != (T, k) or u.shape != (T, W.shape[2]) or A.shape[0] != T or A.shape[2] != n \
+            or y.shape != (T, A.shape[1]):
+        raise ValueError("batched arrays must be stacked as V (T,n,k), W (T,k,d), u (T,d), A (T,m,n), y (T,m)")
+    if method not in ("igahd", "gd"):
+        raise ValueError(f"method must be 'igahd' or 'gd', got {method!r}")
+    iterations = positive_int(iterations, "iterations", minimum=0)
+    sk = 1 / np.sqrt(k)
+    At = np.swapaxes(A, 1, 2)
+
+    def loss_grad(V, W):
+        z = np.matmul(W, u[:, :, None])[:, :, 0]                     # (T, k)
+        a, da = act.phi(z), act.dphi(z)
+        x = np.matmul(V, a[:, :, None])[:, :, 0] * sk                # (T, n)
+        r = np.matmul(A, x[:, :, None])[:, :, 0] - y                 # (T, m)
+        w = np.matmul(At, r[:, :, None])[:, :, 0]                    # (T, n)
+        gV = w[:, :, None] * a[:, None, :] * sk
+        c = da * np.matmul(np.swapaxes(V, 1, 2), w[:, :, None])[:, :, 0] * sk
+        gW = c[:, :, None] * u[:, None, :]
+        return 0.5 * np.sum(r * r, axis=1), gV, gW
+
+    L, gV, gW = loss_grad(V, W)
+    L0 = L.copy()
+    hit = np.where(L <= loss_tol, 0, -1)
+    Vp, Wp, gVp, gWp = V.copy(), W.copy(), gV.copy(), gW.copy()
+    h = np.sqrt(step)
+    mom, hess = 1 - alpha * h, beta * h
+    for it in range(1, iterations + 1):
+        if method == "gd":
+            V, W = V - step * gV, W - step * gW
+        else:
+            V_new = V + mom * (V - Vp) - hess * (gV - gVp) - step * gV
+            W_new = W + mom * (W - Wp) - hess * (gW - gWp) - step * gW
+            Vp, Wp, gVp, gWp = V, W, gV, gW
+            V, W = V_new, W_new
+        L, gV, gW = loss_grad(V, W)
+        newly = (hit < 0) & (L <= loss_tol)
+        hit[newly] = it
+        if stop_when_all and np.all(hit >= 0):
+            break
+    return BatchResult(L, hit, L0, {"alpha": alpha, "beta": beta, "step": step, "iterations": iterations,
+                                    "loss_tol": loss_tol, "method": method})
+
+
+def as_trials(nets: list[TwoLayerDIP], As: list[np.ndarray], ys: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Stack per-trial networks and problems into the arrays of :func:`igahd_dip_batched`."""
+    V = np.stack([n.unpack()[0] for n in nets])
+    W = np.stack([n.unpack()[1] for n in nets])
+    u = np.stack([n.u for n in nets])
+    return V, W, u, np.stack(As), np.stack(ys)

@@ -1,0 +1,139 @@
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from boundcalc.cli import main
+from boundcalc.dynamics import DIPObjective, isehd
+from boundcalc.generators import TwoLayerDIP
+from boundcalc.harness import (
+    ClaimCheck,
+    check_energy_decrease,
+    check_lojasiewicz_rate,
+    check_trap_avoidance,
+    fit_decay_rate,
+    verify,
+)
+from boundcalc.problems import gaussian_problem
+from boundcalc.sweeps import phase_diagram
+
+# A certified non-degenerate instance (THEORY §3 holds with margin 0.36): 2x2 Gaussian A, k = 10^5.
+SQUARE = gaussian_problem(2, 2, noise_norm=0.01, seed=6)
+SQUARE_NET = TwoLayerDIP(2, 2, 100_000, "tanh", seed=0)
+
+
+@pytest.fixture(scope="module")
+def isehd_run():
+    return verify(SQUARE, SQUARE_NET, dynamics="isehd", lam_min=(0.9, 1.0))
+
+
+def test_all_claims_hold_on_certified_instance(isehd_run):
+    res = isehd_run
+    assert res.non_degenerate
+    ids = {c.claim_id: c for c in res.claims}
+    for cid in ("loss_envelope", "param_ball", "param_envelope", "early_stopping", "x_space", "loss_decay_rate"):
+        assert ids[cid].status == "holds", ids[cid]
+        assert ids[cid].margin >= 0
+    assert not res.any_violated
+
+
+@pytest.mark.parametrize("dynamics", ["gf", "gd", "igahd"])
+def test_claims_hold_for_other_dynamics(dynamics):
+    res = verify(SQUARE, SQUARE_NET, dynamics=dynamics, iterations=1500, lam_min=0.9)
+    assert res.non_degenerate
+    assert all(c.status == "holds" for c in res.claims), res.summary()
+
+
+def test_integration_error_far_below_margins(isehd_run):
+    # The same ISEHD run at rtol 1e-9 and 1e-11 agrees to far better than REL_TOL-level margins.
+    a = isehd(DIPObjective(SQUARE_NET, SQUARE.A, SQUARE.y), alpha=0.98, beta=0.5, t_max=10, n_eval=11, rtol=1e-9)
+    b = isehd(DIPObjective(SQUARE_NET, SQUARE.A, SQUARE.y), alpha=0.98, beta=0.5, t_max=10, n_eval=11,
+              rtol=1e-11, atol=1e-14)
+    rel = np.abs(a.loss - b.loss) / b.loss
+    assert rel.max() < 1e-4  # measured: 3e-6 where the loss is 1e-8·L₀
+    assert min(c.margin for c in isehd_run.claims if c.status == "holds") > 100 * rel.max()
+
+
+def test_not_applicable_on_degenerate_instance():
+    res = verify(SQUARE, TwoLayerDIP(2, 2, 10, "tanh", seed=0), dynamics="isehd", t_max=5.0, n_eval=20)
+    assert not res.non_degenerate
+    for c in res.claims:
+        assert c.status == "not_applicable"
+        assert c.failed_hypothesis.startswith("non-degenerate")
+
+
+def test_y_outside_range_uses_derived_variant():
+    prob = gaussian_problem(30, 3, noise_norm=0.01, seed=0)
+    res = verify(prob, TwoLayerDIP(3, 3, 100_000, seed=0), dynamics="isehd", n_eval=80)
+    ids = {c.claim_id: c for c in res.claims}
+    assert ids["loss_envelope"].status == "not_applicable" and "Im(A)" in ids["loss_envelope"].failed_hypothesis
+    assert ids["loss_envelope_range"].status == "holds"
+    assert ids["early_stopping"].status == "holds"
+
+
+def test_violation_is_reported_with_negative_margin(isehd_run):
+    # Feed a wrong (too small) λ_min-free bound: dist = 0 with λ_min = 100 makes the x-space bound
+    # smaller than the measured error, which must be reported as violated, not hidden.
+    res2 = verify(SQUARE, SQUARE_NET, dynamics="igahd", iterations=1000, lam_min=100.0, dist=0.0)
+    bad = {c.claim_id: c for c in res2.claims}["x_space"]
+    assert bad.status == "violated" and bad.margin < 0
+
+
+def test_fit_decay_rate_exact():
+    t = np.linspace(0, 10, 50)
+    assert fit_decay_rate(t, 3 * np.exp(-0.7 * t), lo=1e-12, hi=10) == pytest.approx(0.7)
+    assert np.isnan(fit_decay_rate(t[:2], np.exp(-t[:2]), lo=0, hi=10))
+
+
+def test_test_function_claims():
+    trap = check_trap_avoidance(starts=40, seed=1)
+    assert trap.status == "holds" and "0 to the saddle" in trap.note
+    for p in (2, 3, 4):
+        assert check_lojasiewicz_rate(p).status == "holds"
+
+    def f(z):
+        return z[0] ** 2 / 2 + z[1] ** 4 / 4 - z[1] ** 2 / 2
+
+    def g(z):
+        return np.array([z[0], z[1] ** 3 - z[1]])
+
+    ok = check_energy_decrease(f, g, [1.5, 0.3], lipschitz=11.0, c=1.0, beta=0.02, h=0.1)
+    assert ok.status == "holds"
+    na = check_energy_decrease(f, g, [1.5, 0.3], lipschitz=11.0, c=1.0, beta=0.5, h=0.1)
+    assert na.status == "not_applicable" and "β + h/2" in na.failed_hypothesis
+    assert check_trap_avoidance(beta=0.5).status == "not_applicable"
+
+
+def test_claimcheck_json():
+    c = ClaimCheck("x", "s", 1.0, 0.5, "holds", 0.5)
+    assert json.loads(json.dumps(c.to_dict()))["status"] == "holds"
+
+
+def test_phase_diagram_resumes_and_accepts_executor(tmp_path):
+    kw = {"n": 6, "m": 3, "d": 3, "ks": (5, 50), "alphas": (0.5, 2.0), "iterations": 300, "trials": 3,
+          "loss_tol": 1e-6, "progress": False, "out_dir": tmp_path}
+    with ThreadPoolExecutor(2) as ex:
+        a = phase_diagram(executor=ex, **kw)
+    assert a.computed == 6 and a.reused == 0
+    assert a.igahd.shape == (2, 2) and np.all((a.igahd >= 0) & (a.igahd <= 1))
+    b = phase_diagram(**kw)
+    assert b.computed == 0 and b.reused == 6
+    np.testing.assert_array_equal(a.igahd, b.igahd)
+    (tmp_path / "cells" / "gd_k5.json").unlink()  # an interrupted run: only the missing cell is redone
+    c = phase_diagram(**kw)
+    assert c.computed == 1 and c.reused == 5
+    np.testing.assert_array_equal(a.gd, c.gd)
+    with pytest.raises(ValueError, match="α√s"):
+        phase_diagram(alphas=(10.0,), step=0.05, progress=False)
+
+
+def test_cli_verify(capsys):
+    code = main(["verify", "--problem", "gaussian", "--m", "2", "--n", "2", "--seed", "6", "--k", "100000",
+                 "--d", "2", "--dynamics", "gf", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert {"non_degenerate", "claims", "trajectory"} <= set(out)
+    assert {"claim_id", "statement", "status", "predicted", "measured", "margin"} <= set(out["claims"][0])
+    assert {"t", "loss", "theta_dist"} <= set(out["trajectory"])
+    assert main(["verify", "--dynamics", "adam"]) == 2
