@@ -370,6 +370,21 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
     if method not in ("igahd", "gd"):
         raise ValueError(f"method must be 'igahd' or 'gd', got {method!r}")
     iterations = positive_int(iterations, "iterations", minimum=0)
+    # Stacking pays while the per-call overhead dominates; once a trial's arrays leave the cache,
+    # memory traffic dominates and stacking only adds temporaries (NUMERICS.md). So trials are
+    # advanced in chunks of about 2^17 parameters of V: many trials at small k, one at large k.
+    chunk = max(1, (1 << 17) // (n * k))
+    L_all, L0_all, hit_all = np.empty(T), np.empty(T), np.empty(T, dtype=int)
+    for c0 in range(0, T, chunk):
+        sl = slice(c0, min(T, c0 + chunk))
+        L_all[sl], L0_all[sl], hit_all[sl] = _batched_chunk(
+            V[sl], W[sl], u[sl], A[sl], y[sl], act, alpha, beta, step, iterations, loss_tol, method, stop_when_all)
+    return BatchResult(L_all, hit_all, L0_all, {"alpha": alpha, "beta": beta, "step": step,
+                                                "iterations": iterations, "loss_tol": loss_tol, "method": method})
+
+
+def _batched_chunk(V, W, u, A, y, act, alpha, beta, step, iterations, loss_tol, method, stop_when_all):
+    k = V.shape[2]
     sk = 1 / np.sqrt(k)
     At = np.swapaxes(A, 1, 2)
 
@@ -403,8 +418,7 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
         hit[newly] = it
         if stop_when_all and np.all(hit >= 0):
             break
-    return BatchResult(L, hit, L0, {"alpha": alpha, "beta": beta, "step": step, "iterations": iterations,
-                                    "loss_tol": loss_tol, "method": method})
+    return L, L0, hit
 
 
 def as_trials(nets: list[TwoLayerDIP], As: list[np.ndarray], ys: list[np.ndarray]) -> tuple[np.ndarray, ...]:
