@@ -25,7 +25,7 @@ def main():
         ys = [A @ np.ones(n) / np.sqrt(n) for A in As]
         t0 = time.perf_counter()
         ref = [igahd_dip(DIPObjective(net, A, y), alpha=1.0, beta=0.05, step=0.05, iterations=iters,
-                         record_every=iters).loss[-1] for net, A, y in zip(nets, As, ys)]
+                         record_every=iters).loss[-1] for net, A, y in zip(nets, As, ys, strict=True)]
         t_loop = time.perf_counter() - t0
         arrays = as_trials(nets, As, ys)
         t0 = time.perf_counter()

@@ -252,6 +252,62 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cone(args: argparse.Namespace) -> int:
+    from .cones import (
+        FinitelyGeneratedCone,
+        L1DescentCone,
+        NonnegativeOrthant,
+        PolyhedralCone,
+        Subspace,
+        restricted_min_singular_value,
+    )
+    A = load_array(args.operator, "--operator")
+    if A.ndim != 2:
+        raise UsageError(f"--operator must be a 2-D array, got shape {A.shape}")
+    n = A.shape[1]
+    needs = {"l1-descent": ("x", args.x), "subspace": ("basis", args.basis), "polyhedral": ("G", args.G),
+             "generated": ("D", args.D)}
+    if args.cone in needs and needs[args.cone][1] is None:
+        raise UsageError(f"--cone {args.cone} needs --{needs[args.cone][0]}")
+    if args.cone == "l1-descent":
+        cone = L1DescentCone(load_array(args.x, "--x"))
+    elif args.cone == "subspace":
+        cone = Subspace(load_array(args.basis, "--basis"))
+    elif args.cone == "orthant":
+        cone = NonnegativeOrthant(n)
+    elif args.cone == "polyhedral":
+        cone = PolyhedralCone(load_array(args.G, "--G"))
+    else:
+        cone = FinitelyGeneratedCone(load_array(args.D, "--D"))
+    res = restricted_min_singular_value(A, cone, solver=args.solver.upper(), seed=args.seed)
+    if args.json:
+        d = res.to_dict()
+        d.pop("witness")
+        _print(d, True)
+    else:
+        print(res)
+    return 0 if res.status.startswith("optimal") else 3
+
+
+def cmd_statdim(args: argparse.Namespace) -> int:
+    from .cones import L1DescentCone, NonnegativeOrthant, l1_statistical_dimension, statistical_dimension
+    if args.cone == "l1-descent":
+        if args.s is None:
+            raise UsageError("--cone l1-descent needs --s (sparsity)")
+        if args.method == "exact":
+            res = l1_statistical_dimension(args.n, args.s)
+        else:
+            x = np.zeros(args.n)
+            if not 1 <= args.s <= args.n:
+                raise UsageError(f"--s must be in 1..n, got {args.s}")
+            x[: args.s] = 1.0
+            res = statistical_dimension(L1DescentCone(x), "montecarlo", samples=args.samples, seed=args.seed)
+    else:
+        res = statistical_dimension(NonnegativeOrthant(args.n), args.method, samples=args.samples, seed=args.seed)
+    _print(res, args.json)
+    return 0
+
+
 def cmd_formulas(args: argparse.Namespace) -> int:
     from .formulas import FORMULAS, render
     names = args.names or None
@@ -348,6 +404,28 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--out", default="reports/phase_diagram", help="folder for cells, JSON and figure (resumes)")
     pd.add_argument("--json", action="store_true")
     pd.set_defaults(func=cmd_phase_diagram)
+
+    co = sub.add_parser("cone", help="certified bracket on λ_min(A; C) over a cone (THEORY §8)")
+    co.add_argument("--operator", required=True, metavar="A.npy")
+    co.add_argument("--cone", required=True, choices=["l1-descent", "subspace", "orthant", "polyhedral", "generated"])
+    co.add_argument("--x", metavar="x.npy", help="point of the ℓ1 descent cone")
+    co.add_argument("--basis", metavar="U.npy", help="basis of the subspace")
+    co.add_argument("--G", metavar="G.npy", help="polyhedral cone {z : Gz >= 0}")
+    co.add_argument("--D", metavar="D.npy", help="generators of {Dλ : λ >= 0}")
+    co.add_argument("--solver", default="clarabel", choices=["clarabel", "scs"])
+    co.add_argument("--seed", type=int, default=0)
+    co.add_argument("--json", action="store_true")
+    co.set_defaults(func=cmd_cone)
+
+    sd = sub.add_parser("statdim", help="statistical dimension δ(C) (THEORY §8)")
+    sd.add_argument("--cone", required=True, choices=["l1-descent", "orthant"])
+    sd.add_argument("--n", type=int, required=True)
+    sd.add_argument("--s", type=int, default=None, help="sparsity (ℓ1 descent cone)")
+    sd.add_argument("--method", choices=["exact", "montecarlo"], default="exact")
+    sd.add_argument("--samples", type=int, default=2000)
+    sd.add_argument("--seed", type=int, default=0)
+    sd.add_argument("--json", action="store_true")
+    sd.set_defaults(func=cmd_statdim)
 
     f = sub.add_parser("formulas", help="every formula of the package with its source")
     f.add_argument("names", nargs="*", help="only these formulas")

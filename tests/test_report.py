@@ -1,31 +1,50 @@
 import json
 
+import pytest
+
 from boundcalc.cli import main
-from boundcalc.report import write_report
+from boundcalc.report import SECTIONS, write_report
 
 
-def test_report_writes_and_refuses_overwrite(tmp_path, capsys):
-    out = tmp_path / "rep"
+@pytest.fixture(scope="module")
+def full_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "default"
     assert main(["report", "--out", str(out)]) == 0
-    data = json.loads((out / "results.json").read_text())
-    assert {"environment", "inputs", "spectrum", "initialization"} <= set(data)
+    return out
+
+
+def test_full_report_content(full_report):
+    data = json.loads((full_report / "results.json").read_text())
+    assert {"environment", "inputs", "spectrum", "initialization", "rates", "verification", "cones"} <= set(data)
     assert data["initialization"]["verdict"] == "non_degenerate"
-    assert data["spectrum"]["sigma_A"] > 0
-    md = (out / "report.md").read_text()
-    assert "σ_A" in md and "numpy" in md
-    assert (out / "spectrum.png").stat().st_size > 1000
-    capsys.readouterr()
-    # An existing folder is never overwritten without --force.
-    (out / "mine.txt").write_text("user data")
-    assert main(["report", "--out", str(out)]) == 2
+    for dyn in ("isehd", "igahd", "gf"):
+        statuses = [c["status"] for c in data["verification"][dyn]["claims"]]
+        assert "violated" not in statuses and statuses.count("holds") >= 4
+    md = (full_report / "report.md").read_text()
+    assert "σ_A" in md and "numpy" in md and "holds" in md
+    for fig in ("spectrum.png", "envelopes.png", "trajectory.png", "phase_diagram.png"):
+        assert (full_report / fig).stat().st_size > 1000
+
+
+def test_report_refuses_overwrite_without_force(full_report, capsys):
+    (full_report / "mine.txt").write_text("user data")
+    assert main(["report", "--out", str(full_report)]) == 2
     assert "--force" in capsys.readouterr().err
-    assert (out / "mine.txt").exists()
-    assert main(["report", "--out", str(out), "--force"]) == 0
+    assert (full_report / "mine.txt").exists()
+
+
+def test_force_overwrites(tmp_path):
+    out = tmp_path / "r"
+    write_report(out, sections=1)
+    (out / "mine.txt").write_text("x")
+    write_report(out, sections=1, force=True)
     assert not (out / "mine.txt").exists()
 
 
 def test_report_reproducible(tmp_path):
-    a = json.loads((write_report(tmp_path / "a") / "results.json").read_text())
-    b = json.loads((write_report(tmp_path / "b") / "results.json").read_text())
+    # The deterministic sections (no timings, no solver output): same seeds, same numbers.
+    a = json.loads((write_report(tmp_path / "a", sections=3) / "results.json").read_text())
+    b = json.loads((write_report(tmp_path / "b", sections=3) / "results.json").read_text())
     a.pop("environment"), b.pop("environment")
     assert a == b
+    assert len(SECTIONS) == 5

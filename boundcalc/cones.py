@@ -1,0 +1,555 @@
+"""Cones, projections, restricted minimum singular values and conic geometry (THEORY.md §5, §8).
+
+λ_min(A; C) = min{‖Az‖ : z ∈ C, ‖z‖ = 1} is NP-hard in general, so
+:func:`restricted_min_singular_value` returns a certified **bracket** [lower, upper]:
+
+- ``upper``: ‖Az‖ at the best unit z ∈ C found (projected power iteration with restarts, and the
+  rounded SDP solution); always a true upper bound, with the witness z.
+- ``lower``: from the dual of Shor's SDP relaxation with RLT cuts G W Gᵀ ≥ 0 for a cone written
+  as C = {E w : G w ≥ 0}: max τ s.t. Eᵀ(AᵀA − τI)E − GᵀNG ⪰ 0, N ≥ 0. The solver's (τ, N) is
+  **re-certified in float64**: with N clipped to N ≥ 0 and P = EᵀAᵀAE − τEᵀE − GᵀNG,
+  ‖Az‖² ≥ τ + c_w·min(0, λ_min(P)) for every feasible z, where c_w bounds ‖w‖² (NUMERICS.md).
+  Exact for a subspace: σ_min(AU).
+
+Solves whose status is not "optimal" are never reported as numbers: the bracket's lower end is
+then ``nan`` and ``status`` says why.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+from scipy.optimize import linprog, nnls
+from scipy.special import erfc
+
+from ._core import Result, as_finite_array, as_rng, positive_int
+from .operators import as_operator
+
+__all__ = [
+    "Cone", "Subspace", "NonnegativeOrthant", "PolyhedralCone", "FinitelyGeneratedCone", "L1DescentCone",
+    "ChordCone", "BracketResult", "restricted_min_singular_value", "StatDimResult", "statistical_dimension",
+    "l1_statistical_dimension", "gaussian_width", "gordon_lower_bound", "GordonResult", "l1_kernel_test",
+    "universal_lower_bound",
+]
+
+
+class Cone:
+    """A closed convex cone in R^n with a Euclidean projection and a membership test.
+
+    Subclasses that admit a description C = {E w : G w ≥ 0} give it by ``lifted()`` for the SDP
+    lower bound, with c_w ≥ max ‖w‖² over the w describing unit vectors of C.
+    """
+
+    n: int
+    name: str = "cone"
+
+    def project(self, v: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def contains(self, z: np.ndarray, tol: float = 1e-9) -> bool:
+        z = np.asarray(z, float)
+        return bool(np.linalg.norm(self.project(z) - z) <= tol * max(1.0, np.linalg.norm(z)))
+
+    def project_polar(self, v: np.ndarray) -> np.ndarray:
+        """Π_{C°}(v) = v − Π_C(v) (Moreau decomposition)."""
+        return np.asarray(v, float) - self.project(v)
+
+    def lifted(self) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """(E, G, c_w) with C = {E w : G w ≥ 0}, or None when no SDP description is available."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n={self.n})"
+
+
+class Subspace(Cone):
+    """span(U); U is orthonormalised (QR). λ_min(A; span U) = σ_min(AU) exactly; δ = dim."""
+
+    name = "subspace"
+
+    def __init__(self, U: Any):
+        U = as_finite_array(U, "U", ndim=2)
+        Q, R = np.linalg.qr(U)
+        rank = int(np.sum(np.abs(np.diag(R)) > max(U.shape) * np.finfo(float).eps * np.abs(R).max()))
+        if rank == 0:
+            raise ValueError("U must have at least one nonzero column")
+        if rank < U.shape[1]:
+            Q = scipy.linalg.orth(U)
+        self.U = Q[:, :rank] if rank == U.shape[1] else Q
+        self.n = U.shape[0]
+
+    def project(self, v):
+        return self.U @ (self.U.T @ np.asarray(v, float))
+
+
+class NonnegativeOrthant(Cone):
+    """R^n₊ (λ_min over it is a copositivity problem). δ = n/2."""
+
+    name = "orthant"
+
+    def __init__(self, n: int):
+        self.n = positive_int(n, "n")
+
+    def project(self, v):
+        return np.maximum(np.asarray(v, float), 0.0)
+
+    def lifted(self):
+        return np.eye(self.n), np.eye(self.n), 1.0
+
+
+class PolyhedralCone(Cone):
+    """{z : G z ≥ 0}. Projection by NNLS on the polar: Π_{C°}(v) = −Gᵀλ*, λ* = argmin_{λ≥0}‖v + Gᵀλ‖."""
+
+    name = "polyhedral"
+
+    def __init__(self, G: Any):
+        self.G = as_finite_array(G, "G", ndim=2)
+        self.n = self.G.shape[1]
+
+    def project(self, v):
+        v = np.asarray(v, float)
+        lam, _ = nnls(self.G.T, -v, maxiter=50 * self.G.shape[0])
+        return v + self.G.T @ lam
+
+    def contains(self, z, tol=1e-9):
+        z = np.asarray(z, float)
+        return bool(np.all(self.G @ z >= -tol * max(1.0, np.linalg.norm(z)) * np.linalg.norm(self.G, axis=1)))
+
+    def lifted(self):
+        return np.eye(self.n), self.G, 1.0
+
+
+class FinitelyGeneratedCone(Cone):
+    """{D λ : λ ≥ 0} (columns of D generate it). Projection: D λ*, λ* = argmin_{λ≥0} ‖Dλ − v‖ (NNLS)."""
+
+    name = "generated"
+
+    def __init__(self, D: Any):
+        self.D = as_finite_array(D, "D", ndim=2)
+        self.n = self.D.shape[0]
+
+    def project(self, v):
+        lam, _ = nnls(self.D, np.asarray(v, float), maxiter=50 * self.D.shape[1])
+        return self.D @ lam
+
+    def lifted(self):
+        # z = Dλ, λ ≥ 0; ‖λ‖ ≤ ‖z‖/σ_min(D) needs independent generators, else no certificate.
+        s = scipy.linalg.svdvals(self.D)
+        if self.D.shape[1] > self.n or s[-1] <= 1e-12 * s[0]:
+            return None
+        return self.D, np.eye(self.D.shape[1]), 1.0 / s[-1] ** 2
+
+
+class L1DescentCone(Cone):
+    """Descent cone of ‖·‖₁ at x (THEORY.md §8): {z : sign(x_S)ᵀz_S + ‖z_{S^c}‖₁ ≤ 0}, S = supp(x).
+
+    Projection exact in O(n log n): z_S = v_S − μ sg, z_{S^c} = soft(v_{S^c}, μ), μ ≥ 0 the root
+    of the piecewise-linear h(μ) = sgᵀv_S − μs + Σ_{S^c} max(|v_i| − μ, 0).
+    """
+
+    name = "l1-descent"
+
+    def __init__(self, x: Any, *, tol: float = 0.0):
+        x = as_finite_array(x, "x", ndim=1)
+        self.support = np.flatnonzero(np.abs(x) > tol)
+        if self.support.size == 0:
+            raise ValueError("x must have at least one nonzero entry (the descent cone at 0 is not pointed)")
+        self.off = np.setdiff1d(np.arange(x.size), self.support)
+        self.sign = np.sign(x[self.support])
+        self.n = x.size
+        self.s = self.support.size
+
+    def _h(self, v, mu):
+        vs, vo = v[self.support], np.abs(v[self.off])
+        return self.sign @ vs - mu * self.s + np.sum(np.maximum(vo - mu, 0.0))
+
+    def project(self, v):
+        v = np.asarray(v, float)
+        if self._h(v, 0.0) <= 0:
+            return v.copy()
+        # h is decreasing, piecewise linear with kinks at |v_i| (i ∈ S^c): locate the segment.
+        knots = np.sort(np.abs(v[self.off]))[::-1]
+        vs_term = self.sign @ v[self.support]
+        csum = 0.0
+        mu = None
+        for j in range(knots.size + 1):
+            lo = knots[j] if j < knots.size else 0.0
+            # on (lo, hi] the active set is the j largest |v_i|: h = vs_term + csum − μ(s + j)
+            cand = (vs_term + csum) / (self.s + j)
+            hi = knots[j - 1] if j > 0 else np.inf
+            if lo <= cand <= hi:
+                mu = cand
+                break
+            if j < knots.size:
+                csum += knots[j]
+        if mu is None:  # numerical corner: fall back to bisection on the monotone h
+            a, b = 0.0, max(np.abs(v).max(), 1.0) * (1 + self.n)
+            for _ in range(200):
+                mu = 0.5 * (a + b)
+                a, b = (mu, b) if self._h(v, mu) > 0 else (a, mu)
+        z = np.empty_like(v)
+        z[self.support] = v[self.support] - mu * self.sign
+        vo = v[self.off]
+        z[self.off] = np.sign(vo) * np.maximum(np.abs(vo) - mu, 0.0)
+        return z
+
+    def contains(self, z, tol=1e-9):
+        z = np.asarray(z, float)
+        return bool(self.sign @ z[self.support] + np.sum(np.abs(z[self.off])) <= tol * max(1.0, np.linalg.norm(z)))
+
+    def lifted(self):
+        # w = (z, t), t ∈ R^{|S^c|}: t ± z_{S^c} ≥ 0 and −sgᵀz_S − 1ᵀt ≥ 0. For a unit z take
+        # t = |z_{S^c}|, so ‖w‖² ≤ 2: c_w = 2.
+        n, q = self.n, self.off.size
+        E = np.hstack([np.eye(n), np.zeros((n, q))])
+        rows = []
+        for j, i in enumerate(self.off):
+            for sgn in (1.0, -1.0):
+                r = np.zeros(n + q)
+                r[n + j] = 1.0
+                r[i] = sgn
+                rows.append(r)
+        last = np.zeros(n + q)
+        last[self.support] = -self.sign
+        last[n:] = -1.0
+        rows.append(last)
+        return E, np.array(rows), 2.0
+
+
+class ChordCone(FinitelyGeneratedCone):
+    """Sampled cone of chords T_Σ′(x̄_Σ′) = cl conv(R₊(Σ′ − x̄_Σ′)) of THEORY.md §5.
+
+    Generated by the normalised chords g(u, θ_i) − x̄_Σ′ for samples θ_i with ‖θ_i‖ ≤ R′ + ‖θ₀‖ and
+    by ±the columns of an orthonormal basis of range J_g(θ̄) at the base point. A sampled cone is an
+    **inner** approximation of the true one, so the λ_min computed over it is an estimate from
+    above of λ_min(A; T_Σ′); results over it say so (``inner_approximation = True``).
+    """
+
+    name = "chord"
+    inner_approximation = True
+
+    def __init__(self, net: Any, theta_bar: np.ndarray, radius: float, *, samples: int = 200,
+                 seed: int | np.random.Generator = 0, include_jacobian: bool = True):
+        rng = as_rng(seed)
+        theta_bar = as_finite_array(theta_bar, "theta_bar", ndim=1, shape=net.theta0.shape)
+        if not radius > 0:
+            raise ValueError(f"radius must be > 0, got {radius}")
+        base = net.forward(theta_bar)
+        cols = []
+        for _ in range(positive_int(samples, "samples")):
+            d = rng.standard_normal(net.p)
+            th = d / np.linalg.norm(d) * radius * rng.uniform() ** (1 / net.p)
+            c = net.forward(th) - base
+            if np.linalg.norm(c) > 1e-12:
+                cols.append(c / np.linalg.norm(c))
+        if include_jacobian:
+            # range J_g(θ̄) = range(J Jᵀ): eigenvectors of the Gram with nonzero eigenvalues. When J
+            # is onto (a non-degenerate point) this makes the cone all of R^n, as it should.
+            lam, Q = np.linalg.eigh(net.gram(theta_bar))
+            Q = Q[:, lam > net.n * np.finfo(float).eps * lam[-1]]
+            cols += list(Q.T) + list(-Q.T)
+        super().__init__(np.array(cols).T)
+        self.base = base
+
+    def lifted(self):
+        # An SDP bound over the *sampled* cone is not a bound for the true cone (inner
+        # approximation), so the only certified lower end offered is σ_n(A), valid for every cone.
+        return None
+
+
+# ----------------------------------------------------------------------------- λ_min brackets
+
+@dataclass(frozen=True, repr=False)
+class BracketResult(Result):
+    """Certified bracket lower ≤ λ_min(A; C) ≤ upper.
+
+    ``witness`` is the unit z ∈ C with ‖Az‖ = upper. ``status`` is the SDP status ("optimal",
+    or why no lower bound is reported: then ``lower`` is nan, never an unverified number).
+    ``gap`` = (upper − lower)/upper. For a :class:`ChordCone`, ``note`` says that the value is an
+    estimate from above of the true cone's λ_min (inner approximation).
+    """
+
+    lower: float
+    upper: float
+    gap: float
+    method: str
+    solver: str
+    status: str
+    seconds: float
+    witness: np.ndarray = field(repr=False)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["witness"] = self.witness.tolist()
+        return d
+
+
+def _upper_bound(A: np.ndarray, cone: Cone, rng: np.random.Generator, restarts: int, iters: int,
+                 extra_starts: list[np.ndarray]) -> tuple[float, np.ndarray]:
+    """Projected power iteration z ← Π_C(Bz)/‖Π_C(Bz)‖, B = cI − AᵀA (maximises zᵀBz on C ∩ S)."""
+    AtA = A.T @ A
+    c = 1.01 * max(np.linalg.eigvalsh(AtA)[-1], 1e-300)
+    best, best_z = np.inf, None
+    starts = [cone.project(s) for s in extra_starts] + [cone.project(rng.standard_normal(cone.n))
+                                                         for _ in range(restarts)]
+    for z in starts:
+        nz = np.linalg.norm(z)
+        if nz < 1e-12:
+            continue
+        z = z / nz
+        for _ in range(iters):
+            p = cone.project(c * z - AtA @ z)
+            np_ = np.linalg.norm(p)
+            if np_ < 1e-14:
+                break
+            znew = p / np_
+            if np.linalg.norm(znew - z) < 1e-13:
+                z = znew
+                break
+            z = znew
+        if not cone.contains(z, 1e-8):
+            continue
+        val = float(np.linalg.norm(A @ z))
+        if val < best:
+            best, best_z = val, z
+    if best_z is None:
+        raise RuntimeError("no feasible unit vector found in the cone (is it {0}?)")
+    return best, best_z
+
+
+def _sdp_lower(A: np.ndarray, cone: Cone, solver: str, max_iters: int | None) -> tuple[float, str, np.ndarray | None]:
+    """Dual Shor + RLT bound, re-certified in float64. Returns (lower, status, rounding vector)."""
+    desc = cone.lifted()
+    if desc is None:
+        return float("nan"), "no SDP description (generators not independent)", None
+    import cvxpy as cp
+    E, G, c_w = desc
+    M = E.T @ (A.T @ A) @ E
+    EtE = E.T @ E
+    scale = max(np.abs(M).max(), 1e-300)
+    tau = cp.Variable()
+    q = G.shape[0]
+    N = cp.Variable((q, q), symmetric=True)
+    P = (M / scale) - tau * EtE - G.T @ N @ G
+    prob = cp.Problem(cp.Maximize(tau), [(P + P.T) / 2 >> 0, N >= 0])
+    kwargs: dict[str, Any] = {}
+    if max_iters is not None:
+        kwargs["max_iters" if solver == "SCS" else "max_iter"] = max_iters
+    try:
+        with warnings.catch_warnings():
+            # cvxpy warns on inaccurate solutions; the status below is what decides, not the warning.
+            warnings.simplefilter("ignore", UserWarning)
+            prob.solve(solver=solver, **kwargs)
+    except cp.error.SolverError as exc:
+        return float("nan"), f"solver error: {exc}", None
+    if prob.status != cp.OPTIMAL or tau.value is None or N.value is None:
+        return float("nan"), str(prob.status), None
+    # Re-certify in float64 from whatever the solver returned.
+    t = float(tau.value)
+    Nv = np.maximum((N.value + N.value.T) / 2, 0.0)
+    Pv = M / scale - t * EtE - G.T @ Nv @ G
+    Pv = (Pv + Pv.T) / 2
+    lam = np.linalg.eigvalsh(Pv)
+    lam_min = lam[0] - 10 * Pv.shape[0] * np.finfo(float).eps * max(np.abs(lam).max(), 1.0)
+    low2 = (t + c_w * min(0.0, lam_min)) * scale
+    # Rounding: the bottom eigenvector of the dual slack points at the primal minimiser.
+    rounding = E @ np.linalg.eigh(Pv)[1][:, 0]
+    return float(np.sqrt(max(low2, 0.0))), "optimal", rounding
+
+
+def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "CLARABEL", fallback: str | None = "SCS",
+                                  restarts: int = 20, iters: int = 500, seed: int | np.random.Generator = 0,
+                                  lower: bool = True, max_iters: int | None = None) -> BracketResult:
+    """Certified bracket on λ_min(A; C) = min{‖Az‖ : z ∈ C, ‖z‖ = 1} (THEORY.md §8).
+
+    Parameters
+    ----------
+    A : m×n array or operator (assembled densely; cones here are for n up to a few hundred)
+    cone : Cone
+    solver, fallback : str
+        cvxpy solver for the SDP ("CLARABEL" default, "SCS" fallback when the first does not
+        return status "optimal").
+    lower : bool
+        Compute the SDP lower bound (False: upper bound only, lower = 0 trivially... reported as nan).
+    max_iters : int, optional
+        Iteration cap passed to the solver (a failure path for tests).
+    """
+    t0 = time.perf_counter()
+    A = as_operator(A)
+    A = np.asarray(A if isinstance(A, np.ndarray) else A @ np.eye(A.shape[1]), dtype=float)
+    if A.shape[1] != cone.n:
+        raise ValueError(f"cone: dimension {cone.n} must equal the number of columns of A, {A.shape[1]}")
+    if solver not in ("CLARABEL", "SCS") or (fallback is not None and fallback not in ("CLARABEL", "SCS")):
+        raise ValueError("solver/fallback must be 'CLARABEL' or 'SCS'")
+    rng = as_rng(seed)
+    note = "estimate from above of λ_min over the true chord cone (sampled inner approximation)" \
+        if getattr(cone, "inner_approximation", False) else ""
+    if isinstance(cone, Subspace):
+        AU = A @ cone.U
+        s = scipy.linalg.svd(AU)
+        val = float(s[1][-1]) if AU.shape[0] >= AU.shape[1] else 0.0
+        z = cone.U @ s[2][-1]
+        return BracketResult(val, val, 0.0, "exact: σ_min(AU)", "LAPACK", "optimal",
+                             time.perf_counter() - t0, z / np.linalg.norm(z), note)
+    low, status, used, rounding = float("nan"), "not computed", "none", None
+    if lower:
+        low, status, rounding = _sdp_lower(A, cone, solver, max_iters)
+        used = solver
+        if status != "optimal" and fallback is not None and fallback != solver and cone.lifted() is not None:
+            low2, status2, rounding2 = _sdp_lower(A, cone, fallback, max_iters)
+            if status2 == "optimal":
+                low, status, rounding, used = low2, status2, rounding2, fallback
+            else:
+                status = f"{solver}: {status}; {fallback}: {status2}"
+    extra = [] if rounding is None else [rounding, -rounding]
+    up, z = _upper_bound(A, cone, rng, restarts, iters, extra)
+    method = "Shor SDP + RLT cuts (dual, re-certified) / projected power iteration"
+    trivial = universal_lower_bound(A)
+    if lower and not np.isfinite(low) and cone.lifted() is None:
+        low, status, used = trivial, "optimal (no SDP description: lower = σ_n(A))", "LAPACK"
+        method = "σ_n(A) / projected power iteration"
+    elif np.isfinite(low):
+        low = max(low, trivial)
+    if np.isfinite(low):
+        low = min(low, up)  # equal up to rounding when the relaxation is tight
+    gap = (up - low) / up if np.isfinite(low) and up > 0 else float("nan")
+    return BracketResult(low, up, gap, method, used, status, time.perf_counter() - t0, z, note)
+
+
+def universal_lower_bound(A: Any) -> float:
+    """σ_n(A) (0 when m < n): λ_min(A; C) ≥ σ_n(A) for every cone C, with no solver involved."""
+    A = np.asarray(as_operator(A) if not isinstance(A, np.ndarray) else A, float)
+    if not isinstance(A, np.ndarray) or A.ndim != 2:
+        raise ValueError("A must be a dense 2-D array")
+    return float(scipy.linalg.svdvals(A)[-1]) if A.shape[0] >= A.shape[1] else 0.0
+
+
+def l1_kernel_test(A: Any, x: Any) -> tuple[bool, np.ndarray | None, float]:
+    """Does ker(A) meet the ℓ1 descent cone at x (λ_min = 0)? The LP (HiGHS)
+    min sgᵀz_S + ‖z_{S^c}‖₁ s.t. Az = 0, ‖z‖_∞ ≤ 1 has a negative value exactly when a kernel
+    direction lies in the interior-side of the cone; returns (found, witness, LP value)."""
+    A = np.asarray(as_operator(A), float)
+    cone = L1DescentCone(x)
+    n, S, O = cone.n, cone.support, cone.off
+    # variables (z, t), t ≥ |z_{S^c}|
+    q = O.size
+    c = np.concatenate([np.zeros(n), np.ones(q)])
+    c[S] = cone.sign
+    A_ub = np.zeros((2 * q, n + q))
+    for j, i in enumerate(O):
+        A_ub[2 * j, i], A_ub[2 * j, n + j] = 1.0, -1.0
+        A_ub[2 * j + 1, i], A_ub[2 * j + 1, n + j] = -1.0, -1.0
+    A_eq = np.hstack([A, np.zeros((A.shape[0], q))])
+    bounds = [(-1, 1)] * n + [(0, 1)] * q
+    res = linprog(c, A_ub=A_ub, b_ub=np.zeros(2 * q), A_eq=A_eq, b_eq=np.zeros(A.shape[0]), bounds=bounds,
+                  method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"l1_kernel_test: LP failed ({res.message}); no decision is reported")
+    found = res.fun < -1e-9
+    return bool(found), (res.x[:n] / np.linalg.norm(res.x[:n]) if found else None), float(res.fun)
+
+
+# ----------------------------------------------------------------------------- conic geometry
+
+@dataclass(frozen=True, repr=False)
+class StatDimResult(Result):
+    """δ(C) with its method; ``stderr`` for Monte-Carlo, ``bracket`` for the ℓ1 closed form."""
+
+    delta: float
+    method: str
+    stderr: float = 0.0
+    bracket: tuple[float, float] = (float("nan"), float("nan"))
+    samples: int = 0
+
+
+def _psi(rho: float) -> float:
+    """ψ(ρ) = inf_{τ≥0} ρ(1 + τ²) + (1 − ρ)[(1 + τ²)erfc(τ/√2) − τ√(2/π)e^{−τ²/2}] (ALMT; McCoy)."""
+    from scipy.optimize import minimize_scalar
+
+    def F(tau):
+        return rho * (1 + tau**2) + (1 - rho) * ((1 + tau**2) * erfc(tau / np.sqrt(2))
+                                                   - tau * np.sqrt(2 / np.pi) * np.exp(-tau**2 / 2))
+
+    # F is convex in τ; its stationarity condition is monotone, bracket generously.
+    res = minimize_scalar(F, bounds=(0.0, 40.0), method="bounded", options={"xatol": 1e-12})
+    return float(min(res.fun, F(0.0)))
+
+
+def l1_statistical_dimension(n: int, s: int) -> StatDimResult:
+    """δ of the ℓ1 descent cone at an s-sparse x in R^n: nψ(s/n), with the ALMT bracket
+    [nψ − 2√(n/s), nψ] (THEORY.md §8)."""
+    n, s = positive_int(n, "n"), positive_int(s, "s")
+    if s > n:
+        raise ValueError(f"s must be <= n, got s = {s}, n = {n}")
+    d = n * _psi(s / n)
+    return StatDimResult(d, "closed form nψ(s/n) (ALMT 2014)", 0.0, (float(d - 2 * np.sqrt(n / s)), float(d)))
+
+
+def statistical_dimension(cone: Cone, method: str = "exact", *, samples: int = 2000,
+                          seed: int | np.random.Generator = 0) -> StatDimResult:
+    """δ(C) = E‖Π_C(g)‖², g ~ N(0, I_n).
+
+    ``method="exact"``: dim for a subspace, n/2 for the orthant, the ALMT closed form for the ℓ1
+    descent cone; ``"montecarlo"``: the sample mean with its standard error, for any cone.
+    """
+    if method == "exact":
+        if isinstance(cone, Subspace):
+            return StatDimResult(float(cone.U.shape[1]), "exact: dimension")
+        if isinstance(cone, NonnegativeOrthant):
+            return StatDimResult(cone.n / 2, "exact: n/2")
+        if isinstance(cone, L1DescentCone):
+            return l1_statistical_dimension(cone.n, cone.s)
+        raise ValueError(f"no exact statistical dimension for {type(cone).__name__}; use method='montecarlo'")
+    if method != "montecarlo":
+        raise ValueError(f"method must be 'exact' or 'montecarlo', got {method!r}")
+    rng = as_rng(seed)
+    samples = positive_int(samples, "samples", minimum=2)
+    vals = np.array([np.sum(cone.project(rng.standard_normal(cone.n)) ** 2) for _ in range(samples)])
+    return StatDimResult(float(vals.mean()), "Monte-Carlo E‖Π_C(g)‖²", float(vals.std(ddof=1) / np.sqrt(samples)),
+                         samples=samples)
+
+
+def gaussian_width(cone: Cone, *, samples: int = 2000, seed: int | np.random.Generator = 0) -> tuple[float, float]:
+    """w(C) = E sup_{z ∈ C, ‖z‖ ≤ 1} ⟨g, z⟩ = E‖Π_C(g)‖ by Monte-Carlo: (mean, standard error)."""
+    rng = as_rng(seed)
+    samples = positive_int(samples, "samples", minimum=2)
+    vals = np.array([np.linalg.norm(cone.project(rng.standard_normal(cone.n))) for _ in range(samples)])
+    return float(vals.mean()), float(vals.std(ddof=1) / np.sqrt(samples))
+
+
+@dataclass(frozen=True, repr=False)
+class GordonResult(Result):
+    """Gordon's prediction for A = G/√m, G iid N(0, 1) (THEORY.md §8): with probability
+    ≥ ``probability``, λ_min(A; C) ≥ ``lower`` = (√(m−1) − w(C) − t)/√m; the mean bound
+    (E‖g_m‖ − w)/√m; the phase transition near m ≈ δ(C)."""
+
+    lower: float
+    probability: float
+    mean_lower: float
+    width: float
+    delta: float
+    m: int
+    t: float
+
+
+def gordon_lower_bound(cone: Cone, m: int, *, t: float = 2.0, width: float | None = None,
+                       delta: float | None = None, samples: int = 2000, seed: int = 0) -> GordonResult:
+    """Sample bound on λ_min(A; C) for Gaussian A = G/√m (THEORY.md §8)."""
+    from .formulas import evaluate_many
+    m = positive_int(m, "m", minimum=2)
+    if width is None:
+        width = gaussian_width(cone, samples=samples, seed=seed)[0]
+    if delta is None:
+        try:
+            delta = statistical_dimension(cone, "exact").delta
+        except ValueError:
+            delta = statistical_dimension(cone, "montecarlo", samples=samples, seed=seed).delta
+    v = evaluate_many(["gordon_lower", "gordon_mean"], {"m": float(m), "w": width, "t": t})
+    return GordonResult(max(v["gordon_lower"], 0.0), float(1 - np.exp(-t * t / 2)),
+                        max((v["gordon_mean"] - width) / np.sqrt(m), 0.0), width, delta, m, t)
