@@ -144,6 +144,15 @@ def network_from_args(args: argparse.Namespace, n: int):
                  "net_seed": args.net_seed}
 
 
+def lam_min_from_args(args: argparse.Namespace) -> float | tuple[float, float] | None:
+    """--lam-min L (a value) or --lam-min LOWER UPPER (a bracket)."""
+    if args.lam_min is None:
+        return None
+    if len(args.lam_min) > 2:
+        raise UsageError("--lam-min takes one value or a bracket LOWER UPPER")
+    return tuple(args.lam_min) if len(args.lam_min) == 2 else args.lam_min[0]
+
+
 def cmd_check_init(args: argparse.Namespace) -> int:
     from .bounds import check_initialization
     prob, _ = problem_from_args(args)
@@ -197,11 +206,7 @@ def cmd_bounds(args: argparse.Namespace) -> int:
     net, _ = network_from_args(args, prob.n)
     check = check_initialization(prob.A, prob.y, net, dynamics="isehd")
     noise = args.noise_norm if args.noise_norm is not None else prob.noise_norm
-    lam = None
-    if args.lam_min is not None:
-        lam = tuple(args.lam_min) if len(args.lam_min) == 2 else args.lam_min[0]
-        if len(args.lam_min) > 2:
-            raise UsageError("--lam-min takes one value or a bracket LOWER UPPER")
+    lam = lam_min_from_args(args)
     res = compute_bounds(check, noise_norm=noise, times=args.times, lam_min=lam, dist=args.dist,
                          gd_step=args.gd_step)
     if args.json:
@@ -220,11 +225,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.noise_norm is not None and prob.noise is None:
         raise UsageError("--noise-norm with user data: x̄ and ε are unknown, so the claims that need them "
                          "are not applicable; omit it")
-    lam = None
-    if args.lam_min is not None:
-        if len(args.lam_min) > 2:
-            raise UsageError("--lam-min takes one value or a bracket LOWER UPPER")
-        lam = tuple(args.lam_min) if len(args.lam_min) == 2 else args.lam_min[0]
+    lam = lam_min_from_args(args)
     res = verify(prob, net, dynamics=args.dynamics, t_max=args.t_max, iterations=args.iterations,
                  step=args.step, lam_min=lam, dist=args.dist, compare_gf=args.compare_gf)
     if args.json:
