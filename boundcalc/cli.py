@@ -232,7 +232,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(json.dumps(jsonable(res.to_dict()), indent=2))
     else:
         print(res.summary())
-    return 1 if res.any_violated else 0
+    # 1 when a claim is violated, or when the theorem's hypothesis (non-degeneracy) is false.
+    return 1 if res.any_violated or not res.non_degenerate else 0
 
 
 def cmd_phase_diagram(args: argparse.Namespace) -> int:

@@ -137,3 +137,4 @@ def test_cli_verify(capsys):
     assert {"claim_id", "statement", "status", "predicted", "measured", "margin"} <= set(out["claims"][0])
     assert {"t", "loss", "theta_dist"} <= set(out["trajectory"])
     assert main(["verify", "--dynamics", "adam"]) == 2
+    assert main(["verify", "--k", "10", "--t-max", "2"]) == 1  # degenerate: nothing could be verified
