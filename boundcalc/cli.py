@@ -281,7 +281,8 @@ def cmd_cone(args: argparse.Namespace) -> int:
         cone = PolyhedralCone(load_array(args.G, "--G"))
     else:
         cone = FinitelyGeneratedCone(load_array(args.D, "--D"))
-    res = restricted_min_singular_value(A, cone, solver=args.solver.upper(), seed=args.seed)
+    solver = "auto" if args.solver == "auto" else args.solver.upper()
+    res = restricted_min_singular_value(A, cone, solver=solver, seed=args.seed)
     if args.json:
         d = res.to_dict()
         d.pop("witness")
@@ -414,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--basis", metavar="U.npy", help="basis of the subspace")
     co.add_argument("--G", metavar="G.npy", help="polyhedral cone {z : Gz >= 0}")
     co.add_argument("--D", metavar="D.npy", help="generators of {Dλ : λ >= 0}")
-    co.add_argument("--solver", default="clarabel", choices=["clarabel", "scs"])
+    co.add_argument("--solver", default="auto", choices=["auto", "clarabel", "scs"],
+                    help="SDP solver (auto: Clarabel for small SDPs, SCS above)")
     co.add_argument("--seed", type=int, default=0)
     co.add_argument("--json", action="store_true")
     co.set_defaults(func=cmd_cone)

@@ -243,8 +243,11 @@ class TwoLayerDIP:
         return {"B": self.activation.B, "norm_u": self.norm_u, "k": float(self.k),
                 "M0": self.max_column_norm(theta0)}
 
-    def jacobian_lipschitz_bound(self, radius: float, theta0: np.ndarray | None = None) -> float:
-        """ℓ(R) = (B‖u‖/√k)(1 + ‖u‖(M₀ + R)) ≥ Lip of J_g on B(θ₀, R) (THEORY.md §2, derived)."""
+    def jacobian_lipschitz_bound(self, theta0: np.ndarray | None, radius: float) -> float:
+        """ℓ(R) = (B‖u‖/√k)(1 + ‖u‖(M₀ + R)) ≥ Lip of J_g on B(θ₀, R) (THEORY.md §2, derived).
+
+        ``theta0`` is the ball's centre (None: the network's θ₀), M₀ = M(θ₀) its largest V-column norm.
+        """
         radius = positive_float(radius, "radius", allow_zero=True)
         return evaluate("lipschitz_J", {**self.lipschitz_inputs(theta0), "radius": radius})
 

@@ -25,7 +25,7 @@ def test_verdict_monotone_in_width():
 def test_R_solves_fixed_point_and_constants_by_hand():
     net = TwoLayerDIP(3, 3, 2000, seed=1)
     r = check_initialization(PROB.A, PROB.y, net)
-    ell = net.jacobian_lipschitz_bound(r.R)
+    ell = net.jacobian_lipschitz_bound(None, r.R)
     assert r.R == pytest.approx(r.sigma_min_J / (2 * ell), rel=1e-12)  # R = σ₀/(2ℓ(R))
     s0, sA = r.sigma_min_J, r.sigma_A
     assert r.alpha == pytest.approx(s0 * sA) and r.beta == pytest.approx(1 / (2 * s0 * sA))
