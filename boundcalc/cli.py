@@ -325,7 +325,7 @@ def cmd_formulas(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
     try:
-        out = write_report(args.out, force=args.force)
+        out = write_report(args.out, force=args.force, progress=True)
     except FileExistsError as exc:
         raise UsageError(str(exc)) from None
     print(f"report written to {out}/report.md and {out}/results.json")

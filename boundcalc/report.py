@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import platform
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -307,12 +308,14 @@ SECTIONS: list[Callable[[Problem, dict[str, Any]], Section]] = [spectrum_section
 
 
 def _environment() -> dict[str, str]:
-    import scipy
-    import sympy
-
-    from . import __version__
-    return {"boundcalc": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__, "sympy": sympy.__version__, "platform": platform.platform()}
+    from importlib.metadata import PackageNotFoundError, version
+    env = {"python": platform.python_version(), "platform": platform.platform()}
+    for pkg in ("boundcalc", "numpy", "scipy", "sympy", "cvxpy", "clarabel", "scs", "matplotlib"):
+        try:
+            env[pkg] = version(pkg)
+        except PackageNotFoundError:
+            env[pkg] = "not installed"
+    return env
 
 
 def default_inputs() -> dict[str, Any]:
@@ -321,7 +324,7 @@ def default_inputs() -> dict[str, Any]:
 
 
 def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None = None, *,
-                 sections: int | None = None) -> list[Section]:
+                 sections: int | None = None, progress: bool = False) -> list[Section]:
     """Build the sections of :data:`SECTIONS` for ``problem`` (the default problem if None).
 
     ``inputs["network"]`` gives the network (keys of :data:`DEFAULT_NETWORK`); ``sections`` keeps
@@ -330,12 +333,18 @@ def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None =
     problem = problem if problem is not None else default_problem()
     inputs = inputs if inputs is not None else default_inputs()
     context: dict[str, Any] = {"inputs": inputs, "network": {**DEFAULT_NETWORK, **inputs.get("network", {})}}
-    return [builder(problem, context) for builder in SECTIONS[:sections]]
+    builders = SECTIONS[:sections]
+    out = []
+    for i, builder in enumerate(builders, 1):
+        if progress:
+            print(f"[{i}/{len(builders)}] {builder.__name__.removesuffix('_section')} ...", file=sys.stderr, flush=True)
+        out.append(builder(problem, context))
+    return out
 
 
 def write_report(out: str | Path = "reports/default", *, force: bool = False,
                  problem: Problem | None = None, inputs: dict[str, Any] | None = None,
-                 sections: int | None = None) -> Path:
+                 sections: int | None = None, progress: bool = False) -> Path:
     """Write ``report.md``, ``results.json`` and the figures into ``out``.
 
     Raises
@@ -355,7 +364,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     out.mkdir(parents=True, exist_ok=True)
     problem = problem if problem is not None else default_problem()
     inputs = inputs if inputs is not None else default_inputs()
-    built = build_report(problem, inputs, sections=sections)
+    built = build_report(problem, inputs, sections=sections, progress=progress)
     env = _environment()
     md = ["# boundcalc verification report", "",
           f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: `{json.dumps(jsonable(inputs))}`.",
