@@ -68,19 +68,15 @@ class Cone:
 
 
 class Subspace(Cone):
-    """span(U); U is orthonormalised (QR). λ_min(A; span U) = σ_min(AU) exactly; δ = dim."""
+    """span(U); U is orthonormalised. λ_min(A; span U) = σ_min(AU) exactly; δ = dim."""
 
     name = "subspace"
 
     def __init__(self, U: Any):
         U = as_finite_array(U, "U", ndim=2)
-        Q, R = np.linalg.qr(U)
-        rank = int(np.sum(np.abs(np.diag(R)) > max(U.shape) * np.finfo(float).eps * np.abs(R).max()))
-        if rank == 0:
+        self.U = scipy.linalg.orth(U)  # SVD-based: drops dependent columns
+        if self.U.shape[1] == 0:
             raise ValueError("U must have at least one nonzero column")
-        if rank < U.shape[1]:
-            Q = scipy.linalg.orth(U)
-        self.U = Q[:, :rank] if rank == U.shape[1] else Q
         self.n = U.shape[0]
 
     def project(self, v):
