@@ -49,7 +49,7 @@ def test_jvp_vjp_adjoint_and_loss_gradient():
     assert L == pytest.approx(net.loss(theta, A, y))
 
 
-@pytest.mark.parametrize("act, exact", [("sin", 1.0), ("tanh", None)])
+@pytest.mark.parametrize("act, exact", [("sin", 1.0), ("tanh", None), ("sigmoid", None), ("softplus", None)])
 def test_expected_gram_is_scaled_identity(act, exact):
     # E[J Jᵀ] = (C_φ + C_φ′) I at initialisation (THEORY §9.2). Monte-Carlo over 400 draws:
     # each entry has standard deviation ≲ 1/sqrt(400 k); 8e-3 is > 5 standard errors here.

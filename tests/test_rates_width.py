@@ -148,3 +148,34 @@ def test_cli_width_and_bounds(capsys):
     assert {"T_ES", "T_ES_gf", "xi", "loss0", "rate"} <= set(d)
     assert main(["width", "--snr", "-2"]) == 2
     assert main(["bounds", "--noise-norm", "-1"]) == 2
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from boundcalc.formulas import evaluate_many  # noqa: E402
+
+_pos = st.floats(min_value=0.05, max_value=20.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sigma_A=st.floats(0.05, 3.0), kappa=st.floats(1.0, 50.0), snr=_pos, n=st.integers(2, 200),
+       m=st.integers(1, 200), factor=st.floats(1.01, 5.0))
+def test_width_formula_monotone_property(sigma_A, kappa, snr, n, m, factor):
+    base = {"sigma_A": sigma_A, "kappa_A": kappa, "norm_A": kappa * sigma_A, "snr": snr, "n": float(n),
+            "m": float(m), "c1": 1.0, "c2": 1.0, "C": 1.0}
+
+    def k(**change):
+        return evaluate_many(["k_theorem"], {**base, **change})["k_theorem"]
+
+    k0 = k()
+    assert k(n=n * factor) > k0 and k(m=m * factor) > k0
+    assert k(snr=snr / factor) > k0                         # grows with 1/SNR
+    # κ(A) up with σ_A fixed (‖A‖ = κσ_A grows too): the width grows.
+    assert k(kappa_A=kappa * factor, norm_A=kappa * factor * sigma_A) > k0
+
+
+@settings(max_examples=40, deadline=None)
+@given(noise=st.floats(1e-4, 0.05), shrink=st.floats(1.01, 10.0))
+def test_T_ES_monotone_property(noise, shrink):
+    assert early_stopping_times(CHECK, noise / shrink)["T_ES"] >= early_stopping_times(CHECK, noise)["T_ES"]

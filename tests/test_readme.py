@@ -1,0 +1,22 @@
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_example_runs(capsys):
+    """The README's Python example is code users copy: it must run as written."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert blocks
+    for code in blocks:
+        exec(compile(code, str(README), "exec"), {})  # our own README, not user input
+    out = capsys.readouterr().out
+    assert "non_degenerate" in out and "holds" in out
+
+
+def test_readme_commands_match_ci():
+    text = README.read_text()
+    ci = (README.parent / ".ci" / "run").read_text()
+    test_cmd = next(line for line in text.splitlines() if "pytest" in line and line.startswith("python3"))
+    assert test_cmd in ci
+    assert any("boundcalc report" in line and line.startswith("python3") for line in text.splitlines())
