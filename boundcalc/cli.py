@@ -323,9 +323,10 @@ def cmd_formulas(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .report import load_config, write_report
+    problem, inputs = load_config(args.config) if args.config is not None else (None, None)
     try:
-        out = write_report(args.out, force=args.force, progress=True)
+        out = write_report(args.out, force=args.force, progress=True, problem=problem, inputs=inputs)
     except FileExistsError as exc:
         raise UsageError(str(exc)) from None
     print(f"report written to {out}/report.md and {out}/results.json")
@@ -439,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="verification report of the built-in default problem")
     r.add_argument("--out", default="reports/default", help="output folder (default reports/default)")
     r.add_argument("--force", action="store_true", help="overwrite an existing output folder")
+    r.add_argument("--config", metavar="experiment.toml", default=None,
+                   help="[problem] m, n, noise_norm, seed and [network] d, k, activation, v_init, seed")
     r.set_defaults(func=cmd_report)
     return p
 

@@ -342,6 +342,41 @@ def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None =
     return out
 
 
+def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
+    """Read an experiment TOML: ``[problem]`` (m, n, noise_norm, seed of the Gaussian problem) and
+    ``[network]`` (d, k, activation, v_init, seed); missing keys take the defaults.
+
+    Raises
+    ------
+    ValueError
+        For unknown sections or keys, or values the problem/network constructors refuse.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config: file not found: {path}")
+    try:
+        cfg = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"config: {path} is not valid TOML ({exc})") from None
+    allowed = {"problem": set(DEFAULT_PROBLEM), "network": set(DEFAULT_NETWORK)}
+    for section, values in cfg.items():
+        if section not in allowed or not isinstance(values, dict):
+            raise ValueError(f"config: unknown section [{section}]; allowed: {sorted(allowed)}")
+        unknown = set(values) - allowed[section]
+        if unknown:
+            raise ValueError(f"config: unknown keys {sorted(unknown)} in [{section}]; allowed: "
+                             f"{sorted(allowed[section])}")
+    from .problems import gaussian_problem
+    prob_in = {**DEFAULT_PROBLEM, **cfg.get("problem", {})}
+    net_in = {**DEFAULT_NETWORK, **cfg.get("network", {})}
+    problem = gaussian_problem(prob_in["m"], prob_in["n"], noise_norm=prob_in["noise_norm"], seed=prob_in["seed"])
+    return problem, {"problem": prob_in, "network": net_in, "config": str(path)}
+
+
 def write_report(out: str | Path = "reports/default", *, force: bool = False,
                  problem: Problem | None = None, inputs: dict[str, Any] | None = None,
                  sections: int | None = None, progress: bool = False) -> Path:

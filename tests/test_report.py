@@ -48,3 +48,19 @@ def test_report_reproducible(tmp_path):
     a.pop("environment"), b.pop("environment")
     assert a == b
     assert len(SECTIONS) == 5
+
+
+def test_config_file(tmp_path, capsys):
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text("[problem]\nm = 30\nn = 3\nseed = 0\n[network]\nk = 1000\nd = 3\n")
+    out = tmp_path / "cfg"
+    assert main(["report", "--config", str(cfg), "--out", str(out)]) == 0
+    data = json.loads((out / "results.json").read_text())
+    assert data["problem"]["m"] == 30 and data["inputs"]["network"]["k"] == 1000
+    assert data["initialization"]["verdict"] == "degenerate"  # k = 1000 is far too narrow here
+    capsys.readouterr()
+    cfg.write_text("[problem]\nm = 30\nsize = 4\n")
+    assert main(["report", "--config", str(cfg), "--out", str(tmp_path / "x")]) == 2
+    assert "unknown keys ['size']" in capsys.readouterr().err
+    cfg.write_text("[problem\n")
+    assert main(["report", "--config", str(cfg), "--out", str(tmp_path / "y")]) == 2
