@@ -138,3 +138,15 @@ def test_cli_verify(capsys):
     assert {"t", "loss", "theta_dist"} <= set(out["trajectory"])
     assert main(["verify", "--dynamics", "adam"]) == 2
     assert main(["verify", "--k", "10", "--t-max", "2"]) == 1  # degenerate: nothing could be verified
+
+
+def test_range_residual_matrix_free():
+    from boundcalc.harness import _range_residual
+    from boundcalc.operators import Gradient2D
+    rng = np.random.default_rng(0)
+    G = Gradient2D((12, 12))  # m = 2n: Im(G) is a proper subspace (curl-free fields)
+    x = rng.standard_normal(144)
+    assert _range_residual(G, G @ x) < 1e-9 * np.linalg.norm(G @ x)
+    e = rng.standard_normal(288)
+    expected = np.linalg.norm(e - G.toarray() @ np.linalg.lstsq(G.toarray(), e, rcond=None)[0])
+    assert _range_residual(G, G @ x + e) == pytest.approx(expected, rel=1e-6)
