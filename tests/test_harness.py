@@ -42,7 +42,11 @@ def test_all_claims_hold_on_certified_instance(isehd_run):
 def test_claims_hold_for_other_dynamics(dynamics):
     res = verify(SQUARE, SQUARE_NET, dynamics=dynamics, iterations=1500, lam_min=0.9)
     assert res.non_degenerate
-    assert all(c.status == "holds" for c in res.claims), res.summary()
+    # Every claim of the continuous-time theorems holds; only the discrete IGAHD theorem's own
+    # step condition fails at the continuous-time damping (THEORY §10.2, tested below).
+    for c in res.claims:
+        expected = "not_applicable" if c.claim_id == "igahd_convergence" else "holds"
+        assert c.status == expected, res.summary()
 
 
 def test_integration_error_far_below_margins(isehd_run):
@@ -150,3 +154,14 @@ def test_range_residual_matrix_free():
     e = rng.standard_normal(288)
     expected = np.linalg.norm(e - G.toarray() @ np.linalg.lstsq(G.toarray(), e, rcond=None)[0])
     assert _range_residual(G, G @ x + e) == pytest.approx(expected, rel=1e-6)
+
+
+def test_igahd_discrete_condition_reported():
+    # Continuous-time damping (β = 1/(2α)) with h = 0.1 breaks β + h/2 < α/L (THEORY §10.2) ...
+    res = verify(SQUARE, SQUARE_NET, dynamics="igahd", iterations=500)
+    c = {x.claim_id: x for x in res.claims}["igahd_convergence"]
+    assert c.status == "not_applicable" and "β + h/2 < c/L" in c.failed_hypothesis
+    # ... while a small β and step satisfy it, and the iterates do converge.
+    res = verify(SQUARE, SQUARE_NET, dynamics="igahd", iterations=3000, alpha=1.0, beta=0.01, step=0.0025)
+    c = {x.claim_id: x for x in res.claims}["igahd_convergence"]
+    assert c.status == "holds", c
