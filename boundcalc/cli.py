@@ -243,7 +243,7 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
                         step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
                         seed=args.seed, out_dir=out, progress=not args.json)
     fig = plot_phase_diagram(res)
-    fig.savefig(out / "phase_diagram.png", dpi=120)
+    fig.savefig(out / "phase_diagram.png", dpi=120, bbox_inches="tight")
     (out / "phase_diagram.json").write_text(json.dumps(jsonable(res.to_dict()), indent=2))
     if args.json:
         _print(res, True)

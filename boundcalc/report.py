@@ -412,7 +412,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
         md += [f"## {sec.title}", "", sec.markdown, ""]
         results[sec.key] = jsonable(sec.data)
         for fname, fig in sec.figures.items():
-            fig.savefig(out / fname, dpi=120)
+            fig.savefig(out / fname, dpi=120, bbox_inches="tight")
             import matplotlib.pyplot as plt
             plt.close(fig)
     (out / "report.md").write_text("\n".join(md))
