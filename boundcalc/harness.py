@@ -288,7 +288,7 @@ def _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, d
     # ‖y(t) − ȳ‖ ≤ ‖y(t) − P y‖ + ‖P ε‖ with L₀(P y) ≤ L₀(y), so T_ES computed from y still works.
     claims.append(_early_stopping_claim(t, traj, v, base, noise, problem, "T_ES", "early_stopping",
                                         "‖y(t) − ȳ‖ ≤ 2‖ε‖ for t ≥ T_ES (§3 ii)"))
-    claims.append(_x_space_claim(traj, v, base, noise, problem, lam_min, dist))
+    claims.append(_x_space_claim(traj, v, base, noise, problem, lam_min, dist, check.R_prime))
     rate = evaluate_many(["alpha"], v)["alpha"] / 2
     excess = traj.loss - 0.5 * r_res**2
     fitted = fit_decay_rate(t, excess, lo=RESOLUTION * excess[0], hi=excess[0])
@@ -311,13 +311,17 @@ def _early_stopping_claim(t, traj, v, hyps, noise, problem, time_name, cid, stat
                         note=f"{time_name} = {T:.6g}")
 
 
-def _x_space_claim(traj, v, hyps, noise, problem, lam_min, dist) -> ClaimCheck:
+def _x_space_claim(traj, v, hyps, noise, problem, lam_min, dist, R_prime) -> ClaimCheck:
     cid, statement = "x_space", "‖x(t) − x̄‖ ≤ opt + (1 + ‖A‖/λ_min)dist + ‖ε‖/λ_min (§5)"
     hyps = list(hyps) + [("x̄ and ‖ε‖ known", problem.x_bar is not None and noise is not None)]
     lo = None
     if lam_min is not None:
         lo = float(lam_min[0]) if isinstance(lam_min, (tuple, list)) else float(lam_min)
     hyps.append(("λ_min(A; T_Σ′) given and > 0 (restricted injectivity)", lo is not None and lo > 0))
+    if dist is None:
+        # The bound dist(x̄, Σ′) ≤ min_t ‖x(t) − x̄‖ needs every θ(t) inside the parameter ball of Σ′.
+        hyps.append(("θ(t) ∈ B(θ₀, R′) measured, so dist(x̄, Σ′) ≤ min_t ‖x(t) − x̄‖",
+                     bool(traj.theta_dist.max() <= R_prime)))
     if not all(ok for _, ok in hyps):
         return _not_applicable(cid, statement, hyps)
     note = "λ_min: lower end of the bracket" if isinstance(lam_min, (tuple, list)) else "λ_min given"
@@ -331,8 +335,8 @@ def _x_space_claim(traj, v, hyps, noise, problem, lam_min, dist) -> ClaimCheck:
 
 def _igahd_convergence_claim(traj, check, v, alpha, beta, step, r_res) -> ClaimCheck:
     """The discrete theorem (THEORY.md §7 i) with c = α and L the derived Hessian bound L_loc on
-    B(θ₀, R′) (with r_max the largest measured residual): if β + √s/2 < α/L the iterates converge to a critical point;
-    measured: the final excess loss relative to L₀. With the continuous-time choice β = 1/(2α)
+    B(θ₀, R′) (with r_max the largest measured residual): if β + √s/2 < α/L the iterates converge
+    to a critical point; measured: the final excess loss relative to L₀. With the continuous-time choice β = 1/(2α)
     the condition usually fails (THEORY.md §10.2), and the claim is then not applicable."""
     # ‖A g − y‖ stays below its largest measured value along the run; with θ in B(θ₀, R′) this
     # makes L_loc a bound on ‖∇²L‖ at every iterate.
