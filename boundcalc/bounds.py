@@ -375,7 +375,7 @@ def compute_bounds(check: CheckInitResult, *, noise_norm: float | None, times: A
         notes.append("‖ε‖ unknown: early-stopping times and x-space terms not computed")
     else:
         es = early_stopping_times(check, noise_norm, gd_step=gd_step)
-    rate = evaluate_many(["alpha"], _values(check))["alpha"] / 2
+    rate = evaluate_many(["rate_loss"], _values(check))["rate_loss"]
     if times is None:
         horizon = 2 * es["T_ES"] if np.isfinite(es["T_ES"]) and es["T_ES"] > 0 else 8 / rate
         times = np.linspace(0, horizon, 9)

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 from scipy.optimize import linprog, nnls
-from scipy.special import erfc
 
 from ._core import Result, as_finite_array, as_rng, positive_int
 from .operators import as_operator
@@ -484,12 +483,13 @@ class StatDimResult(Result):
 
 
 def _psi(rho: float) -> float:
-    """ψ(ρ) = inf_{τ≥0} ρ(1 + τ²) + (1 − ρ)[(1 + τ²)erfc(τ/√2) − τ√(2/π)e^{−τ²/2}] (ALMT; McCoy)."""
+    """ψ(ρ) = inf_{τ≥0} of FORMULAS["psi_objective"] (ALMT; McCoy's SNOW code)."""
     from scipy.optimize import minimize_scalar
 
+    from .formulas import FORMULAS
+
     def F(tau):
-        return rho * (1 + tau**2) + (1 - rho) * ((1 + tau**2) * erfc(tau / np.sqrt(2))
-                                                   - tau * np.sqrt(2 / np.pi) * np.exp(-tau**2 / 2))
+        return FORMULAS["psi_objective"](rho=rho, tau=float(tau))
 
     # F is convex in τ; its stationarity condition is monotone, bracket generously.
     res = minimize_scalar(F, bounds=(0.0, 40.0), method="bounded", options={"xatol": 1e-12})
@@ -502,8 +502,11 @@ def l1_statistical_dimension(n: int, s: int) -> StatDimResult:
     n, s = positive_int(n, "n"), positive_int(s, "s")
     if s > n:
         raise ValueError(f"s must be <= n, got s = {s}, n = {n}")
-    d = n * _psi(s / n)
-    return StatDimResult(d, "closed form nψ(s/n) (ALMT 2014)", 0.0, (float(d - 2 * np.sqrt(n / s)), float(d)))
+    from .formulas import FORMULAS
+    psi = _psi(s / n)
+    d = n * psi
+    low = FORMULAS["l1_statdim_lower"](n=float(n), s=float(s), psi=psi)
+    return StatDimResult(d, "closed form nψ(s/n) (ALMT 2014)", 0.0, (float(low), float(d)))
 
 
 def statistical_dimension(cone: Cone, method: str = "exact", *, samples: int = 2000,
@@ -565,6 +568,6 @@ def gordon_lower_bound(cone: Cone, m: int, *, t: float = 2.0, width: float | Non
             delta = statistical_dimension(cone, "exact").delta
         except ValueError:
             delta = statistical_dimension(cone, "montecarlo", samples=samples, seed=seed).delta
-    v = evaluate_many(["gordon_lower", "gordon_mean"], {"m": float(m), "w": width, "t": t})
-    return GordonResult(max(v["gordon_lower"], 0.0), float(1 - np.exp(-t * t / 2)),
+    v = evaluate_many(["gordon_lower", "gordon_mean", "gordon_probability"], {"m": float(m), "w": width, "t": t})
+    return GordonResult(max(v["gordon_lower"], 0.0), v["gordon_probability"],
                         max((v["gordon_mean"] - width) / np.sqrt(m), 0.0), width, delta, m, t)

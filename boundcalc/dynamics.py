@@ -19,6 +19,7 @@ from scipy.integrate import solve_ivp
 
 from ._core import Result, as_finite_array, positive_float, positive_int
 from .activations import get_activation
+from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
 from .operators import as_operator
 
@@ -175,7 +176,7 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
             L_new, g_new = obj.value_and_grad(new)
             if not backtracking:
                 break
-            L_loc = delta * alpha / (beta + h / 2)
+            L_loc = FORMULAS["backtracking_L"](delta=delta, alpha=alpha, beta=beta, h=h)
             d = new - theta
             if L_new <= L + g @ d + 0.5 * L_loc * (d @ d) or s < 1e-16:
                 break
@@ -316,9 +317,14 @@ def igahd(grad: Callable[[np.ndarray], np.ndarray], x0: Any, *, h: float, beta: 
         prev, x = x, np.atleast_1d(np.asarray(x1, dtype=float)).copy()
         xs.append(x.copy())
     g_prev, g = grad(prev), grad(x)
+    coef_cache: dict[float, tuple[float, float, float]] = {}
     for k in range(len(xs) - 1, iterations):
-        a = 1.0 / (1.0 + gam(k * h) * h)
-        new = x + a * (x - prev) - beta * h * a * (g - g_prev) - h * h * a * g
+        gk = float(gam(k * h))
+        if gk not in coef_cache:  # the coefficients come from formulas.py; constant γ evaluates once
+            v = evaluate_many(["igahd_alpha_k", "igahd_beta_k", "igahd_s_k"], {"gamma_k": gk, "h": h, "beta": beta})
+            coef_cache[gk] = (v["igahd_alpha_k"], v["igahd_beta_k"], v["igahd_s_k"])
+        a, b_k, s_k = coef_cache[gk]
+        new = x + a * (x - prev) - b_k * (g - g_prev) - s_k * g
         prev, x = x, new
         g_prev, g = g, grad(x)
         xs.append(x.copy())
@@ -331,7 +337,8 @@ def igahd(grad: Callable[[np.ndarray], np.ndarray], x0: Any, *, h: float, beta: 
         out["f"] = fx
         if lipschitz is not None:
             dx2 = np.concatenate([[0.0], np.sum(np.diff(X, axis=0) ** 2, axis=1)])
-            out["energy"] = fx + (1 + beta * h * lipschitz) / (2 * h * h) * dx2
+            coef = FORMULAS["igahd_energy_coef"](beta=beta, h=h, L=lipschitz)
+            out["energy"] = fx + coef * dx2
     return out
 
 

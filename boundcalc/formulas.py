@@ -27,7 +27,8 @@ _LATEX = {
     "R_max": r"R^{*}", "lip_a": r"a_\ell", "lip_b": r"b_\ell", "mu": r"\mu",
     "alpha": r"\alpha", "beta": r"\beta", "R_prime_gf": r"R'_{GF}", "h": "h", "c": "c", "L": "L",
     "rho": r"\rho", "s": "s", "w": "w", "t": "t", "k": "k", "n": "n", "m": "m", "B": "B",
-    "r_max": r"r_{\max}", "lipschitz_J": r"\ell(R)", "nondeg_lhs": r"2R\,\ell(R)",
+    "r_max": r"r_{\max}", "lipschitz_J": r"\ell(R)", "gamma_k": r"\gamma_k", "delta": r"\delta", "q": "q",
+    "psi": r"\psi(\rho)", "nondeg_lhs": r"2R\,\ell(R)",
 }
 
 def _latex_name(name: str) -> str:
@@ -177,11 +178,35 @@ _list = [
     # §7 IGAHD
     _f("igahd_condition", S["beta"] + S["h"] / 2 - S["c"] / S["L"], "§7", "claim",
        "IGAHD convergence needs β + h/2 − c/L < 0", "arXiv:2407.12518"),
+    _f("igahd_alpha_k", 1 / (1 + S["gamma_k"] * S["h"]), "§7", "claim", "IGAHD momentum α_k = 1/(1 + γ_k h)",
+       "arXiv:2407.12518"),
+    _f("igahd_beta_k", S["beta"] * S["h"] * S["igahd_alpha_k"], "§7", "claim", "IGAHD Hessian coefficient β_k = βhα_k",
+       "arXiv:2407.12518"),
+    _f("igahd_s_k", S["h"] ** 2 * S["igahd_alpha_k"], "§7", "claim", "IGAHD gradient step s_k = h²α_k",
+       "arXiv:2407.12518"),
+    _f("igahd_energy_coef", (1 + S["beta"] * S["h"] * S["L"]) / (2 * S["h"] ** 2), "§7", "derived",
+       "E_k = f(x_k) + coef·‖x_k − x_{k−1}‖²"),
+    _f("igahd_energy_decrease", (S["c"] - (S["beta"] + S["h"] / 2) * S["L"]) / S["h"], "§7", "derived",
+       "E_{k+1} ≤ E_k − this·‖x_{k+1} − x_k‖² when γ_k ≡ c"),
+    _f("backtracking_L", S["delta"] * S["alpha"] / (S["beta"] + S["h"] / 2), "§7", "derived",
+       "largest L_ℓ allowed by β + √s/2 ≤ δα/L_ℓ (backtracking rule)"),
+    _f("lojasiewicz_exponent", (1 - S["q"]) / (2 * S["q"] - 1), "§7", "claim",
+       "‖x_k − x_∞‖ = O(k^{−(1−q)/(2q−1)}) for q ∈ (½, 1)", "arXiv:2407.12518"),
+    _f("rate_loss", S["sigma0"] * S["sigma_A"] / 2, "§3", "claim", "exponent of the ISEHD loss envelope", _talk),
+    _f("rate_loss_gf", 2 * S["mu"], "§4", "derived", "exponent of the GF loss envelope e^{−2μt}"),
     # §8 conic geometry
     _f("gordon_mean", sp.sqrt(2) * sp.gamma((S["m"] + 1) / 2) / sp.gamma(S["m"] / 2), "§8", "claim",
        "E‖g_m‖ for g_m ~ N(0, I_m)", "Gordon; ALMT 2014"),
     _f("gordon_lower", (sp.sqrt(S["m"] - 1) - S["w"] - S["t"]) / sp.sqrt(S["m"]), "§8", "claim",
        "λ_min(A; C) ≥ this with probability ≥ 1 − e^{−t²/2}, A = G/√m", "Gordon; ALMT 2014"),
+    _f("gordon_probability", 1 - sp.exp(-S["t"] ** 2 / 2), "§8", "claim", "probability of the Gordon bound",
+       "Gordon; ALMT 2014"),
+    _f("psi_objective", S["rho"] * (1 + S["tau"] ** 2) + (1 - S["rho"]) * (
+        (1 + S["tau"] ** 2) * sp.erfc(S["tau"] / sp.sqrt(2))
+        - S["tau"] * sp.sqrt(2 / sp.pi) * sp.exp(-S["tau"] ** 2 / 2)), "§8", "claim",
+       "ψ(ρ) = inf_{τ≥0} of this (ℓ1 statistical dimension δ/n)", "ALMT 2014; McCoy's SNOW code"),
+    _f("l1_statdim_lower", S["n"] * S["psi"] - 2 * sp.sqrt(S["n"] / S["s"]), "§8", "claim",
+       "δ ≥ nψ(s/n) − 2√(n/s)", "ALMT 2014"),
 ]
 
 #: Registry of every formula, by name.

@@ -21,7 +21,7 @@ import numpy as np
 from ._core import Result, positive_float
 from .bounds import CheckInitResult, check_initialization, compute_bounds, rate_comparison
 from .dynamics import DIPObjective, Trajectory, gradient_descent, gradient_flow, igahd, igahd_dip, isehd
-from .formulas import evaluate_many
+from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
 from .problems import Problem
 
@@ -289,7 +289,7 @@ def _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, d
     claims.append(_early_stopping_claim(t, traj, v, base, noise, problem, "T_ES", "early_stopping",
                                         "‖y(t) − ȳ‖ ≤ 2‖ε‖ for t ≥ T_ES (§3 ii)"))
     claims.append(_x_space_claim(traj, v, base, noise, problem, lam_min, dist, check.R_prime))
-    rate = evaluate_many(["alpha"], v)["alpha"] / 2
+    rate = evaluate_many(["rate_loss"], v)["rate_loss"]
     excess = traj.loss - 0.5 * r_res**2
     fitted = fit_decay_rate(t, excess, lo=RESOLUTION * excess[0], hi=excess[0])
     claims.append(_rate_claim("loss_decay_rate", "fitted decay exponent of L(t) − L* ≥ σ₀σ_A/2 "
@@ -343,12 +343,13 @@ def _igahd_convergence_claim(traj, check, v, alpha, beta, step, r_res) -> ClaimC
     r_max = float(np.sqrt(2 * np.max(traj.loss)))
     lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": r_max})["L_loc"]
     h = float(np.sqrt(step))
-    lhs, rhs = beta + h / 2, alpha / lloc
+    lhs, rhs = beta + h / 2, alpha / lloc  # the two sides of FORMULAS["igahd_condition"] < 0, for the message
     statement = "IGAHD iterates converge (discrete theorem §7 i: β + h/2 < c/L, c = α, L = L_loc on B(θ₀, R′))"
     hyps = [("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", check.non_degenerate),
             ("iterates stay in B(θ₀, R′), where L_loc bounds the Hessian",
              bool(traj.theta_dist.max() <= check.R_prime)),
-            (f"β + h/2 < c/L: {lhs:.4g} vs {rhs:.4g} (L_loc = {lloc:.4g}; THEORY §10.2)", bool(lhs < rhs))]
+            (f"β + h/2 < c/L: {lhs:.4g} vs {rhs:.4g} (L_loc = {lloc:.4g}; THEORY §10.2)",
+             FORMULAS["igahd_condition"](beta=beta, h=h, c=alpha, L=lloc) < 0)]
     if not all(ok for _, ok in hyps):
         c = _not_applicable("igahd_convergence", statement, hyps)
         return ClaimCheck(**{**c.__dict__, "predicted": lloc})
@@ -373,7 +374,7 @@ def _gf_claims(traj, check, v, base, H_rng, r_res, noise, problem) -> list[Claim
         _early_stopping_claim(t, traj, v, base, noise, problem, "T_ES_gf", "gf_early_stopping",
                               "‖y(t) − ȳ‖ ≤ 2‖ε‖ for t ≥ T_ES^GF (§4)"),
     ]
-    mu2 = 2 * evaluate_many(["mu"], v)["mu"]
+    mu2 = evaluate_many(["rate_loss_gf"], v)["rate_loss_gf"]
     excess = traj.loss - 0.5 * r_res**2
     fitted = fit_decay_rate(t, excess, lo=RESOLUTION * excess[0], hi=excess[0])
     claims.append(_rate_claim("gf_decay_rate", "fitted decay exponent of the GF loss ≥ 2μ = σ₀²σ_A²/2 (§4)",
@@ -418,14 +419,14 @@ def check_energy_decrease(f, grad, x0, *, lipschitz: float, c: float, beta: floa
                           iterations: int = 500, burn_in: int = 1) -> ClaimCheck:
     """E_{k+1} ≤ E_k − ((c − (β + h/2)L)/h)‖x_{k+1} − x_k‖² under β + h/2 < c/L (THEORY.md §7),
     asserted from ``burn_in`` on (the initial velocity is not zero in general)."""
-    cond = beta + h / 2 < c / lipschitz
+    cond = FORMULAS["igahd_condition"](beta=beta, h=h, c=c, L=lipschitz) < 0
     hyps = [("β + h/2 < c/L", cond), ("γ_k ≡ c", True)]
     statement = "IGAHD energy decreases by ((c − (β + h/2)L)/h)‖x_{k+1} − x_k‖² per step (§7)"
     if not cond:
         return _not_applicable("igahd_energy", statement, hyps)
     run = igahd(grad, x0, h=h, beta=beta, gamma=c, iterations=iterations, f=f, lipschitz=lipschitz)
     E, X = run["energy"], run["x"]
-    dec = (c - (beta + h / 2) * lipschitz) / h * np.sum(np.diff(X, axis=0) ** 2, axis=1)
+    dec = FORMULAS["igahd_energy_decrease"](c=c, beta=beta, h=h, L=lipschitz) * np.sum(np.diff(X, axis=0) ** 2, axis=1)
     slack = (E[:-1] - dec) - E[1:]                 # must be ≥ 0
     slack = slack[burn_in:]
     scale = np.maximum(np.abs(E[:-1][burn_in:]), 1e-300)
@@ -488,9 +489,10 @@ def check_lojasiewicz_rate(p: float, *, x0: float = 1.0, c: float = 1.0, beta: f
     q = 1 - 1 / p
     # On [−|x0|·2, |x0|·2], f″ = p(p−1)|x|^{p−2} ≤ L.
     L = p * (p - 1) * (2 * abs(x0)) ** (p - 2) if p > 2 else 2.0
-    cond = beta + h / 2 < c / L
+    cond = FORMULAS["igahd_condition"](beta=beta, h=h, c=c, L=L) < 0
     hyps = [("β + h/2 < c/L", bool(cond))]
-    statement = (f"|x_k| = O(k^−{(1 - q) / (2 * q - 1):.4g}) on |x|^{p:g} (q = {q:.4g})" if q > 0.5
+    pred = FORMULAS["lojasiewicz_exponent"](q=q) if q > 0.5 else float("nan")
+    statement = (f"|x_k| = O(k^−{pred:.4g}) on |x|^{p:g} (q = {q:.4g})" if q > 0.5
                  else f"|x_k| → 0 linearly on |x|^{p:g} (q = ½)")
     if not cond:
         return _not_applicable("lojasiewicz_rate", statement, hyps)
@@ -505,7 +507,6 @@ def check_lojasiewicz_rate(p: float, *, x0: float = 1.0, c: float = 1.0, beta: f
         return _not_applicable("lojasiewicz_rate", statement, hyps)
     k = np.arange(x.size)
     if q > 0.5:
-        pred = (1 - q) / (2 * q - 1)
         tail = slice(x.size // 2, None)
         fitted = -np.polyfit(np.log(k[tail]), np.log(x[tail]), 1)[0]
         margin = (fitted - pred) / pred
