@@ -171,7 +171,7 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
     for it in range(1, iterations + 1):
         while True:
             h = np.sqrt(s)
-            mom, hess = (1 - alpha * h, beta * h) if variant == "first" else (1 - alpha * s, beta * s * s)
+            mom, hess = _dip_coefficients(alpha, beta, s, variant)
             new = theta + mom * (theta - prev) - hess * (g - g_prev) - s * g
             L_new, g_new = obj.value_and_grad(new)
             if not backtracking:
@@ -195,6 +195,14 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
     params = {"alpha": alpha, "beta": beta, "step": step, "variant": variant, "backtracking": backtracking,
               "iterations": iterations}
     return rec.result(f"igahd-{variant}", params, theta, status)
+
+
+def _dip_coefficients(alpha: float, beta: float, s: float, variant: str) -> tuple[float, float]:
+    """(momentum, gradient-difference coefficient) of IGAHD for DIP, from formulas.py."""
+    suffix = "" if variant == "first" else "_second"
+    v = evaluate_many([f"igahd_dip_momentum{suffix}", f"igahd_dip_hessian{suffix}"],
+                      {"alpha": alpha, "beta": beta, "s": s})
+    return v[f"igahd_dip_momentum{suffix}"], v[f"igahd_dip_hessian{suffix}"]
 
 
 def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_every: int = 1,
@@ -410,8 +418,7 @@ def _batched_chunk(V, W, u, A, y, act, alpha, beta, step, iterations, loss_tol, 
     L0 = L.copy()
     hit = np.where(L <= loss_tol, 0, -1)
     Vp, Wp, gVp, gWp = V.copy(), W.copy(), gV.copy(), gW.copy()
-    h = np.sqrt(step)
-    mom, hess = 1 - alpha * h, beta * h
+    mom, hess = _dip_coefficients(alpha, beta, step, "first")
     for it in range(1, iterations + 1):
         if method == "gd":
             V, W = V - step * gV, W - step * gW
