@@ -168,10 +168,12 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
     prev, g_prev = theta.copy(), g.copy()
     t, status = 0.0, "max_iterations"
     rec(0, t, theta, s)
+    coef_s, (mom, hess) = s, _dip_coefficients(alpha, beta, s, variant)
     for it in range(1, iterations + 1):
         while True:
             h = np.sqrt(s)
-            mom, hess = _dip_coefficients(alpha, beta, s, variant)
+            if s != coef_s:  # only backtracking changes s
+                coef_s, (mom, hess) = s, _dip_coefficients(alpha, beta, s, variant)
             new = theta + mom * (theta - prev) - hess * (g - g_prev) - s * g
             L_new, g_new = obj.value_and_grad(new)
             if not backtracking:
