@@ -85,6 +85,7 @@ def add_problem_options(p: argparse.ArgumentParser, *, network: bool = True) -> 
     g.add_argument("--n", type=int, default=DEFAULT_PROBLEM["n"], help="columns of A (built-in problem)")
     g.add_argument("--noise-norm", type=float, default=None,
                    help=f"‖ε‖ (built-in default {DEFAULT_PROBLEM['noise_norm']}; for user data, if known)")
+    g.add_argument("--signal-norm", type=float, default=1.0, help="‖x̄‖ of the built-in problem (default 1)")
     g.add_argument("--seed", type=int, default=DEFAULT_PROBLEM["seed"], help="seed of the built-in problem")
     g.add_argument("--operator", metavar="A.npy", help="user operator (needs --y)")
     g.add_argument("--y", metavar="y.npy", help="user observation")
@@ -118,8 +119,9 @@ def problem_from_args(args: argparse.Namespace):
     if args.y is not None:
         raise UsageError("--y needs --operator")
     noise = DEFAULT_PROBLEM["noise_norm"] if args.noise_norm is None else args.noise_norm
-    prob = gaussian_problem(args.m, args.n, noise_norm=noise, seed=args.seed)
-    return prob, {"problem": "gaussian", "m": args.m, "n": args.n, "noise_norm": noise, "seed": args.seed}
+    prob = gaussian_problem(args.m, args.n, noise_norm=noise, signal_norm=args.signal_norm, seed=args.seed)
+    return prob, {"problem": "gaussian", "m": args.m, "n": args.n, "noise_norm": noise,
+                  "signal_norm": args.signal_norm, "seed": args.seed}
 
 
 def network_from_args(args: argparse.Namespace, n: int):

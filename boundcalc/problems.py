@@ -73,21 +73,24 @@ def make_problem(A: Any, y: Any, x_bar: Any = None, noise: Any = None, name: str
     return Problem(A=A, y=y, x_bar=x_bar, noise=noise, name=name)
 
 
-def gaussian_problem(m: int, n: int, *, noise_norm: float = 0.01, seed: int = 0) -> Problem:
-    """Compressed sensing: A with iid N(0, 1/m) entries, x̄ uniform on the unit sphere, and
-    ε uniform on the sphere of radius ``noise_norm``. One seed fixes all three draws."""
+def gaussian_problem(m: int, n: int, *, noise_norm: float = 0.01, signal_norm: float = 1.0,
+                     seed: int = 0) -> Problem:
+    """Compressed sensing: A with iid N(0, 1/m) entries, x̄ uniform on the sphere of radius
+    ``signal_norm``, and ε uniform on the sphere of radius ``noise_norm``. One seed fixes all
+    three draws (the signal's direction does not depend on its norm)."""
     m = positive_int(m, "m")
     n = positive_int(n, "n")
     noise_norm = positive_float(noise_norm, "noise_norm", allow_zero=True)
+    signal_norm = positive_float(signal_norm, "signal_norm")
     rng = as_rng(seed)
     A = gaussian(m, n, rng)
     x_bar = rng.standard_normal(n)
-    x_bar /= np.linalg.norm(x_bar)
+    x_bar *= signal_norm / np.linalg.norm(x_bar)
     eps = rng.standard_normal(m)
     eps *= noise_norm / np.linalg.norm(eps)
     return Problem(A=A, y=A @ x_bar + eps, x_bar=x_bar, noise=eps, name="gaussian",
                    seed=seed if isinstance(seed, int) else None,
-                   info={"operator": "iid N(0, 1/m)", "signal": "uniform on the unit sphere",
+                   info={"operator": "iid N(0, 1/m)", "signal": f"uniform on the sphere of radius {signal_norm}",
                          "noise": f"uniform on the sphere of radius {noise_norm}"})
 
 
