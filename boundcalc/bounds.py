@@ -19,7 +19,7 @@ from .operators import SpectrumResult, as_operator, spectrum
 __all__ = [
     "Hypothesis", "CheckInitResult", "check_initialization", "DYNAMICS", "XSpaceBound", "RateComparison",
     "BoundsResult", "rate_comparison", "early_stopping_times", "envelopes", "x_space_bound", "compute_bounds",
-    "igahd_iteration_for_time",
+    "igahd_iteration_for_time", "lam_min_bracket",
 ]
 
 #: Radius formula used by each dynamics (THEORY.md §3 for ISEHD/IGAHD, §4 for GF/GD).
@@ -105,6 +105,34 @@ def _network_hypotheses(net: Any) -> list[Hypothesis]:
     return hyps
 
 
+def _radius_test(net: Any, lip_fn: Any, theta: np.ndarray, values: dict[str, float],
+                 R_prime: float) -> tuple[float, float, float]:
+    """(ℓ(R′), R, 2R′ℓ(R′)) for the generator's certified Lipschitz bound ℓ.
+
+    The two-layer net exposes the inputs of the affine ℓ(R) = a + bR of §2, so R has the closed
+    form of formulas.py. Any other generator only needs ``jacobian_lipschitz_bound(theta, R)``:
+    R is then the root of the increasing map R ↦ 2Rℓ(R) − σ₀, found by bracketing and brentq.
+    """
+    from scipy.optimize import brentq
+    if callable(getattr(net, "lipschitz_inputs", None)):
+        values.update(net.lipschitz_inputs(theta))
+        ev = evaluate_many(["lipschitz_J", "R_max", "nondeg_lhs"], {**values, "radius": R_prime})
+        return ev["lipschitz_J"], ev["R_max"], ev["nondeg_lhs"]
+    sigma0 = values["sigma0"]
+
+    def excess(R: float) -> float:
+        return evaluate_many(["nondeg_lhs"], {"radius": R, "lipschitz_J": lip_fn(theta, R)})["nondeg_lhs"] - sigma0
+
+    hi = 1.0
+    while excess(hi) < 0:
+        hi *= 2
+        if hi > 1e300:
+            raise RuntimeError("net: 2Rℓ(R) stays below σ₀ for every R; its Lipschitz bound is not increasing")
+    lip = float(lip_fn(theta, R_prime))
+    R_max = float(brentq(excess, 0.0, hi, xtol=1e-14 * hi, rtol=1e-13))
+    return lip, R_max, evaluate_many(["nondeg_lhs"], {"radius": R_prime, "lipschitz_J": lip})["nondeg_lhs"]
+
+
 def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | None = None, *,
                          dynamics: str = "isehd", spec: SpectrumResult | None = None) -> CheckInitResult:
     """Is the initialization θ₀ non-degenerate for the problem (A, y)? (THEORY.md §3)
@@ -150,14 +178,14 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "holds" if js.sigma_min > 0 else "fails",
                            f"σ₀ = {js.sigma_min:.6g}"))
     radius_formula = DYNAMICS[dynamics]
-    has_lip = callable(getattr(net, "lipschitz_inputs", None))
+    lip_fn = getattr(net, "jacobian_lipschitz_bound", None)
     act = getattr(net, "activation", None)
     positive = js.sigma_min > 0
     names = ["alpha", "beta", "xi", "eta", radius_formula]
     out = evaluate_many(names, values) if positive else dict.fromkeys(names, float("nan"))
     R_prime = out[radius_formula]
     lip, R_max = float("nan"), float("nan")
-    if not has_lip:
+    if not callable(lip_fn):
         hyps.append(Hypothesis("certified Lipschitz bound of J_g on the ball", "unknown",
                                f"{type(net).__name__} supplies no jacobian_lipschitz_bound"))
         verdict = "not_applicable"
@@ -166,13 +194,10 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     elif not positive:
         verdict = "degenerate"
     else:
-        values.update(net.lipschitz_inputs(theta))
-        lip_in = {**values, "radius": R_prime}
-        ev = evaluate_many(["lipschitz_J", "R_max", "nondeg_lhs"], lip_in)
-        lip, R_max = ev["lipschitz_J"], ev["R_max"]
-        ok = ev["nondeg_lhs"] < js.sigma_min
+        lip, R_max, lhs = _radius_test(net, lip_fn, theta, values, R_prime)
+        ok = lhs < js.sigma_min
         hyps.append(Hypothesis("R′ < R (tested as 2R′ℓ(R′) < σ₀)", "holds" if ok else "fails",
-                               f"R′ = {R_prime:.6g}, R = {R_max:.6g}, 2R′ℓ(R′) = {ev['nondeg_lhs']:.6g}, "
+                               f"R′ = {R_prime:.6g}, R = {R_max:.6g}, 2R′ℓ(R′) = {lhs:.6g}, "
                                f"σ₀ = {js.sigma_min:.6g}"))
         verdict = "non_degenerate" if ok else "degenerate"
     margin = (R_max - R_prime) / R_max if np.isfinite(R_max) and R_max > 0 else float("nan")
@@ -304,6 +329,25 @@ def envelopes(check: CheckInitResult, times: Any) -> dict[str, np.ndarray]:
     return {k: np.array(v) for k, v in out.items()}
 
 
+def lam_min_bracket(lam_min: float | tuple[float, float]) -> tuple[float, float, str]:
+    """(lower, upper, note) from λ_min given as a number or as a bracket (lower, upper).
+
+    Every bound divides by the lower end, which must be finite; the upper end may be ``inf``
+    (unknown), e.g. when only the universal lower bound σ_n(A) is certified.
+    """
+    if isinstance(lam_min, (tuple, list)):
+        if len(lam_min) != 2:
+            raise ValueError("lam_min bracket must be a pair (lower, upper)")
+        lo, hi = float(lam_min[0]), float(lam_min[1])
+        if not (np.isfinite(lo) and 0 <= lo <= hi):
+            raise ValueError(f"lam_min bracket must satisfy 0 <= lower <= upper, lower finite, got {lam_min}")
+        return lo, hi, f"computed from the lower end of the bracket [{lo:.6g}, {hi:.6g}]"
+    lo = float(lam_min)
+    if not (np.isfinite(lo) and lo >= 0):
+        raise ValueError(f"lam_min must be a finite number >= 0, got {lam_min}")
+    return lo, lo, "λ_min given as a number"
+
+
 def x_space_bound(check: CheckInitResult, t: float, lam_min: float | tuple[float, float], *,
                   noise_norm: float, dist: float = 0.0) -> XSpaceBound:
     """‖x(t) − x̄‖ ≤ optimization + approximation + noise (THEORY.md §5).
@@ -318,18 +362,7 @@ def x_space_bound(check: CheckInitResult, t: float, lam_min: float | tuple[float
     dist : float
         dist(x̄, Σ′) (0 when x̄ is in the range of the generator over the ball).
     """
-    if isinstance(lam_min, (tuple, list)):
-        if len(lam_min) != 2:
-            raise ValueError("lam_min bracket must be a pair (lower, upper)")
-        lo, hi = float(lam_min[0]), float(lam_min[1])
-        if not (0 <= lo <= hi) or not np.isfinite(hi):
-            raise ValueError(f"lam_min bracket must satisfy 0 <= lower <= upper < inf, got {lam_min}")
-        note = f"computed from the lower end of the bracket [{lo:.6g}, {hi:.6g}]"
-    else:
-        lo = hi = float(lam_min)
-        if not (np.isfinite(lo) and lo >= 0):
-            raise ValueError(f"lam_min must be a finite number >= 0, got {lam_min}")
-        note = "λ_min given as a number"
+    lo, hi, note = lam_min_bracket(lam_min)
     for name, val in (("noise_norm", noise_norm), ("dist", dist), ("t", t)):
         if not (np.isfinite(val) and val >= 0):
             raise ValueError(f"{name} must be a finite number >= 0, got {val}")

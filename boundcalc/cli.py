@@ -146,6 +146,12 @@ def network_from_args(args: argparse.Namespace, n: int):
                  "net_seed": args.net_seed}
 
 
+def add_lam_min_option(p: argparse.ArgumentParser) -> None:
+    """--lam-min, read back by :func:`lam_min_from_args` (bounds and verify)."""
+    p.add_argument("--lam-min", type=float, nargs="+", default=None, metavar="L",
+                   help="λ_min(A; T_Σ′) as a value, or a bracket LOWER UPPER (x-space terms)")
+
+
 def lam_min_from_args(args: argparse.Namespace) -> float | tuple[float, float] | None:
     """--lam-min L (a value) or --lam-min LOWER UPPER (a bracket)."""
     if args.lam_min is None:
@@ -375,8 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bounds", help="rates, envelopes, early-stopping times, x-space terms (THEORY §3–§5)")
     add_problem_options(b)
     b.add_argument("--times", type=float, nargs="+", default=None, help="times for the envelopes")
-    b.add_argument("--lam-min", type=float, nargs="+", default=None, metavar="L",
-                   help="λ_min(A; T) as a value, or a bracket LOWER UPPER")
+    add_lam_min_option(b)
     b.add_argument("--dist", type=float, default=0.0, help="dist(x̄, Σ′) for the approximation term")
     b.add_argument("--gd-step", type=float, default=None, help="GD step γ for the GD early-stopping iteration")
     b.add_argument("--json", action="store_true", help="print JSON")
@@ -388,8 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--t-max", type=float, default=None, help="horizon for isehd/gf (default 1.5·T_ES)")
     v.add_argument("--iterations", type=int, default=5000, help="iterations for igahd/gd")
     v.add_argument("--step", type=float, default=None, help="step s (igahd) or γ (gd)")
-    v.add_argument("--lam-min", type=float, nargs="+", default=None, metavar="L",
-                   help="λ_min(A; T_Σ′) as a value or a bracket LOWER UPPER (x-space claim)")
+    add_lam_min_option(v)
     v.add_argument("--dist", type=float, default=None, help="dist(x̄, Σ′) (default: bounded from the run)")
     v.add_argument("--compare-gf", action="store_true", help="also run GF and compare decay exponents")
     v.add_argument("--json", action="store_true", help="print JSON")

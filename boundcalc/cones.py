@@ -318,12 +318,10 @@ def _upper_bound(A: np.ndarray, cone: Cone, rng: np.random.Generator, restarts: 
     return best, best_z
 
 
-def _sdp_lower(A: np.ndarray, cone: Cone, solver: str, max_iters: int | None,
+def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver: str, max_iters: int | None,
                accuracy: float = 1e-3) -> tuple[float, str, np.ndarray | None]:
-    """Dual Shor + RLT bound, re-certified in float64. Returns (lower, status, rounding vector)."""
-    desc = cone.lifted()
-    if desc is None:
-        return float("nan"), "no SDP description (generators not independent)", None
+    """Dual Shor + RLT bound for the cone {E w : G w ≥ 0} = ``desc``, re-certified in float64.
+    Returns (lower, status, rounding vector)."""
     import cvxpy as cp
     E, G, c_w = desc
     M = E.T @ (A.T @ A) @ E
@@ -355,11 +353,11 @@ def _sdp_lower(A: np.ndarray, cone: Cone, solver: str, max_iters: int | None,
     Nv = np.maximum((N.value + N.value.T) / 2, 0.0)
     Pv = M / scale - t * EtE - G.T @ Nv @ G
     Pv = (Pv + Pv.T) / 2
-    lam = np.linalg.eigvalsh(Pv)
+    lam, vecs = np.linalg.eigh(Pv)
     lam_min = lam[0] - 10 * Pv.shape[0] * np.finfo(float).eps * max(np.abs(lam).max(), 1.0)
     low2 = (t + c_w * min(0.0, lam_min)) * scale
     # Rounding: the bottom eigenvector of the dual slack points at the primal minimiser.
-    rounding = E @ np.linalg.eigh(Pv)[1][:, 0]
+    rounding = E @ vecs[:, 0]
     return float(np.sqrt(max(low2, 0.0))), "optimal", rounding
 
 
@@ -385,7 +383,7 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     accuracy : float
         SCS eps_abs = eps_rel (the bound is re-certified, so accuracy trades gap for time).
     lower : bool
-        Compute the SDP lower bound (False: upper bound only, lower = 0 trivially... reported as nan).
+        Compute the lower end (False: upper bound only; ``lower`` is then nan, status "not computed").
     max_iters : int, optional
         Iteration cap passed to the solver (a failure path for tests).
     """
@@ -412,11 +410,11 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
         return BracketResult(val, val, 0.0, "exact: σ_min(AU)", "LAPACK", "optimal",
                              time.perf_counter() - t0, z / np.linalg.norm(z), note)
     low, status, used, rounding = float("nan"), "not computed", "none", None
-    if lower:
-        low, status, rounding = _sdp_lower(A, cone, solver, max_iters, accuracy)
+    if lower and desc is not None:
+        low, status, rounding = _sdp_lower(A, desc, solver, max_iters, accuracy)
         used = solver
-        if status != "optimal" and fallback is not None and fallback != solver and cone.lifted() is not None:
-            low2, status2, rounding2 = _sdp_lower(A, cone, fallback, max_iters, accuracy)
+        if status != "optimal" and fallback is not None and fallback != solver:
+            low2, status2, rounding2 = _sdp_lower(A, desc, fallback, max_iters, accuracy)
             if status2 == "optimal":
                 low, status, rounding, used = low2, status2, rounding2, fallback
             else:
@@ -425,12 +423,15 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     up, z = _upper_bound(A, cone, rng, restarts, iters, extra)
     method = "Shor SDP + RLT cuts (dual, re-certified) / projected power iteration"
     trivial = universal_lower_bound(A)
-    if lower and not np.isfinite(low) and cone.lifted() is None:
+    if lower and desc is None:
         low, status, used = trivial, "optimal (no SDP description: lower = σ_n(A))", "LAPACK"
         method = "σ_n(A) / projected power iteration"
     elif np.isfinite(low):
         low = max(low, trivial)
     if np.isfinite(low):
+        # A certified lower end above a feasible upper end is a bug, not rounding: refuse to report.
+        if low > up * (1 + 1e-7) + 1e-12:
+            raise RuntimeError(f"λ_min bracket inconsistent: certified lower {low:.10g} > feasible upper {up:.10g}")
         low = min(low, up)  # equal up to rounding when the relaxation is tight
     gap = (up - low) / up if np.isfinite(low) and up > 0 else float("nan")
     return BracketResult(low, up, gap, method, used, status, time.perf_counter() - t0, z, note)
@@ -438,9 +439,7 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
 
 def universal_lower_bound(A: Any) -> float:
     """σ_n(A) (0 when m < n): λ_min(A; C) ≥ σ_n(A) for every cone C, with no solver involved."""
-    A = np.asarray(as_operator(A) if not isinstance(A, np.ndarray) else A, float)
-    if not isinstance(A, np.ndarray) or A.ndim != 2:
-        raise ValueError("A must be a dense 2-D array")
+    A = as_finite_array(A, "A", ndim=2)
     return float(scipy.linalg.svdvals(A)[-1]) if A.shape[0] >= A.shape[1] else 0.0
 
 
@@ -493,6 +492,8 @@ def _psi(rho: float) -> float:
 
     # F is convex in τ; its stationarity condition is monotone, bracket generously.
     res = minimize_scalar(F, bounds=(0.0, 40.0), method="bounded", options={"xatol": 1e-12})
+    if not res.success:
+        raise RuntimeError(f"ψ(ρ = {rho}): the minimisation over τ did not converge ({res.message})")
     return float(min(res.fun, F(0.0)))
 
 

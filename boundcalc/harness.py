@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 
 from ._core import Result, positive_float
-from .bounds import CheckInitResult, check_initialization, compute_bounds, rate_comparison
+from .bounds import (
+    CheckInitResult,
+    check_initialization,
+    compute_bounds,
+    envelopes,
+    lam_min_bracket,
+    rate_comparison,
+    x_space_bound,
+)
 from .dynamics import DIPObjective, Trajectory, gradient_descent, gradient_flow, igahd, igahd_dip, isehd
 from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
@@ -106,6 +114,12 @@ def fit_decay_rate(t: np.ndarray, values: np.ndarray, *, lo: float, hi: float) -
     return float(-slope)
 
 
+def _excess_rate(traj: Trajectory, r_res: float) -> float:
+    """Fitted decay exponent of L(t) − L*, L* = ½‖P⊥y‖², down to the numerical floor."""
+    excess = traj.loss - 0.5 * r_res**2
+    return fit_decay_rate(traj.t, excess, lo=RESOLUTION * excess[0], hi=excess[0])
+
+
 def _rate_claim(cid: str, statement: str, hyps: list[tuple[str, bool]], predicted: float, measured: float
                 ) -> ClaimCheck:
     if not all(ok for _, ok in hyps):
@@ -168,7 +182,10 @@ def _range_residual(A: Any, y: np.ndarray) -> float:
         return float(np.linalg.norm(A @ coef - y))
     from scipy.sparse.linalg import aslinearoperator, lsqr
     op = aslinearoperator(A)
-    coef = lsqr(op, y, atol=1e-14, btol=1e-14, iter_lim=20 * min(op.shape))[0]
+    out = lsqr(op, y, atol=1e-14, btol=1e-14, iter_lim=20 * min(op.shape))
+    coef, istop = out[0], out[1]
+    if istop in (3, 6, 7):  # condition-number or iteration limit: the residual is not a least-squares one
+        raise RuntimeError(f"range test: LSQR stopped without converging (istop = {istop}); y ∈ Im(A) undecided")
     return float(np.linalg.norm(op.matvec(coef) - y))
 
 
@@ -217,7 +234,7 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     nondeg = check.non_degenerate
     H_nd = ("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", nondeg)
     H_rng = ("y ∈ Im(A) (implicit: the loss can only decay to 0 if y is attainable)", in_range)
-    extra: dict[str, Any] = {"range_residual": r_res}
+    extra: dict[str, Any] = {}
 
     if dynamics in ("isehd", "igahd"):
         # Keep about 40 snapshots of θ for the parameter envelope (distance to the final θ).
@@ -234,8 +251,8 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
             base.append(("IGAHD mapped to continuous time through t = Σ√s (the theorem is for ISEHD)", True))
         claims = _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, dist)
         if dynamics == "igahd":
-            claims.append(_igahd_convergence_claim(traj, check, v, alpha, beta, s, r_res))
-            extra["L_loc"] = claims[-1].predicted
+            claim, extra["L_loc"] = _igahd_convergence_claim(traj, check, v, alpha, beta, s, r_res)
+            claims.append(claim)
         if compare_gf and dynamics == "isehd":
             gf = gradient_flow(obj, t_max=t_max, n_eval=n_eval, rtol=rtol)
             claims.append(_compare_claim(traj, gf, check, base, H_rng))
@@ -255,9 +272,8 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
 
 def _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, dist) -> list[ClaimCheck]:
     t = traj.t
-    env = np.array([evaluate_many(["loss_envelope", "theta_envelope"], {**v, "t": ti}) for ti in t])
-    loss_env = np.array([e["loss_envelope"] for e in env])
-    theta_env = np.array([e["theta_envelope"] for e in env])
+    env = envelopes(check, t)
+    loss_env, theta_env = env["loss_envelope"], env["theta_envelope"]
     res_L = RESOLUTION * v["L0"]
     claims = [_bound_claim("loss_envelope", "L(t) ≤ ξL₀e^{−σ₀σ_A t/2} (§3 i)", base + [H_rng], t, traj.loss, loss_env,
                            resolution=res_L)]
@@ -288,12 +304,10 @@ def _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, d
     # ‖y(t) − ȳ‖ ≤ ‖y(t) − P y‖ + ‖P ε‖ with L₀(P y) ≤ L₀(y), so T_ES computed from y still works.
     claims.append(_early_stopping_claim(t, traj, v, base, noise, problem, "T_ES", "early_stopping",
                                         "‖y(t) − ȳ‖ ≤ 2‖ε‖ for t ≥ T_ES (§3 ii)"))
-    claims.append(_x_space_claim(traj, v, base, noise, problem, lam_min, dist, check.R_prime))
+    claims.append(_x_space_claim(traj, check, base, noise, problem, lam_min, dist))
     rate = evaluate_many(["rate_loss"], v)["rate_loss"]
-    excess = traj.loss - 0.5 * r_res**2
-    fitted = fit_decay_rate(t, excess, lo=RESOLUTION * excess[0], hi=excess[0])
     claims.append(_rate_claim("loss_decay_rate", "fitted decay exponent of L(t) − L* ≥ σ₀σ_A/2 "
-                              "(§3 i; L* = ½‖P⊥y‖², 0 when y ∈ Im A)", base, rate, fitted))
+                              "(§3 i; L* = ½‖P⊥y‖², 0 when y ∈ Im A)", base, rate, _excess_rate(traj, r_res)))
     return claims
 
 
@@ -311,29 +325,25 @@ def _early_stopping_claim(t, traj, v, hyps, noise, problem, time_name, cid, stat
                         note=f"{time_name} = {T:.6g}")
 
 
-def _x_space_claim(traj, v, hyps, noise, problem, lam_min, dist, R_prime) -> ClaimCheck:
+def _x_space_claim(traj, check, hyps, noise, problem, lam_min, dist) -> ClaimCheck:
     cid, statement = "x_space", "‖x(t) − x̄‖ ≤ opt + (1 + ‖A‖/λ_min)dist + ‖ε‖/λ_min (§5)"
     hyps = list(hyps) + [("x̄ and ‖ε‖ known", problem.x_bar is not None and noise is not None)]
-    lo = None
-    if lam_min is not None:
-        lo = float(lam_min[0]) if isinstance(lam_min, (tuple, list)) else float(lam_min)
+    lo, _, note = lam_min_bracket(lam_min) if lam_min is not None else (None, None, "")
     hyps.append(("λ_min(A; T_Σ′) given and > 0 (restricted injectivity)", lo is not None and lo > 0))
     if dist is None:
         # The bound dist(x̄, Σ′) ≤ min_t ‖x(t) − x̄‖ needs every θ(t) inside the parameter ball of Σ′.
         hyps.append(("θ(t) ∈ B(θ₀, R′) measured, so dist(x̄, Σ′) ≤ min_t ‖x(t) − x̄‖",
-                     bool(traj.theta_dist.max() <= R_prime)))
+                     bool(traj.theta_dist.max() <= check.R_prime)))
     if not all(ok for _, ok in hyps):
         return _not_applicable(cid, statement, hyps)
-    note = "λ_min: lower end of the bracket" if isinstance(lam_min, (tuple, list)) else "λ_min given"
     if dist is None:
         dist = float(np.min(traj.x_dist))
         note += "; dist(x̄, Σ′) ≤ min_t ‖x(t) − x̄‖ (θ(t) in the ball of Σ′)"
-    pred = np.array([evaluate_many(["x_bound"], {**v, "t": ti, "lam_min": lo, "noise_norm": noise,
-                                                 "dist": dist})["x_bound"] for ti in traj.t])
+    pred = np.array([x_space_bound(check, ti, lam_min, noise_norm=noise, dist=dist).total for ti in traj.t])
     return _bound_claim(cid, statement, hyps, traj.t, traj.x_dist, pred, note=note)
 
 
-def _igahd_convergence_claim(traj, check, v, alpha, beta, step, r_res) -> ClaimCheck:
+def _igahd_convergence_claim(traj, check, v, alpha, beta, step, r_res) -> tuple[ClaimCheck, float]:
     """The discrete theorem (THEORY.md §7 i) with c = α and L the derived Hessian bound L_loc on
     B(θ₀, R′) (with r_max the largest measured residual): if β + √s/2 < α/L the iterates converge
     to a critical point; measured: the final excess loss relative to L₀. With the continuous-time choice β = 1/(2α)
@@ -343,7 +353,7 @@ def _igahd_convergence_claim(traj, check, v, alpha, beta, step, r_res) -> ClaimC
     r_max = float(np.sqrt(2 * np.max(traj.loss)))
     lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": r_max})["L_loc"]
     h = float(np.sqrt(step))
-    lhs, rhs = beta + h / 2, alpha / lloc  # the two sides of FORMULAS["igahd_condition"] < 0, for the message
+    lhs, rhs = beta + h / 2, alpha / lloc  # the two sides of FORMULAS["igahd_condition"], for the message
     statement = "IGAHD iterates converge (discrete theorem §7 i: β + h/2 < c/L, c = α, L = L_loc on B(θ₀, R′))"
     hyps = [("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", check.non_degenerate),
             ("iterates stay in B(θ₀, R′), where L_loc bounds the Hessian",
@@ -351,20 +361,19 @@ def _igahd_convergence_claim(traj, check, v, alpha, beta, step, r_res) -> ClaimC
             (f"β + h/2 < c/L: {lhs:.4g} vs {rhs:.4g} (L_loc = {lloc:.4g}; THEORY §10.2)",
              FORMULAS["igahd_condition"](beta=beta, h=h, c=alpha, L=lloc) < 0)]
     if not all(ok for _, ok in hyps):
-        c = _not_applicable("igahd_convergence", statement, hyps)
-        return ClaimCheck(**{**c.__dict__, "predicted": lloc})
+        return _not_applicable("igahd_convergence", statement, hyps), lloc
     excess = (traj.loss[-1] - 0.5 * r_res**2) / max(traj.loss[0], 1e-300)
     ok = excess <= RESOLUTION
-    return ClaimCheck("igahd_convergence", statement, lloc, float(excess), "holds" if ok else "violated",
+    return ClaimCheck("igahd_convergence", statement, RESOLUTION, float(excess), "holds" if ok else "violated",
                       float(RESOLUTION - excess), tuple(hyps),
-                      note="predicted: L_loc; measured: final excess loss / L₀ (≤ 1e-10 counts as converged)")
+                      note="predicted: the numerical floor; measured: final excess loss / L₀"), lloc
 
 
 def _gf_claims(traj, check, v, base, H_rng, r_res, noise, problem) -> list[ClaimCheck]:
     t = traj.t
     r = np.sqrt(2 * traj.loss)
-    res_env = np.array([evaluate_many(["residual_envelope_gf"], {**v, "t": ti})["residual_envelope_gf"] for ti in t])
-    loss_env = np.array([evaluate_many(["loss_envelope_gf"], {**v, "t": ti})["loss_envelope_gf"] for ti in t])
+    env = envelopes(check, t)
+    res_env, loss_env = env["residual_envelope_gf"], env["loss_envelope_gf"]
     claims = [
         _bound_claim("gf_residual", "‖y(t) − y‖ ≤ e^{−μt}‖y(0) − y‖ (§4)", base + [H_rng], t, r, res_env,
                      resolution=np.sqrt(RESOLUTION) * v["r0"]),
@@ -375,10 +384,8 @@ def _gf_claims(traj, check, v, base, H_rng, r_res, noise, problem) -> list[Claim
                               "‖y(t) − ȳ‖ ≤ 2‖ε‖ for t ≥ T_ES^GF (§4)"),
     ]
     mu2 = evaluate_many(["rate_loss_gf"], v)["rate_loss_gf"]
-    excess = traj.loss - 0.5 * r_res**2
-    fitted = fit_decay_rate(t, excess, lo=RESOLUTION * excess[0], hi=excess[0])
     claims.append(_rate_claim("gf_decay_rate", "fitted decay exponent of the GF loss ≥ 2μ = σ₀²σ_A²/2 (§4)",
-                              base, mu2, fitted))
+                              base, mu2, _excess_rate(traj, r_res)))
     return claims
 
 
@@ -396,7 +403,7 @@ def _gd_claims(traj, check, v, base, H_rng, gamma, noise, problem) -> list[Claim
 
 def _compare_claim(isehd_traj, gf_traj, check, base, H_rng) -> ClaimCheck:
     cmp_ = rate_comparison(check)
-    lo = 1e-10 * isehd_traj.loss[0]
+    lo = RESOLUTION * isehd_traj.loss[0]
     fi = fit_decay_rate(isehd_traj.t, isehd_traj.loss, lo=lo, hi=isehd_traj.loss[0])
     fg = fit_decay_rate(gf_traj.t, gf_traj.loss, lo=lo, hi=gf_traj.loss[0])
     statement = f"{cmp_.faster} decays faster (exponents σ₀σ_A/4 vs σ₀²σ_A²/4; {cmp_.note})"

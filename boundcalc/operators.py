@@ -7,7 +7,7 @@ closed form, so :func:`spectrum` never needs an SVD for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -284,6 +284,9 @@ class SpectrumResult(Result):
         (m, n).
     detail : str
         Closed form used or a note on the decision.
+    singular_values : ndarray or None
+        All singular values (descending) when the route computed them (closed form, dense SVD);
+        None for the Lanczos route, which only finds the extreme ones.
     """
 
     sigma_A: float
@@ -295,6 +298,13 @@ class SpectrumResult(Result):
     method: str
     shape: tuple[int, int]
     detail: str = ""
+    singular_values: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        # The full spectrum can be large; the JSON contract holds the constants only.
+        d = super().to_dict()
+        d.pop("singular_values")
+        return d
 
     @property
     def ambiguous_rank(self) -> bool:
@@ -315,7 +325,7 @@ def _from_singular_values(s: np.ndarray, shape: tuple[int, int], rtol: float | N
     gap = float(sigma / below[0]) if below.size and below[0] > 0 else float("inf")
     return SpectrumResult(sigma_A=sigma, norm_A=smax, kappa_A=smax / sigma, rank=int(above.size),
                           tol=float(tol), gap=gap, method=method, shape=(int(shape[0]), int(shape[1])),
-                          detail=detail)
+                          detail=detail, singular_values=s)
 
 
 def _lanczos_gram(A: spla.LinearOperator | scipy.sparse.sparray, rtol: float | None) -> SpectrumResult:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._core import jsonable
-from .operators import StructuredOperator, spectrum
+from .operators import spectrum
 from .problems import DEFAULT_NETWORK, DEFAULT_PROBLEM, Problem, default_problem
 
 __all__ = ["Section", "build_report", "write_report", "SECTIONS"]
@@ -45,15 +45,6 @@ def _md_table(rows: list[tuple[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def _all_singular_values(A: Any) -> np.ndarray | None:
-    if isinstance(A, StructuredOperator):
-        return A.singular_values()
-    if isinstance(A, np.ndarray):
-        import scipy.linalg
-        return scipy.linalg.svdvals(A)
-    return None
-
-
 def spectrum_section(problem: Problem, context: dict[str, Any]) -> Section:
     """σ_A, ‖A‖, κ(A), rank and a plot of the singular values (THEORY.md §2)."""
     res = spectrum(problem.A)
@@ -65,7 +56,7 @@ def spectrum_section(problem: Problem, context: dict[str, Any]) -> Section:
     if res.ambiguous_rank:
         md.append("\n**Warning**: the singular-value gap is below 1e6; σ_A is set by the tolerance.")
     figures = {}
-    s = _all_singular_values(problem.A)
+    s = res.singular_values
     if s is not None:
         import matplotlib
         matplotlib.use("Agg")

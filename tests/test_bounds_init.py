@@ -157,3 +157,34 @@ def test_cli_formulas(capsys):
     assert main(["formulas", "--latex", "R_prime"]) == 0
     assert "\\eta" in capsys.readouterr().out
     assert main(["formulas", "nope"]) == 2
+
+
+def test_any_generator_with_a_lipschitz_bound_is_checked():
+    # A generator that only offers the protocol's jacobian_lipschitz_bound (no affine inputs)
+    # gets the same verdict and the same R, found by root finding instead of the closed form.
+    net = TwoLayerDIP(3, 3, 100_000, seed=0)
+
+    class Wrapped:
+        def __init__(self, net):
+            self.net, self.n, self.theta0 = net, net.n, net.theta0
+
+        def forward(self, theta=None):
+            return self.net.forward(theta)
+
+        def jvp(self, theta, d):
+            return self.net.jvp(theta, d)
+
+        def vjp(self, theta, w):
+            return self.net.vjp(theta, w)
+
+        def jacobian_spectrum(self, theta=None):
+            return self.net.jacobian_spectrum(theta)
+
+        def jacobian_lipschitz_bound(self, theta0, radius):
+            return self.net.jacobian_lipschitz_bound(theta0, radius)
+
+    ref = check_initialization(PROB.A, PROB.y, net)
+    res = check_initialization(PROB.A, PROB.y, Wrapped(net))
+    assert res.verdict == ref.verdict == "non_degenerate"
+    assert res.R == pytest.approx(ref.R, rel=1e-10)
+    assert res.lipschitz_J == pytest.approx(ref.lipschitz_J, rel=1e-12)
