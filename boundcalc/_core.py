@@ -112,6 +112,21 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def subplots(*args: Any, **kwargs: Any):
+    """``matplotlib.pyplot.subplots`` on the non-interactive Agg backend (reports run headless);
+    matplotlib is imported only when a figure is drawn."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt.subplots(*args, **kwargs)
+
+
+def close_figure(fig: Any) -> None:
+    """Release a figure made by :func:`subplots` once it is saved."""
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, Result):
         inner = ", ".join(f"{f.name}={_fmt(getattr(value, f.name))}" for f in dataclasses.fields(value)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import jsonable
+from ._core import close_figure, jsonable, subplots
 from .operators import spectrum
 from .problems import DEFAULT_NETWORK, DEFAULT_PROBLEM, Problem, default_problem
 
@@ -58,10 +58,7 @@ def spectrum_section(problem: Problem, context: dict[str, Any]) -> Section:
     figures = {}
     s = res.singular_values
     if s is not None:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(5, 3.2))
+        fig, ax = subplots(figsize=(5, 3.2))
         ax.semilogy(np.arange(1, s.size + 1), np.maximum(s, 1e-300), "o-", ms=3)
         ax.axhline(res.tol, color="C3", ls="--", lw=1, label="rank tolerance")
         ax.set_xlabel("index i")
@@ -100,13 +97,6 @@ def initialization_section(problem: Problem, context: dict[str, Any]) -> Section
     return Section("initialization", "Non-degenerate initialization (THEORY §2–§3)", "\n".join(md), res.to_dict())
 
 
-def _figure():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt.subplots(figsize=(5.5, 3.4))
-
-
 def rates_section(problem: Problem, context: dict[str, Any]) -> Section:
     """Envelopes, early-stopping times, the GF/ISEHD comparison and the width (THEORY §3–§6)."""
     from .bounds import compute_bounds
@@ -139,7 +129,7 @@ def rates_section(problem: Problem, context: dict[str, Any]) -> Section:
           "![envelopes](envelopes.png)", "", "Formulas:", "",
           _formula_block(["loss_envelope", "theta_envelope", "T_ES", "T_ES_gf", "rate_isehd", "rate_gf",
                           "k_theorem", "width_probability"])]
-    fig, ax = _figure()
+    fig, ax = subplots(figsize=(5.5, 3.4))
     ax.semilogy(bounds.times, bounds.loss_envelope, label="ISEHD loss envelope ξL₀e^{−σ₀σ_A t/2}")
     ax.semilogy(bounds.times, bounds.loss_envelope_gf, label="GF loss envelope e^{−2μt}L₀")
     if bounds.noise_norm > 0:
@@ -209,10 +199,7 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
            "(α√s near 1) over-damps IGAHD.", "",
            "Note: the talk writes two IGAHD-for-DIP forms (THEORY §10.1); the first (α√s, β√s) is the default "
            "here, the second (αs, βs²) is `variant='second'` and is not a consistent discretization of ISEHD."]
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.3))
+    fig, axes = subplots(1, 3, figsize=(11, 3.3))
     iso = runs["isehd"]
     tr = iso.trajectory
     env = context["bounds"]
@@ -404,8 +391,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
         results[sec.key] = jsonable(sec.data)
         for fname, fig in sec.figures.items():
             fig.savefig(out / fname, dpi=120, bbox_inches="tight")
-            import matplotlib.pyplot as plt
-            plt.close(fig)
+            close_figure(fig)
     (out / "report.md").write_text("\n".join(md))
     (out / "results.json").write_text(json.dumps(results, indent=2))
     return out

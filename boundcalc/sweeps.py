@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Result, positive_float, positive_int
+from ._core import Result, positive_float, positive_int, subplots
 from .dynamics import igahd_dip_batched
 from .operators import gaussian
 
@@ -158,10 +158,7 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
 
 def plot_phase_diagram(res: PhaseDiagramResult):
     """Heat map of the IGAHD success probability over (k, α) with the GD column beside it."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7, 3.4), gridspec_kw={"width_ratios": [len(res.alphas), 1]})
+    fig, (ax, ax2) = subplots(1, 2, figsize=(7, 3.4), gridspec_kw={"width_ratios": [len(res.alphas), 1]})
     im = ax.imshow(res.igahd, origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(res.alphas)), [f"{a:g}" for a in res.alphas])
     ax.set_yticks(range(len(res.ks)), [str(k) for k in res.ks])
