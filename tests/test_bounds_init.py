@@ -72,25 +72,33 @@ def test_sympy_and_numeric_evaluation_agree():
         assert f.latex() and f.text().startswith(f.name)
 
 
+class Opaque:
+    """A generator exposing σ(J) but no certified Lipschitz bound (delegates to a TwoLayerDIP)."""
+
+    def __init__(self, net):
+        self.net, self.n, self.theta0 = net, net.n, net.theta0
+
+    def forward(self, theta=None):
+        return self.net.forward(theta)
+
+    def jvp(self, theta, d):
+        return self.net.jvp(theta, d)
+
+    def vjp(self, theta, w):
+        return self.net.vjp(theta, w)
+
+    def jacobian_spectrum(self, theta=None):
+        return self.net.jacobian_spectrum(theta)
+
+
+class WithLipschitz(Opaque):
+    """Only the protocol's jacobian_lipschitz_bound, not the affine inputs of the two-layer net."""
+
+    def jacobian_lipschitz_bound(self, theta0, radius):
+        return self.net.jacobian_lipschitz_bound(theta0, radius)
+
+
 def test_not_applicable_without_lipschitz_bound():
-    class Opaque:
-        """A generator exposing σ(J) but no certified Lipschitz bound."""
-
-        def __init__(self, net):
-            self.net, self.n, self.theta0 = net, net.n, net.theta0
-
-        def forward(self, theta=None):
-            return self.net.forward(theta)
-
-        def jvp(self, theta, d):
-            return self.net.jvp(theta, d)
-
-        def vjp(self, theta, w):
-            return self.net.vjp(theta, w)
-
-        def jacobian_spectrum(self, theta=None):
-            return self.net.jacobian_spectrum(theta)
-
     r = check_initialization(PROB.A, PROB.y, Opaque(TwoLayerDIP(3, 3, 1000, seed=0)))
     assert r.verdict == "not_applicable" and not r.non_degenerate
     assert any(h.status == "unknown" and "Lipschitz" in h.name for h in r.hypotheses)
@@ -163,28 +171,8 @@ def test_any_generator_with_a_lipschitz_bound_is_checked():
     # A generator that only offers the protocol's jacobian_lipschitz_bound (no affine inputs)
     # gets the same verdict and the same R, found by root finding instead of the closed form.
     net = TwoLayerDIP(3, 3, 100_000, seed=0)
-
-    class Wrapped:
-        def __init__(self, net):
-            self.net, self.n, self.theta0 = net, net.n, net.theta0
-
-        def forward(self, theta=None):
-            return self.net.forward(theta)
-
-        def jvp(self, theta, d):
-            return self.net.jvp(theta, d)
-
-        def vjp(self, theta, w):
-            return self.net.vjp(theta, w)
-
-        def jacobian_spectrum(self, theta=None):
-            return self.net.jacobian_spectrum(theta)
-
-        def jacobian_lipschitz_bound(self, theta0, radius):
-            return self.net.jacobian_lipschitz_bound(theta0, radius)
-
     ref = check_initialization(PROB.A, PROB.y, net)
-    res = check_initialization(PROB.A, PROB.y, Wrapped(net))
+    res = check_initialization(PROB.A, PROB.y, WithLipschitz(net))
     assert res.verdict == ref.verdict == "non_degenerate"
     assert res.R == pytest.approx(ref.R, rel=1e-10)
     assert res.lipschitz_J == pytest.approx(ref.lipschitz_J, rel=1e-12)
