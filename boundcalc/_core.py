@@ -13,7 +13,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Result", "as_finite_array", "positive_float", "positive_int", "jsonable", "as_rng"]
+__all__ = ["Terminated", "Result", "as_finite_array", "positive_float", "positive_int", "jsonable", "as_rng"]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the CLI's handler so that the same clean-up as for
+    Ctrl-C runs (workers stopped, finished work kept, partial outputs removed); exit status 143."""
 
 
 def as_finite_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None = None,

@@ -1,22 +1,30 @@
 """``boundcalc <command>``: a thin command line over the public Python API.
 
 Exit status: 0 success; 1 a check ran and found a hypothesis false or a claim violated;
-2 bad input or usage (one line on stderr, no traceback); 3 a numerical method failed to
-produce a trustworthy number (solver status, non-convergence).
+2 bad input, usage, an unusable file or a size that cannot fit in memory (one line on stderr, no
+traceback); 3 a numerical method failed to produce a trustworthy number (solver status,
+non-convergence); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), finished work kept.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import signal
 import sys
+import threading
+import warnings
+import zipfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._core import jsonable
+from ._core import Terminated, jsonable
+from .files import load_npy, load_npz
+from .memory import ENV_VAR, float_bytes, parse_bytes, require_memory
 
 __all__ = ["main"]
 
@@ -31,14 +39,29 @@ class _Parser(argparse.ArgumentParser):
 
 
 def load_array(path: str, name: str) -> np.ndarray:
-    """Load a ``.npy`` array without pickle (user files never execute code)."""
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"{name}: file not found: {path}")
-    try:
-        return np.load(p, allow_pickle=False)
-    except ValueError as exc:
-        raise UsageError(f"{name}: cannot load {path} without pickle ({exc})") from None
+    """Load a ``.npy`` array without pickle, its header checked first (:func:`boundcalc.files.load_npy`)."""
+    return load_npy(path, name)
+
+
+def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], Any]:
+    """argparse type: an int/float ≥ (or >) ``minimum``, finite; refused at parse time, exit 2."""
+    rel = ">" if strict else ">="
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+            raise argparse.ArgumentTypeError(f"must be a finite number {rel} {minimum:g}, got {text}")
+        return value
+    parse.__name__ = f"{kind.__name__} {rel} {minimum:g}"
+    return parse
+
+
+POS_INT, NONNEG_INT = _number(int, 0, True), _number(int, 0, False)
+POS_FLOAT, NONNEG_FLOAT = _number(float, 0.0, True), _number(float, 0.0, False)
 
 
 def parse_shape(text: str) -> tuple[int, int]:
@@ -81,43 +104,63 @@ def add_problem_options(p: argparse.ArgumentParser, *, network: bool = True) -> 
     g = p.add_argument_group("problem (built-in, or user files)")
     g.add_argument("--problem", choices=["gaussian"], default=None,
                    help="built-in problem: A with iid N(0, 1/m) entries (default when no --operator)")
-    g.add_argument("--m", type=int, default=DEFAULT_PROBLEM["m"], help="rows of A (built-in problem)")
-    g.add_argument("--n", type=int, default=DEFAULT_PROBLEM["n"], help="columns of A (built-in problem)")
-    g.add_argument("--noise-norm", type=float, default=None,
-                   help=f"‖ε‖ (built-in default {DEFAULT_PROBLEM['noise_norm']}; for user data, if known)")
-    g.add_argument("--signal-norm", type=float, default=1.0, help="‖x̄‖ of the built-in problem (default 1)")
-    g.add_argument("--seed", type=int, default=DEFAULT_PROBLEM["seed"], help="seed of the built-in problem")
+    g.add_argument("--m", type=POS_INT, default=DEFAULT_PROBLEM["m"], help="rows of A (built-in problem)")
+    g.add_argument("--n", type=POS_INT, default=DEFAULT_PROBLEM["n"], help="columns of A (built-in problem)")
+    g.add_argument("--noise-norm", type=NONNEG_FLOAT, default=None,
+                   help=f"‖ε‖ of the built-in problem (default {DEFAULT_PROBLEM['noise_norm']}); with user data "
+                        "give --x-bar instead (ε = y − A x̄), except for `bounds`, which also takes ‖ε‖ alone")
+    g.add_argument("--signal-norm", type=POS_FLOAT, default=1.0, help="‖x̄‖ of the built-in problem (default 1)")
+    g.add_argument("--seed", type=NONNEG_INT, default=DEFAULT_PROBLEM["seed"], help="seed of the built-in problem")
     g.add_argument("--operator", metavar="A.npy", help="user operator (needs --y)")
     g.add_argument("--y", metavar="y.npy", help="user observation")
+    g.add_argument("--x-bar", metavar="x.npy", help="user data: the true signal x̄, when known; then ε = y − A x̄ "
+                   "and ȳ = A x̄ are known and the early-stopping and x-space claims are checked")
     if network:
-        h = p.add_argument_group("network")
-        h.add_argument("--init", metavar="init.npz", help="user initialization with arrays V, W, u")
-        h.add_argument("--k", type=int, default=DEFAULT_NETWORK["k"], help="width")
-        h.add_argument("--d", type=int, default=DEFAULT_NETWORK["d"], help="input size")
+        h = p.add_argument_group("network (a seeded draw, or --init)")
+        h.add_argument("--init", metavar="init.npz", help="user initialization with arrays V, W, u "
+                       "(not with --k, --d, --v-init, --net-seed)")
+        h.add_argument("--k", type=POS_INT, default=None, help=f"width (default {DEFAULT_NETWORK['k']})")
+        h.add_argument("--d", type=POS_INT, default=None, help=f"input size (default {DEFAULT_NETWORK['d']})")
         h.add_argument("--activation", default=DEFAULT_NETWORK["activation"],
                        help="tanh, sigmoid, softplus, sin (relu is refused by the theorems)")
-        h.add_argument("--v-init", default=DEFAULT_NETWORK["v_init"], choices=["rademacher", "uniform", "gaussian"])
-        h.add_argument("--net-seed", type=int, default=DEFAULT_NETWORK["seed"], help="seed of the network draw")
+        h.add_argument("--v-init", default=None, choices=["rademacher", "uniform", "gaussian"],
+                       help=f"law of V(0) (default {DEFAULT_NETWORK['v_init']})")
+        h.add_argument("--net-seed", type=NONNEG_INT, default=None,
+                       help=f"seed of the network draw (default {DEFAULT_NETWORK['seed']})")
 
 
-def problem_from_args(args: argparse.Namespace):
-    """The Problem named by the shared options, and the inputs to record."""
+def problem_from_args(args: argparse.Namespace, *, noise_alone: bool = False):
+    """The Problem named by the shared options, and the inputs to record.
+
+    User data (``--operator``, ``--y``) may carry the truth with ``--x-bar``: then ε = y − A x̄.
+    ``--noise-norm`` with user data is accepted only where ‖ε‖ alone is enough (``noise_alone``,
+    the ``bounds`` command); elsewhere it needs x̄ too, so ``--x-bar`` is asked for instead.
+    """
     from .problems import DEFAULT_PROBLEM, gaussian_problem, make_problem
     if args.operator is not None:
         if args.problem is not None:
             raise UsageError("give either --problem or --operator, not both")
         if args.y is None:
             raise UsageError("--operator needs --y")
+        if args.x_bar is not None and args.noise_norm is not None:
+            raise UsageError("give --x-bar or --noise-norm, not both: with x̄ known, ‖ε‖ = ‖y − A x̄‖")
+        if args.noise_norm is not None and not noise_alone:
+            raise UsageError("--noise-norm with user data: the claims also need ȳ = A x̄; give --x-bar x.npy "
+                             "(ε = y − A x̄ is then known)")
         A = load_array(args.operator, "--operator")
         y = load_array(args.y, "--y")
-        prob = make_problem(A, y)
-        if args.noise_norm is not None:
-            if args.noise_norm < 0:
-                raise UsageError(f"--noise-norm must be >= 0, got {args.noise_norm}")
-            prob.info["noise_norm_given"] = args.noise_norm
-        return prob, {"operator": args.operator, "y": args.y, "noise_norm": args.noise_norm}
-    if args.y is not None:
-        raise UsageError("--y needs --operator")
+        inputs = {"operator": args.operator, "y": args.y, "x_bar": args.x_bar, "noise_norm": args.noise_norm}
+        if args.x_bar is not None:
+            x_bar = load_array(args.x_bar, "--x-bar")
+            prob = make_problem(A, y, x_bar=x_bar)
+            prob = make_problem(A, y, x_bar=x_bar, noise=y - np.asarray(prob.y_clean))
+        else:
+            prob = make_problem(A, y)
+            if args.noise_norm is not None:
+                prob.info["noise_norm_given"] = args.noise_norm
+        return prob, inputs
+    if args.y is not None or args.x_bar is not None:
+        raise UsageError("--y and --x-bar are user data: they need --operator")
     noise = DEFAULT_PROBLEM["noise_norm"] if args.noise_norm is None else args.noise_norm
     prob = gaussian_problem(args.m, args.n, noise_norm=noise, signal_norm=args.signal_norm, seed=args.seed)
     return prob, {"problem": "gaussian", "m": args.m, "n": args.n, "noise_norm": noise,
@@ -127,43 +170,59 @@ def problem_from_args(args: argparse.Namespace):
 def network_from_args(args: argparse.Namespace, n: int):
     """The generator named by the network options (a user --init or a seeded draw)."""
     from .generators import TwoLayerDIP
+    from .problems import DEFAULT_NETWORK
+    drawn = {"--k": args.k, "--d": args.d, "--v-init": args.v_init, "--net-seed": args.net_seed}
     if args.init is not None:
-        path = Path(args.init)
-        if not path.is_file():
-            raise UsageError(f"--init: file not found: {args.init}")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                missing = {"V", "W", "u"} - set(data.files)
-                if missing:
-                    raise UsageError(f"--init must hold arrays V, W, u; missing {sorted(missing)}")
-                arrays = {key: data[key] for key in ("V", "W", "u")}
-        except ValueError as exc:
-            raise UsageError(f"--init: cannot load {args.init} without pickle ({exc})") from None
+        given = [flag for flag, value in drawn.items() if value is not None]
+        if given:
+            raise UsageError(f"--init gives the network; {', '.join(given)} would be ignored: drop them")
+        arrays = load_npz(args.init, "--init", ("V", "W", "u"))
         net = TwoLayerDIP.from_arrays(arrays["V"], arrays["W"], arrays["u"], args.activation)
+        if net.n != n:
+            raise UsageError(f"--init: V has {net.n} rows but the operator has n = {n} columns")
         return net, {"init": args.init, "activation": args.activation}
-    net = TwoLayerDIP(n, args.d, args.k, args.activation, v_init=args.v_init, seed=args.net_seed)
-    return net, {"k": args.k, "d": args.d, "activation": args.activation, "v_init": args.v_init,
-                 "net_seed": args.net_seed}
+    k, d = args.k or DEFAULT_NETWORK["k"], args.d or DEFAULT_NETWORK["d"]
+    v_init = args.v_init or DEFAULT_NETWORK["v_init"]
+    seed = DEFAULT_NETWORK["seed"] if args.net_seed is None else args.net_seed
+    net = TwoLayerDIP(n, d, k, args.activation, v_init=v_init, seed=seed)
+    return net, {"k": k, "d": d, "activation": args.activation, "v_init": v_init, "net_seed": seed}
+
+
+def validate_network_args(args: argparse.Namespace, n: int) -> None:
+    """Check the network options before any computation (sizes against memory included)."""
+    from .generators import TwoLayerDIP
+    from .problems import DEFAULT_NETWORK
+    if args.init is not None:
+        return  # checked when the file is read, before anything is computed from it
+    TwoLayerDIP.validate_spec(n, d=args.d or DEFAULT_NETWORK["d"], k=args.k or DEFAULT_NETWORK["k"],
+                              activation=args.activation, v_init=args.v_init or DEFAULT_NETWORK["v_init"],
+                              seed=DEFAULT_NETWORK["seed"] if args.net_seed is None else args.net_seed)
 
 
 def add_lam_min_option(p: argparse.ArgumentParser) -> None:
     """--lam-min, read back by :func:`lam_min_from_args` (bounds and verify)."""
-    p.add_argument("--lam-min", type=float, nargs="+", default=None, metavar="L",
+    p.add_argument("--lam-min", type=NONNEG_FLOAT, nargs="+", default=None, metavar="L",
                    help="λ_min(A; T_Σ′) as a value, or a bracket LOWER UPPER (x-space terms)")
 
 
 def lam_min_from_args(args: argparse.Namespace) -> float | tuple[float, float] | None:
-    """--lam-min L (a value) or --lam-min LOWER UPPER (a bracket)."""
+    """--lam-min L (a value) or --lam-min LOWER UPPER (a bracket, LOWER ≤ UPPER); --dist needs it."""
     if args.lam_min is None:
+        if getattr(args, "dist", None) is not None:
+            raise UsageError("--dist is used only by the x-space bound, which needs --lam-min")
         return None
     if len(args.lam_min) > 2:
         raise UsageError("--lam-min takes one value or a bracket LOWER UPPER")
+    if len(args.lam_min) == 2 and args.lam_min[0] > args.lam_min[1]:
+        raise UsageError(f"--lam-min LOWER UPPER must have LOWER <= UPPER, got {args.lam_min[0]:g} > "
+                         f"{args.lam_min[1]:g}")
     return tuple(args.lam_min) if len(args.lam_min) == 2 else args.lam_min[0]
 
 
 def cmd_check_init(args: argparse.Namespace) -> int:
     from .bounds import check_initialization
     prob, _ = problem_from_args(args)
+    validate_network_args(args, prob.n)
     net, _ = network_from_args(args, prob.n)
     res = check_initialization(prob.A, prob.y, net, dynamics=args.dynamics)
     _print(res, args.json)
@@ -172,8 +231,11 @@ def cmd_check_init(args: argparse.Namespace) -> int:
 
 def cmd_width(args: argparse.Namespace) -> int:
     from .operators import spectrum
+    from .problems import DEFAULT_NETWORK
     from .width import instance_width, required_width
     only_formula = args.operator is not None and args.y is None
+    if args.init is not None:
+        raise UsageError("width draws its own networks; --init does not apply")
     if only_formula:
         if args.instance:
             raise UsageError("--instance needs an observation: give --y with --operator, or a built-in problem")
@@ -184,15 +246,21 @@ def cmd_width(args: argparse.Namespace) -> int:
         _print(res, args.json)
         return 0
     prob, _ = problem_from_args(args)
-    spec = spectrum(prob.A)
     if args.snr is None and prob.snr is None:
-        raise UsageError("--snr is needed for user data (x̄ and ε unknown)")
+        raise UsageError("--snr is needed for user data without --x-bar (x̄ and ε unknown)")
+    d = args.d or DEFAULT_NETWORK["d"]
+    v_init = args.v_init or DEFAULT_NETWORK["v_init"]
+    seed = DEFAULT_NETWORK["seed"] if args.net_seed is None else args.net_seed
+    if args.instance:
+        from .activations import get_activation
+        get_activation(args.activation)
+    spec = spectrum(prob.A)
     res = required_width(prob.A, spec=spec, snr=args.snr, x_bar=prob.x_bar, noise_norm=prob.noise_norm,
                          c1=args.c1, c2=args.c2, C=args.C)
     out: dict[str, Any] = res.to_dict()
     if args.instance:
-        iw = instance_width(prob.A, prob.y, d=args.d, activation=args.activation, v_init=args.v_init,
-                            seed=args.net_seed, trials=args.trials, dynamics=args.dynamics,
+        iw = instance_width(prob.A, prob.y, d=d, activation=args.activation, v_init=v_init,
+                            seed=seed, trials=args.trials, dynamics=args.dynamics,
                             progress=not args.json)
         out.update({"k_instance": iw.k_instance, "pass_probability": iw.pass_probability,
                     "pass_probability_ci": list(iw.ci), "instance": iw.to_dict(),
@@ -210,13 +278,14 @@ def cmd_width(args: argparse.Namespace) -> int:
 
 def cmd_bounds(args: argparse.Namespace) -> int:
     from .bounds import check_initialization, compute_bounds
-    prob, _ = problem_from_args(args)
+    lam = lam_min_from_args(args)
+    prob, _ = problem_from_args(args, noise_alone=True)
+    validate_network_args(args, prob.n)
     net, _ = network_from_args(args, prob.n)
     check = check_initialization(prob.A, prob.y, net, dynamics="isehd")
-    noise = args.noise_norm if args.noise_norm is not None else prob.noise_norm
-    lam = lam_min_from_args(args)
-    res = compute_bounds(check, noise_norm=noise, times=args.times, lam_min=lam, dist=args.dist,
-                         gd_step=args.gd_step)
+    noise = prob.noise_norm if prob.noise_norm is not None else args.noise_norm
+    res = compute_bounds(check, noise_norm=noise, times=args.times, lam_min=lam,
+                         dist=0.0 if args.dist is None else args.dist, gd_step=args.gd_step)
     if args.json:
         _print(res, True)
     else:
@@ -228,12 +297,10 @@ def cmd_bounds(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from .harness import verify
-    prob, _ = problem_from_args(args)
-    net, _ = network_from_args(args, prob.n)
-    if args.noise_norm is not None and prob.noise is None:
-        raise UsageError("--noise-norm with user data: x̄ and ε are unknown, so the claims that need them "
-                         "are not applicable; omit it")
     lam = lam_min_from_args(args)
+    prob, _ = problem_from_args(args)
+    validate_network_args(args, prob.n)
+    net, _ = network_from_args(args, prob.n)
     res = verify(prob, net, dynamics=args.dynamics, t_max=args.t_max, iterations=args.iterations,
                  step=args.step, lam_min=lam, dist=args.dist, compare_gf=args.compare_gf)
     if args.json:
@@ -245,14 +312,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_phase_diagram(args: argparse.Namespace) -> int:
-    from .sweeps import phase_diagram, plot_phase_diagram
-    out = Path(args.out)
+    from .sweeps import check_sweep_folder, phase_diagram, plot_phase_diagram
+    out = check_sweep_folder(args.out)
     res = phase_diagram(n=args.n, m=args.m, d=args.d, ks=tuple(args.ks), alphas=tuple(args.alphas), beta=args.beta,
                         step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
                         seed=args.seed, out_dir=out, progress=not args.json)
     fig = plot_phase_diagram(res)
-    fig.savefig(out / "phase_diagram.png", dpi=120, bbox_inches="tight")
-    (out / "phase_diagram.json").write_text(json.dumps(jsonable(res.to_dict()), indent=2))
+    for name, write in (("phase_diagram.png", lambda f: fig.savefig(f, dpi=120, bbox_inches="tight", format="png")),
+                        ("phase_diagram.json", lambda f: f.write_text(json.dumps(jsonable(res.to_dict()), indent=2)))):
+        tmp = out / f".{name}.tmp"
+        write(tmp)
+        tmp.replace(out / name)  # atomic: an interrupted write leaves the previous file
     if args.json:
         _print(res, True)
     else:
@@ -308,9 +378,10 @@ def cmd_statdim(args: argparse.Namespace) -> int:
         if args.method == "exact":
             res = l1_statistical_dimension(args.n, args.s)
         else:
-            x = np.zeros(args.n)
             if not 1 <= args.s <= args.n:
                 raise UsageError(f"--s must be in 1..n, got {args.s}")
+            require_memory(float_bytes(8 * args.n), f"--n {args.n}: Monte-Carlo over a cone in R^{args.n}")
+            x = np.zeros(args.n)
             x[: args.s] = 1.0
             res = statistical_dimension(L1DescentCone(x), "montecarlo", samples=args.samples, seed=args.seed)
     else:
@@ -331,12 +402,13 @@ def cmd_formulas(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .outputs import check_output_folder
     from .report import load_config, write_report
+    # Everything is validated before the disk changes: the config (network sizes included), then
+    # the output folder; write_report builds the report beside it and moves it in when complete.
     problem, inputs = load_config(args.config) if args.config is not None else (None, None)
-    try:
-        out = write_report(args.out, force=args.force, progress=True, problem=problem, inputs=inputs)
-    except FileExistsError as exc:
-        raise UsageError(str(exc)) from None
+    check_output_folder(args.out, force=args.force)
+    out = write_report(args.out, force=args.force, progress=True, problem=problem, inputs=inputs)
     print(f"report written to {out}/report.md and {out}/results.json")
     return 0
 
@@ -348,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="boundcalc", description="Bound calculator and theory verifier for the Deep "
                 "Inverse Prior trained with inertia (ISEHD / IGAHD).")
     p.add_argument("--version", action="version", version=f"boundcalc {__version__}")
+    p.add_argument("--max-memory", metavar="SIZE", default=None,
+                   help=f"memory limit for any allocation, e.g. 8G (default: what the system reports available; "
+                        f"the environment variable {ENV_VAR} sets it too)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     s = sub.add_parser("spectrum", help="σ_A, ‖A‖, κ(A) and rank of a forward operator")
@@ -356,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--boundary", choices=["periodic", "neumann"], default="periodic")
     s.add_argument("--convolution", metavar="KERNEL.npy", help="periodic 2-D convolution kernel")
     s.add_argument("--shape", metavar="N1xN2", help="image shape for --convolution")
-    s.add_argument("--rtol", type=float, default=None, help="relative rank tolerance")
+    s.add_argument("--rtol", type=POS_FLOAT, default=None, help="relative rank tolerance")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_spectrum)
 
@@ -368,49 +443,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("width", help="network width required by the theorem (THEORY §6) and by the instance")
     add_problem_options(w)
-    w.add_argument("--snr", type=float, default=None, help="SNR (default ‖A x̄‖/‖ε‖ of the built-in problem)")
-    w.add_argument("--c1", type=float, default=1.0, help="absolute constant c1 (unknown; default 1)")
-    w.add_argument("--c2", type=float, default=1.0, help="absolute constant c2 (unknown; default 1)")
-    w.add_argument("--C", type=float, default=1.0, help="leading absolute constant C (unknown; default 1)")
+    w.add_argument("--snr", type=POS_FLOAT, default=None, help="SNR (default ‖A x̄‖/‖ε‖ of the built-in problem)")
+    w.add_argument("--c1", type=POS_FLOAT, default=1.0, help="absolute constant c1 (unknown; default 1)")
+    w.add_argument("--c2", type=POS_FLOAT, default=1.0, help="absolute constant c2 (unknown; default 1)")
+    w.add_argument("--C", type=POS_FLOAT, default=1.0, help="leading absolute constant C (unknown; default 1)")
     w.add_argument("--instance", action="store_true", help="also search the instance width")
-    w.add_argument("--trials", type=int, default=10, help="draws for the pass probability (--instance)")
+    w.add_argument("--trials", type=POS_INT, default=10, help="draws for the pass probability (--instance)")
     w.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd")
     w.add_argument("--json", action="store_true", help="print JSON")
     w.set_defaults(func=cmd_width)
 
     b = sub.add_parser("bounds", help="rates, envelopes, early-stopping times, x-space terms (THEORY §3–§5)")
     add_problem_options(b)
-    b.add_argument("--times", type=float, nargs="+", default=None, help="times for the envelopes")
+    b.add_argument("--times", type=NONNEG_FLOAT, nargs="+", default=None, help="times for the envelopes")
     add_lam_min_option(b)
-    b.add_argument("--dist", type=float, default=0.0, help="dist(x̄, Σ′) for the approximation term")
-    b.add_argument("--gd-step", type=float, default=None, help="GD step γ for the GD early-stopping iteration")
+    b.add_argument("--dist", type=NONNEG_FLOAT, default=None,
+                   help="dist(x̄, Σ′) for the approximation term (default 0; needs --lam-min)")
+    b.add_argument("--gd-step", type=POS_FLOAT, default=None, help="GD step γ for the GD early-stopping iteration")
     b.add_argument("--json", action="store_true", help="print JSON")
     b.set_defaults(func=cmd_bounds)
 
     v = sub.add_parser("verify", help="run the dynamics and check every claim against the trajectory")
     add_problem_options(v)
     v.add_argument("--dynamics", choices=["isehd", "gf", "gd", "igahd"], default="isehd")
-    v.add_argument("--t-max", type=float, default=None, help="horizon for isehd/gf (default 1.5·T_ES)")
-    v.add_argument("--iterations", type=int, default=5000, help="iterations for igahd/gd")
-    v.add_argument("--step", type=float, default=None, help="step s (igahd) or γ (gd)")
+    v.add_argument("--t-max", type=POS_FLOAT, default=None, help="horizon for isehd/gf (default 1.5·T_ES)")
+    v.add_argument("--iterations", type=POS_INT, default=5000, help="iterations for igahd/gd")
+    v.add_argument("--step", type=POS_FLOAT, default=None, help="step s (igahd) or γ (gd)")
     add_lam_min_option(v)
-    v.add_argument("--dist", type=float, default=None, help="dist(x̄, Σ′) (default: bounded from the run)")
+    v.add_argument("--dist", type=NONNEG_FLOAT, default=None,
+                   help="dist(x̄, Σ′) (default: bounded from the run; needs --lam-min)")
     v.add_argument("--compare-gf", action="store_true", help="also run GF and compare decay exponents")
     v.add_argument("--json", action="store_true", help="print JSON")
     v.set_defaults(func=cmd_verify)
 
     pd = sub.add_parser("phase-diagram", help="IGAHD/GD success probability over a (k, α) grid (resumable)")
-    pd.add_argument("--n", type=int, default=50)
-    pd.add_argument("--m", type=int, default=25)
-    pd.add_argument("--d", type=int, default=10)
-    pd.add_argument("--ks", type=int, nargs="+", default=[10, 100, 1000])
-    pd.add_argument("--alphas", type=float, nargs="+", default=[0.1, 1.0, 10.0, 30.0])
-    pd.add_argument("--beta", type=float, default=0.05)
-    pd.add_argument("--step", type=float, default=1e-3)
-    pd.add_argument("--iterations", type=int, default=15000)
-    pd.add_argument("--trials", type=int, default=10)
-    pd.add_argument("--loss-tol", type=float, default=1e-6)
-    pd.add_argument("--seed", type=int, default=0)
+    pd.add_argument("--n", type=POS_INT, default=50)
+    pd.add_argument("--m", type=POS_INT, default=25)
+    pd.add_argument("--d", type=POS_INT, default=10)
+    pd.add_argument("--ks", type=POS_INT, nargs="+", default=[10, 100, 1000])
+    pd.add_argument("--alphas", type=POS_FLOAT, nargs="+", default=[0.1, 1.0, 10.0, 30.0])
+    pd.add_argument("--beta", type=NONNEG_FLOAT, default=0.05)
+    pd.add_argument("--step", type=POS_FLOAT, default=1e-3)
+    pd.add_argument("--iterations", type=POS_INT, default=15000)
+    pd.add_argument("--trials", type=POS_INT, default=10)
+    pd.add_argument("--loss-tol", type=POS_FLOAT, default=1e-6)
+    pd.add_argument("--seed", type=NONNEG_INT, default=0)
     pd.add_argument("--out", default="reports/phase_diagram", help="folder for cells, JSON and figure (resumes)")
     pd.add_argument("--json", action="store_true")
     pd.set_defaults(func=cmd_phase_diagram)
@@ -424,17 +501,17 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--D", metavar="D.npy", help="generators of {Dλ : λ >= 0}")
     co.add_argument("--solver", default="auto", choices=["auto", "clarabel", "scs"],
                     help="SDP solver (auto: Clarabel for small SDPs, SCS above)")
-    co.add_argument("--seed", type=int, default=0)
+    co.add_argument("--seed", type=NONNEG_INT, default=0)
     co.add_argument("--json", action="store_true")
     co.set_defaults(func=cmd_cone)
 
     sd = sub.add_parser("statdim", help="statistical dimension δ(C) (THEORY §8)")
     sd.add_argument("--cone", required=True, choices=["l1-descent", "orthant"])
-    sd.add_argument("--n", type=int, required=True)
-    sd.add_argument("--s", type=int, default=None, help="sparsity (ℓ1 descent cone)")
+    sd.add_argument("--n", type=POS_INT, required=True)
+    sd.add_argument("--s", type=POS_INT, default=None, help="sparsity (ℓ1 descent cone)")
     sd.add_argument("--method", choices=["exact", "montecarlo"], default="exact")
-    sd.add_argument("--samples", type=int, default=2000)
-    sd.add_argument("--seed", type=int, default=0)
+    sd.add_argument("--samples", type=_number(int, 2, False), default=2000)
+    sd.add_argument("--seed", type=NONNEG_INT, default=0)
     sd.add_argument("--json", action="store_true")
     sd.set_defaults(func=cmd_statdim)
 
@@ -445,29 +522,83 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="verification report of the built-in default problem")
     r.add_argument("--out", default="reports/default", help="output folder (default reports/default)")
-    r.add_argument("--force", action="store_true", help="overwrite an existing output folder")
+    r.add_argument("--force", action="store_true",
+                   help="replace an existing report folder (only one holding a boundcalc manifest and nothing else)")
     r.add_argument("--config", metavar="experiment.toml", default=None,
                    help="[problem] m, n, noise_norm, seed and [network] d, k, activation, v_init, seed")
     r.set_defaults(func=cmd_report)
     return p
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(f"terminated by signal {signum}")
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"boundcalc: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``boundcalc`` console script; returns the exit status."""
+    """Entry point of the ``boundcalc`` console script; returns the exit status.
+
+    Every error path ends in one line on stderr and an exit status, never a traceback: 2 for bad
+    input, unusable files and sizes that cannot fit; 3 for a numerical failure; 130 for Ctrl-C and
+    143 for SIGTERM (a sweep keeps its finished cells and says where).
+    """
+    from numpy.linalg import LinAlgError
+
+    from .sweeps import SweepInterrupted
     parser = build_parser()
+    previous = signal.getsignal(signal.SIGTERM)
+    in_main = threading.current_thread() is threading.main_thread()  # signal handlers need it
+    if in_main:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return 2
-        func: Callable[[argparse.Namespace], int] = args.func
-        return func(args)
-    except (UsageError, ValueError, TypeError) as exc:
-        print(f"boundcalc: error: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            args = parser.parse_args(argv)
+            if args.max_memory is not None:
+                parse_bytes(args.max_memory)  # refuse a malformed size before anything else
+                os.environ[ENV_VAR] = args.max_memory
+            if args.command is None:
+                parser.print_help()
+                return 2
+            func: Callable[[argparse.Namespace], int] = args.func
+            return func(args)
+    except SweepInterrupted as exc:
+        print(f"boundcalc: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except Terminated:
+        print("boundcalc: terminated (SIGTERM); partial outputs were removed", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        print("boundcalc: interrupted (Ctrl-C); partial outputs were removed", file=sys.stderr)
+        return 130
+    except LinAlgError as exc:  # a ValueError subclass, but a numerical failure
         print(f"boundcalc: numerical failure: {exc}", file=sys.stderr)
         return 3
+    except (ValueError, TypeError) as exc:  # UsageError, file, output-folder and memory refusals
+        print(f"boundcalc: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        print(f"boundcalc: error: {where}{_one_line(reason)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("boundcalc: error: out of memory; a smaller size, or --max-memory below what is free, makes "
+              "boundcalc refuse such sizes up front", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"boundcalc: numerical failure: {_one_line(exc)}", file=sys.stderr)
+        return 3
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(exc: Any) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,7 @@ import scipy.linalg
 from scipy.optimize import linprog, lsq_linear
 
 from ._core import Result, as_finite_array, as_rng, positive_int
+from .memory import float_bytes, require_memory
 from .operators import as_operator
 
 __all__ = [
@@ -539,19 +540,24 @@ def statistical_dimension(cone: Cone, method: str = "exact", *, samples: int = 2
         raise ValueError(f"no exact statistical dimension for {type(cone).__name__}; use method='montecarlo'")
     if method != "montecarlo":
         raise ValueError(f"method must be 'exact' or 'montecarlo', got {method!r}")
-    rng = as_rng(seed)
-    samples = positive_int(samples, "samples", minimum=2)
-    vals = np.array([np.sum(cone.project(rng.standard_normal(cone.n)) ** 2) for _ in range(samples)])
+    vals = _projected_gaussian_norms(cone, samples, seed) ** 2
     return StatDimResult(float(vals.mean()), "Monte-Carlo E‖Π_C(g)‖²", float(vals.std(ddof=1) / np.sqrt(samples)),
                          samples=samples)
 
 
 def gaussian_width(cone: Cone, *, samples: int = 2000, seed: int | np.random.Generator = 0) -> tuple[float, float]:
     """w(C) = E sup_{z ∈ C, ‖z‖ ≤ 1} ⟨g, z⟩ = E‖Π_C(g)‖ by Monte-Carlo: (mean, standard error)."""
+    vals = _projected_gaussian_norms(cone, samples, seed)
+    return float(vals.mean()), float(vals.std(ddof=1) / np.sqrt(samples))
+
+
+def _projected_gaussian_norms(cone: Cone, samples: int, seed: int | np.random.Generator) -> np.ndarray:
+    """‖Π_C(g_i)‖ for ``samples`` draws g_i ~ N(0, I_n), one draw in memory at a time."""
     rng = as_rng(seed)
     samples = positive_int(samples, "samples", minimum=2)
-    vals = np.array([np.linalg.norm(cone.project(rng.standard_normal(cone.n))) for _ in range(samples)])
-    return float(vals.mean()), float(vals.std(ddof=1) / np.sqrt(samples))
+    # A draw, its projection and the projection's work arrays: a few n-vectors at once.
+    require_memory(float_bytes(8 * cone.n, samples), f"Monte-Carlo over a cone in R^{cone.n}")
+    return np.array([np.linalg.norm(cone.project(rng.standard_normal(cone.n))) for _ in range(samples)])
 
 
 @dataclass(frozen=True, repr=False)

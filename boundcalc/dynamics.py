@@ -21,6 +21,7 @@ from ._core import Result, as_finite_array, positive_float, positive_int
 from .activations import get_activation
 from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
+from .memory import float_bytes, require_memory
 from .operators import as_operator
 
 __all__ = [
@@ -112,8 +113,12 @@ class _Recorder:
     """Collects metrics at the recorded iterations, and θ itself at every ``keep_theta``-th record
     (0: never) so that distances to the final point can be measured afterwards."""
 
-    def __init__(self, obj: DIPObjective, theta0: np.ndarray, keep_theta: int):
+    def __init__(self, obj: DIPObjective, theta0: np.ndarray, keep_theta: int, records: int):
         self.obj, self.theta0, self.keep = obj, theta0, int(keep_theta)
+        if self.keep:
+            snapshots = records // self.keep + 2
+            require_memory(float_bytes(snapshots * theta0.size), f"{snapshots} stored snapshots of θ "
+                           f"({theta0.size} entries each)")
         self.rows: list[tuple] = []
         self.thetas: list[np.ndarray] = []
         self.kept: list[int] = []
@@ -163,7 +168,7 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
         raise ValueError(f"variant must be 'first' or 'second', got {variant!r}")
     theta = (obj.net.theta0 if theta0 is None else theta0).copy()
     start = theta.copy()
-    rec = _Recorder(obj, start, keep_theta)
+    rec = _Recorder(obj, start, keep_theta, iterations // record_every + 2)
     L, g = obj.value_and_grad(theta)
     prev, g_prev = theta.copy(), g.copy()
     t, status = 0.0, "max_iterations"
@@ -213,7 +218,7 @@ def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_
     gamma = positive_float(step, "step")
     iterations, record_every = _check_common(iterations, record_every)
     theta = obj.net.theta0.copy()
-    rec = _Recorder(obj, theta.copy(), keep_theta)
+    rec = _Recorder(obj, theta.copy(), keep_theta, iterations // record_every + 2)
     rec(0, 0.0, theta, gamma)
     status = "max_iterations"
     _, g = obj.value_and_grad(theta)
@@ -237,10 +242,13 @@ def _integrate(obj: DIPObjective, rhs: Callable, y0: np.ndarray, p: int, t_max: 
     t_max = positive_float(t_max, "t_max")
     n_eval = positive_int(n_eval, "n_eval", minimum=2)
     t_eval = np.linspace(0.0, t_max, n_eval)
+    # solve_ivp keeps the state at every t_eval, and DOP853 about 16 state-sized work vectors.
+    require_memory(float_bytes((n_eval + 16) * y0.size), f"{method}: {n_eval} recorded states of "
+                   f"{y0.size} entries")
     sol = solve_ivp(rhs, (0.0, t_max), y0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
     if not sol.success:
         raise RuntimeError(f"{method}: solve_ivp failed ({sol.message}); no trajectory is reported")
-    rec = _Recorder(obj, y0[:p].copy(), keep_theta)
+    rec = _Recorder(obj, y0[:p].copy(), keep_theta, n_eval)
     for i, t in enumerate(sol.t):
         rec(i, float(t), sol.y[:p, i], float("nan"))
     params = {**params, "t_max": t_max, "rtol": rtol, "atol": atol, "integrator": "DOP853", "nfev": int(sol.nfev)}

@@ -20,6 +20,7 @@ import scipy.linalg
 from ._core import as_finite_array, as_rng, positive_float, positive_int
 from .activations import Activation, get_activation
 from .formulas import evaluate
+from .memory import float_bytes, require_memory
 
 __all__ = ["Generator", "TwoLayerDIP", "JacobianSpectrum"]
 
@@ -81,9 +82,7 @@ class TwoLayerDIP:
 
     def __init__(self, n: int, d: int, k: int, activation: str | Activation = "tanh",
                  v_init: str = "rademacher", seed: int | np.random.Generator = 0, *, for_theorem: bool = True):
-        n, d, k = positive_int(n, "n"), positive_int(d, "d"), positive_int(k, "k")
-        if v_init not in V_INITS:
-            raise ValueError(f"v_init must be one of {sorted(V_INITS)}, got {v_init!r}")
+        self.validate_spec(n, d=d, k=k, activation=activation, v_init=v_init, seed=seed, for_theorem=for_theorem)
         rng = as_rng(seed)
         u = rng.standard_normal(d)
         u /= np.linalg.norm(u)
@@ -98,6 +97,26 @@ class TwoLayerDIP:
         self.v_init = v_init
         self.D = V_INITS[v_init]
         self.seed = seed if isinstance(seed, int) else None
+
+    @staticmethod
+    def validate_spec(n: int, *, d: int, k: int, activation: str | Activation = "tanh", v_init: str = "rademacher",
+                      seed: int | np.random.Generator = 0, for_theorem: bool = True) -> None:
+        """Check the arguments of a seeded draw without drawing it: sizes, activation, law of V(0),
+        seed, and that θ (k(n + d) float64 entries, twice while drawing) fits in memory.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming the argument and the requirement; :class:`~boundcalc.memory.MemoryLimitError`
+            (a ValueError) when θ cannot fit.
+        """
+        n, d, k = positive_int(n, "n"), positive_int(d, "d"), positive_int(k, "k")
+        if v_init not in V_INITS:
+            raise ValueError(f"v_init must be one of {sorted(V_INITS)}, got {v_init!r}")
+        get_activation(activation, for_theorem=for_theorem)
+        as_rng(seed)
+        p = k * (n + d)
+        require_memory(float_bytes(2 * p), f"k = {k}: θ with k(n + d) = {p:.4g} entries")
 
     @classmethod
     def from_arrays(cls, V: Any, W: Any, u: Any, activation: str | Activation = "tanh", *,
@@ -197,6 +216,8 @@ class TwoLayerDIP:
         return np.hstack([JV, JW])
 
     def _vd_gram(self, V: np.ndarray, da: np.ndarray) -> np.ndarray:
+        require_memory(float_bytes(2 * self.n * self.n, self.n * min(self.k, _CHUNK)),
+                       f"the n×n Gram matrix of J (n = {self.n})")
         G = np.zeros((self.n, self.n))
         for j in range(0, self.k, _CHUNK):
             C = V[:, j:j + _CHUNK] * da[None, j:j + _CHUNK]

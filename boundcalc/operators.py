@@ -16,6 +16,7 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 
 from ._core import Result, as_finite_array, as_rng, positive_int
+from .memory import float_bytes, require_memory
 
 __all__ = [
     "StructuredOperator", "Convolution2D", "Gradient2D", "Mask", "gaussian",
@@ -27,9 +28,13 @@ DENSE_FALLBACK_MAX = 2048
 
 
 def _parse_shape(shape: Any, name: str = "shape") -> tuple[int, int]:
+    """(N1, N2), checked; an image whose FFT, spectrum and sort temporaries (about 8 float64
+    arrays of N1·N2 entries) cannot fit in memory is refused here, before anything is built."""
     if not isinstance(shape, (tuple, list)) or len(shape) != 2:
         raise ValueError(f"{name} must be a pair (N1, N2) of positive integers, got {shape!r}")
-    return positive_int(shape[0], f"{name}[0]"), positive_int(shape[1], f"{name}[1]")
+    n1, n2 = positive_int(shape[0], f"{name}[0]"), positive_int(shape[1], f"{name}[1]")
+    require_memory(float_bytes(8 * n1 * n2), f"{name} {n1}x{n2}: the structured operator's spectrum")
+    return n1, n2
 
 
 class StructuredOperator(spla.LinearOperator):
@@ -211,6 +216,7 @@ def gaussian(m: int, n: int, seed: int | np.random.Generator) -> np.ndarray:
     """Dense m×n matrix with iid N(0, 1/m) entries (compressed sensing; the talk's experiments)."""
     m = positive_int(m, "m")
     n = positive_int(n, "n")
+    require_memory(float_bytes(2 * m * n), f"a dense {m}×{n} operator")
     rng = as_rng(seed)
     return rng.standard_normal((m, n)) / np.sqrt(m)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from ._core import close_figure, jsonable, subplots
+from .generators import TwoLayerDIP
 from .operators import spectrum
+from .outputs import check_output_folder, staged_output_folder
 from .problems import DEFAULT_NETWORK, DEFAULT_PROBLEM, Problem, default_problem
 
 __all__ = ["Section", "build_report", "write_report", "SECTIONS"]
@@ -354,44 +355,57 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
     from .problems import gaussian_problem
     prob_in = {**DEFAULT_PROBLEM, **cfg.get("problem", {})}
     net_in = {**DEFAULT_NETWORK, **cfg.get("network", {})}
-    problem = gaussian_problem(prob_in["m"], prob_in["n"], noise_norm=prob_in["noise_norm"], seed=prob_in["seed"])
+    try:
+        problem = gaussian_problem(prob_in["m"], prob_in["n"], noise_norm=prob_in["noise_norm"],
+                                   seed=prob_in["seed"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"config: [problem] {exc}") from None
+    try:
+        TwoLayerDIP.validate_spec(problem.n, **_network_spec({"network": net_in}))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"config: [network] {exc}") from None
     return problem, {"problem": prob_in, "network": net_in, "config": str(path)}
 
 
 def write_report(out: str | Path = "reports/default", *, force: bool = False,
                  problem: Problem | None = None, inputs: dict[str, Any] | None = None,
                  sections: int | None = None, progress: bool = False) -> Path:
-    """Write ``report.md``, ``results.json`` and the figures into ``out``.
+    """Write ``report.md``, ``results.json``, the figures and a manifest into the folder ``out``.
+
+    Everything is validated before anything on disk changes; the report is built in a temporary
+    folder beside ``out`` and moved into place only when complete (:mod:`boundcalc.outputs`).
 
     Raises
     ------
-    FileExistsError
-        If ``out`` exists and is not empty and ``force`` is False (a user's report is never
-        overwritten silently).
+    OutputFolderError
+        If ``out`` cannot be a report folder: an existing boundcalc report without ``force``, a
+        folder holding files boundcalc did not write, the current/home/root folder, a file.
     """
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not force:
-            raise FileExistsError(f"out: {out} already exists; pass --force (force=True) to overwrite it")
-        if out.is_dir():
-            shutil.rmtree(out)
-        else:
-            out.unlink()
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out, force=force)
     problem = problem if problem is not None else default_problem()
     inputs = inputs if inputs is not None else default_inputs()
-    built = build_report(problem, inputs, sections=sections, progress=progress)
-    env = _environment()
-    md = ["# boundcalc verification report", "",
-          f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: `{json.dumps(jsonable(inputs))}`.",
-          "", "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), ""]
-    results: dict[str, Any] = {"environment": env, "inputs": jsonable(inputs), "problem": problem.to_dict()}
-    for sec in built:
-        md += [f"## {sec.title}", "", sec.markdown, ""]
-        results[sec.key] = jsonable(sec.data)
-        for fname, fig in sec.figures.items():
-            fig.savefig(out / fname, dpi=120, bbox_inches="tight")
-            close_figure(fig)
-    (out / "report.md").write_text("\n".join(md))
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    return out
+    TwoLayerDIP.validate_spec(problem.n, **_network_spec(inputs))
+    with staged_output_folder(out, force=force) as tmp:
+        built = build_report(problem, inputs, sections=sections, progress=progress)
+        env = _environment()
+        md = ["# boundcalc verification report", "",
+              f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: "
+              f"`{json.dumps(jsonable(inputs))}`.", "", "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()),
+              ""]
+        results: dict[str, Any] = {"environment": env, "inputs": jsonable(inputs), "problem": problem.to_dict()}
+        for sec in built:
+            md += [f"## {sec.title}", "", sec.markdown, ""]
+            results[sec.key] = jsonable(sec.data)
+            for fname, fig in sec.figures.items():
+                fig.savefig(tmp / fname, dpi=120, bbox_inches="tight")
+                close_figure(fig)
+        (tmp / "report.md").write_text("\n".join(md))
+        (tmp / "results.json").write_text(json.dumps(results, indent=2))
+    return Path(out)
+
+
+def _network_spec(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The network keyword arguments of :meth:`TwoLayerDIP.validate_spec` from report inputs."""
+    spec = {**DEFAULT_NETWORK, **inputs.get("network", {})}
+    return {"d": spec["d"], "k": spec["k"], "activation": spec["activation"], "v_init": spec["v_init"],
+            "seed": spec["seed"]}

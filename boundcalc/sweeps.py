@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +20,85 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Result, positive_float, positive_int, subplots
+from ._core import Result, Terminated, positive_float, positive_int, subplots
 from .dynamics import igahd_dip_batched
+from .memory import float_bytes, require_memory
 from .operators import gaussian
 
-__all__ = ["PhaseDiagramResult", "phase_diagram", "run_cell", "plot_phase_diagram"]
+__all__ = ["PhaseDiagramResult", "SweepInterrupted", "phase_diagram", "run_cell", "plot_phase_diagram"]
+
+#: Files of a phase-diagram folder besides its ``cells/`` subfolder.
+SWEEP_OUTPUTS = ("phase_diagram.json", "phase_diagram.png")
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by SIGINT/SIGTERM after its workers were stopped and its finished cells saved.
+
+    ``exit_status`` is 130 for SIGINT (Ctrl-C) and 143 for SIGTERM; ``str()`` is the one line
+    the CLI prints.
+    """
+
+    def __init__(self, saved: int, total: int, out_dir: Path | None, exit_status: int):
+        where = f"saved in {out_dir}; rerun the same command to resume" if out_dir is not None else \
+            "kept in memory only (no out_dir): they are lost"
+        super().__init__(f"interrupted: {saved} of {total} cells {where}")
+        self.saved, self.total, self.out_dir, self.exit_status = saved, total, out_dir, exit_status
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C reaches the whole process group; only the parent handles it
+    (it stops the workers itself), so a worker never prints a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_workers(executor: ProcessPoolExecutor) -> None:
+    """Cancel pending cells and end the worker processes now (running cells are abandoned)."""
+    executor.shutdown(wait=False, cancel_futures=True)
+    # ProcessPoolExecutor offers no public way to stop a running task before Python 3.14
+    # (terminate_workers); its process table is the only handle on the workers.
+    procs = list((getattr(executor, "_processes", None) or {}).values())
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=5)
+        if proc.is_alive():  # pragma: no cover - a worker that ignored SIGTERM
+            proc.kill()
+            proc.join()
+
+
+def check_sweep_folder(out_dir: str | Path) -> Path:
+    """A phase-diagram folder: new, empty, or one a previous sweep wrote (``cells/`` and its outputs).
+
+    Raises
+    ------
+    ValueError
+        ``out_dir`` is a file, or a non-empty folder holding anything else.
+    """
+    out = Path(out_dir)
+    if out.exists():
+        if not out.is_dir():
+            raise ValueError(f"out: {out} exists and is not a folder")
+        foreign = [p.name for p in out.iterdir() if p.name not in ("cells", *SWEEP_OUTPUTS)]
+        if foreign or ((out / "cells").exists() and not (out / "cells").is_dir()):
+            raise ValueError(f"out: {out} holds files a phase diagram did not write ({', '.join(foreign[:5])}); "
+                             "choose a new folder (an existing one is reused only to resume a sweep)")
+    return out
+
+
+def _load_cell(path: Path, spec: dict[str, Any]) -> dict[str, Any] | None:
+    """A saved cell with the same inputs as ``spec``, or None (absent, other inputs, or corrupt)."""
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+        if not isinstance(saved, dict) or not isinstance(saved.get("success"), int):
+            raise ValueError("not a cell record")
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"phase diagram: cell file {path} is unreadable or corrupt ({exc}); recomputing it",
+                      stacklevel=3)
+        return None
+    return saved if all(saved.get(key) == spec[key] for key in spec) else None
 
 
 @dataclass(frozen=True, repr=False)
@@ -111,42 +187,57 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
              for k in ks for a in alphas]
     if include_gd:
         specs += [{**base, "method": "gd", "k": k, "alpha": None, "name": _cell_name("gd", k, None)} for k in ks]
+    # A cell stacks its trials: V, W, A and their IGAHD copies, about 8 arrays of each.
+    require_memory(float_bytes(8 * trials * (n * max(ks) + max(ks) * d + m * n)),
+                   f"a phase-diagram cell ({trials} trials, n = {n}, k = {max(ks)})")
     cells_dir = None
     results: dict[str, dict] = {}
     if out_dir is not None:
-        cells_dir = Path(out_dir) / "cells"
+        cells_dir = check_sweep_folder(out_dir) / "cells"
         cells_dir.mkdir(parents=True, exist_ok=True)
         for spec in specs:
-            f = cells_dir / f"{spec['name']}.json"
-            if f.exists():
-                saved = json.loads(f.read_text())
-                if all(saved.get(key) == spec[key] for key in spec):  # same inputs: reuse
-                    results[spec["name"]] = saved
+            saved = _load_cell(cells_dir / f"{spec['name']}.json", spec)
+            if saved is not None:  # same inputs: reuse
+                results[spec["name"]] = saved
     todo = [s for s in specs if s["name"] not in results]
     reused = len(results)
     own = executor is None and len(todo) > 1
     if own:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        executor = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+        executor = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, len(todo)), initializer=_ignore_sigint)
+
+    def save(res: dict[str, Any]) -> None:
+        results[res["name"]] = res
+        if cells_dir is not None:
+            tmp = cells_dir / f"{res['name']}.json.tmp"
+            tmp.write_text(json.dumps(res))
+            tmp.replace(cells_dir / f"{res['name']}.json")  # atomic: a killed run leaves no half file
+
+    futures = []
     try:
         if executor is None:
-            futures = None
             done_iter = (run_cell(s) for s in todo)
         else:
             futures = [executor.submit(run_cell, s) for s in todo]
             done_iter = (f.result() for f in as_completed(futures))
         for i, res in enumerate(done_iter, 1):
-            results[res["name"]] = res
-            if cells_dir is not None:
-                tmp = cells_dir / f"{res['name']}.json.tmp"
-                tmp.write_text(json.dumps(res))
-                tmp.replace(cells_dir / f"{res['name']}.json")  # atomic: a killed run leaves no half file
+            save(res)
             if progress:
                 bar = "#" * (30 * i // len(todo))
                 print(f"\rphase diagram [{bar:<30}] {i}/{len(todo)} cells ({reused} reused)", end="",
                       file=sys.stderr, flush=True)
         if progress and todo:
             print(file=sys.stderr)
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM turned into Terminated by the CLI
+        if own:
+            _stop_workers(executor)
+        for f in futures:  # cells that finished while the interrupt arrived are kept too
+            if f.done() and not f.cancelled() and f.exception() is None and f.result()["name"] not in results:
+                save(f.result())
+        if progress:
+            print(file=sys.stderr)
+        raise SweepInterrupted(len(results), len(specs), cells_dir.parent if cells_dir is not None else None,
+                               143 if isinstance(exc, Terminated) else 130) from None
     finally:
         if own:
             executor.shutdown()

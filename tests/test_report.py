@@ -3,6 +3,7 @@ import json
 import pytest
 
 from boundcalc.cli import main
+from boundcalc.outputs import MANIFEST, read_manifest
 from boundcalc.report import SECTIONS, write_report
 
 
@@ -27,18 +28,26 @@ def test_full_report_content(full_report):
 
 
 def test_report_refuses_overwrite_without_force(full_report, capsys):
-    (full_report / "mine.txt").write_text("user data")
+    assert (full_report / MANIFEST).exists()
     assert main(["report", "--out", str(full_report)]) == 2
     assert "--force" in capsys.readouterr().err
-    assert (full_report / "mine.txt").exists()
+    (full_report / "mine.txt").write_text("user data")
+    assert main(["report", "--out", str(full_report), "--force"]) == 2
+    assert "mine.txt" in capsys.readouterr().err
+    assert (full_report / "mine.txt").read_text() == "user data"
 
 
-def test_force_overwrites(tmp_path):
+def test_force_replaces_only_a_boundcalc_report(tmp_path):
     out = tmp_path / "r"
     write_report(out, sections=1)
-    (out / "mine.txt").write_text("x")
-    write_report(out, sections=1, force=True)
-    assert not (out / "mine.txt").exists()
+    first = set(read_manifest(out))
+    assert first == {p.name for p in out.iterdir()} - {MANIFEST}
+    with pytest.raises(ValueError, match="--force"):
+        write_report(out, sections=1)
+    write_report(out, sections=2, force=True)
+    assert set(read_manifest(out)) == first
+    assert "initialization" in json.loads((out / "results.json").read_text())
+    assert not [p for p in tmp_path.iterdir() if p.name != "r"]  # no staging folder left behind
 
 
 def test_report_reproducible(tmp_path):

@@ -1,0 +1,379 @@
+"""Faults and hostile inputs: every refusal is one line on stderr with the right exit status, no
+traceback, and the disk is as it was (checksums of pre-existing files) unless boundcalc wrote it.
+
+Most cases run the real command line in a subprocess, as a user would; the API cases check the
+exception a Python caller gets.
+"""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from boundcalc.files import InputFileError, load_npy, load_npz
+from boundcalc.generators import TwoLayerDIP
+from boundcalc.memory import MemoryLimitError, format_bytes, parse_bytes, require_memory
+from boundcalc.outputs import MANIFEST, OutputFolderError, check_output_folder
+from boundcalc.problems import gaussian_problem
+from boundcalc.report import write_report
+
+
+def cli(*argv, cwd=None, env=None, timeout=120):
+    """Run ``python -m boundcalc ARGV``; returns (exit status, stdout, stderr)."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "boundcalc", *map(str, argv)], capture_output=True, text=True,
+                          cwd=cwd, env=full_env, timeout=timeout)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def assert_one_line(err: str, *needles: str) -> None:
+    assert "Traceback" not in err, err
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("[")]
+    assert len(lines) == 1, err
+    for needle in needles:
+        assert needle in lines[0], (needle, err)
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Relative path → sha256 of every file under ``folder``."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ----------------------------------------------------------------------------- 1. report --force
+
+def test_report_force_in_current_folder_deletes_nothing(tmp_path):
+    (tmp_path / "thesis.tex").write_text("years of work")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "y.npy").write_bytes(b"not even numpy")
+    before = snapshot(tmp_path)
+    code, _, err = cli("report", "--out", ".", "--force", cwd=tmp_path)
+    assert code == 2
+    assert_one_line(err, "current folder")
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("target", [str(Path.home()), "/"])
+def test_report_refuses_home_and_root(target):
+    with pytest.raises(OutputFolderError, match="home folder|filesystem root"):
+        check_output_folder(target, force=True)
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory):
+    """A folder holding a real boundcalc report (first section only: fast)."""
+    out = tmp_path_factory.mktemp("faults") / "rep"
+    write_report(out, sections=1)
+    return out
+
+
+@pytest.mark.parametrize("config", [
+    "[network]\nactivation = 'relu'\n",       # refused by the theorems: found only when drawing the net
+    "[network]\nk = 1000000000000\n",         # cannot fit in memory
+    "[network]\nv_init = 'cauchy'\n",
+    "[problem]\nm = 0\n",
+])
+def test_report_force_with_bad_config_changes_nothing(small_report, tmp_path, config):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(config)
+    before = snapshot(small_report)
+    code, _, err = cli("report", "--force", "--config", cfg, "--out", small_report)
+    assert code == 2
+    assert_one_line(err, "config")
+    assert snapshot(small_report) == before
+
+
+def test_report_force_never_deletes_a_users_file(small_report):
+    mine = small_report / "notes.txt"
+    mine.write_text("mine")
+    try:
+        before = snapshot(small_report)
+        code, _, err = cli("report", "--force", "--out", small_report)
+        assert code == 2
+        assert_one_line(err, "notes.txt", "did not write")
+        assert snapshot(small_report) == before
+    finally:
+        mine.unlink()
+
+
+def test_report_refuses_a_folder_without_manifest(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.md").write_text("someone else's report")
+    code, _, err = cli("report", "--force", "--out", tmp_path / "out")
+    assert code == 2
+    assert_one_line(err, MANIFEST)
+    assert (tmp_path / "out" / "report.md").read_text() == "someone else's report"
+
+
+def test_interrupted_report_leaves_the_old_one_intact(small_report, monkeypatch):
+    import boundcalc.report as report
+    before = snapshot(small_report)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "build_report", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(small_report, sections=1, force=True)
+    assert snapshot(small_report) == before
+    assert sorted(p.name for p in small_report.parent.iterdir()) == ["rep"]  # no staging folder left
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda p: p.write_text("a file"), "not a folder"),
+    (lambda p: None, "cannot create"),
+])
+def test_report_out_that_cannot_be_a_folder(tmp_path, make, needle):
+    target = tmp_path / "out"
+    make(target)
+    where = target if target.exists() else Path("/dev/null/out")
+    code, _, err = cli("report", "--out", where)
+    assert code == 2
+    assert_one_line(err, needle)
+
+
+# ----------------------------------------------------------------------------- 2. sizes that cannot fit
+
+@pytest.mark.parametrize("argv", [
+    ["check-init", "--k", "1000000000000"],
+    ["spectrum", "--gradient2d", "100000x100000"],
+    ["statdim", "--cone", "l1-descent", "--n", "1000000000000", "--s", "1", "--method", "montecarlo"],
+    ["statdim", "--cone", "orthant", "--n", "1000000000000", "--method", "montecarlo"],
+    ["check-init", "--m", "1000000", "--n", "1000000"],
+    ["--max-memory", "1M", "check-init"],
+])
+def test_sizes_that_cannot_fit_are_refused_up_front(argv):
+    code, _, err = cli(*argv)
+    assert code == 2
+    assert_one_line(err, "needs", "available")
+
+
+def test_memory_api():
+    with pytest.raises(MemoryLimitError, match=r"k = 1000000000000.*TiB.*available"):
+        TwoLayerDIP(3, 2, 10**12)
+    assert parse_bytes("8G") == 8 * 2**30 and parse_bytes("512MiB") == 512 * 2**20
+    assert format_bytes(1.6e13) == "14.6 TiB"
+    with pytest.raises(ValueError, match="memory size"):
+        parse_bytes("lots")
+    require_memory(1024, "a small array")  # fits
+
+
+def _forged_npy(path: Path, shape: tuple[int, ...]) -> None:
+    """A .npy header claiming ``shape`` followed by only 16 bytes of data."""
+    with open(path, "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": shape})
+        fh.write(b"\0" * 16)
+
+
+def test_forged_headers_are_refused_before_loading(tmp_path):
+    _forged_npy(tmp_path / "A.npy", (10**6, 10**6))
+    code, _, err = cli("spectrum", "--operator", tmp_path / "A.npy")
+    assert code == 2
+    assert_one_line(err, "A.npy", "truncated or corrupt")
+    with zipfile.ZipFile(tmp_path / "init.npz", "w") as zf:
+        for key, shape in (("V", (10**7, 10**7)), ("W", (2, 2)), ("u", (2,))):
+            _forged_npy(tmp_path / f"{key}.npy", shape)
+            zf.write(tmp_path / f"{key}.npy", f"{key}.npy")
+    with pytest.raises(InputFileError, match=r"init.npz\[V\].*truncated"):
+        load_npz(tmp_path / "init.npz", "--init", ("V", "W", "u"))
+
+
+# ----------------------------------------------------------------------------- 3. no traceback
+
+@pytest.fixture()
+def user_files(tmp_path):
+    prob = gaussian_problem(2, 2, seed=6)
+    np.save(tmp_path / "A.npy", prob.A)
+    np.save(tmp_path / "y.npy", prob.y)
+    np.save(tmp_path / "x.npy", prob.x_bar)
+    (tmp_path / "empty.npy").write_bytes(b"")
+    (tmp_path / "garbage.npz").write_bytes(b"PK\x03\x04 definitely not a zip")
+    (tmp_path / "adir").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize("argv, needles", [
+    (["spectrum", "--operator", "{d}/empty.npy"], ["empty.npy", "is empty"]),
+    (["spectrum", "--operator", "{d}/adir"], ["adir", "is a directory"]),
+    (["spectrum", "--operator", "{d}/missing.npy"], ["missing.npy", "not found"]),
+    (["spectrum", "--operator", "{d}/garbage.npz"], ["garbage.npz"]),
+    (["check-init", "--operator", "{d}/A.npy", "--y", "{d}/y.npy", "--init", "{d}/garbage.npz"],
+     ["garbage.npz", "not a valid .npz"]),
+    (["check-init", "--operator", "{d}/A.npy", "--y", "{d}/y.npy", "--init", "{d}/adir"], ["is a directory"]),
+    (["phase-diagram", "--out", "{d}/A.npy"], ["A.npy", "not a folder"]),
+    (["phase-diagram", "--out", "{d}"], ["did not write"]),
+    (["--max-memory", "lots", "spectrum", "--gradient2d", "8x8"], ["memory size"]),
+])
+def test_file_errors_are_one_line_exit_2(user_files, argv, needles):
+    before = snapshot(user_files)
+    code, _, err = cli(*[a.format(d=user_files) for a in argv])
+    assert code == 2
+    assert_one_line(err, *needles)
+    assert snapshot(user_files) == before
+
+
+def test_api_file_errors_name_the_cause(user_files):
+    with pytest.raises(InputFileError, match="is a directory"):
+        load_npy(user_files / "adir", "--operator")
+    with pytest.raises(InputFileError, match="is empty"):
+        load_npy(user_files / "empty.npy", "--operator")
+    np.save(user_files / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(InputFileError, match="pickle"):
+        load_npy(user_files / "obj.npy", "--operator")
+
+
+def _start(argv, cwd):
+    return subprocess.Popen([sys.executable, "-m", "boundcalc", *map(str, argv)], cwd=cwd, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signals_give_130_and_143_without_traceback(tmp_path, sig, status):
+    proc = _start(["verify", "--dynamics", "gd", "--iterations", "100000000"], tmp_path)
+    time.sleep(3.0)
+    os.killpg(proc.pid, sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status
+    assert_one_line(err, "interrupted" if sig == signal.SIGINT else "terminated")
+
+
+# ----------------------------------------------------------------------------- 4. interrupted sweeps
+
+SWEEP = ["phase-diagram", "--n", "20", "--m", "10", "--d", "5", "--ks", "10", "20", "40", "80", "--alphas", "0.1",
+         "1", "--trials", "4", "--iterations", "20000", "--loss-tol", "1e-30", "--json"]
+
+
+def _children(pid: int) -> set[int]:
+    kids: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state  # a zombie has exited
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to list child processes")
+@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_interrupted_sweep_stops_workers_keeps_cells_and_resumes(tmp_path, sig, status):
+    out = tmp_path / "pd"
+    proc = _start([*SWEEP, "--out", out], tmp_path)
+    workers: set[int] = set()
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((out / "cells").glob("*.json"))) < 1:
+        workers |= _children(proc.pid)
+        time.sleep(0.02)
+    workers |= _children(proc.pid)
+    assert workers, "the sweep started no worker process"
+    (os.killpg if sig == signal.SIGINT else os.kill)(proc.pid, sig)  # Ctrl-C reaches the whole group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status
+    assert_one_line(err, "interrupted:", "of 12 cells saved in", "rerun the same command to resume")
+    time.sleep(0.2)
+    assert not [w for w in workers if _alive(w)], "a worker outlived the command"
+    saved = int(err.split("interrupted: ")[1].split(" of ")[0])
+    assert 1 <= saved < 12 and len(list((out / "cells").glob("*.json"))) == saved
+    assert not list((out / "cells").glob("*.tmp"))
+    # Resume: the finished cells are reused, and the result equals an uninterrupted run.
+    code, resumed, _ = cli(*SWEEP, "--out", out)
+    code2, fresh, _ = cli(*SWEEP, "--out", tmp_path / "fresh")
+    assert code == code2 == 0
+    resumed, fresh = json.loads(resumed), json.loads(fresh)
+    assert resumed["reused"] == saved and fresh["reused"] == 0
+    for key in ("igahd", "gd", "ks", "alphas", "params"):
+        assert resumed[key] == fresh[key]
+
+
+def test_corrupt_cell_is_named_and_recomputed(tmp_path):
+    argv = ["phase-diagram", "--n", "6", "--m", "3", "--d", "2", "--ks", "5", "--alphas", "1", "--trials", "2",
+            "--iterations", "200", "--json", "--out", tmp_path / "pd"]
+    code, first, _ = cli(*argv)
+    assert code == 0
+    cell = next((tmp_path / "pd" / "cells").glob("igahd_*.json"))
+    cell.write_text("{ half a record")
+    code, again, err = cli(*argv)
+    assert code == 0
+    assert cell.name in err and "recomputing" in err and "Traceback" not in err
+    assert json.loads(again)["igahd"] == json.loads(first)["igahd"]
+    assert json.loads(cell.read_text())["name"] == cell.stem
+
+
+# ----------------------------------------------------------------------------- 5. validate before working
+
+@pytest.mark.parametrize("argv, needle", [
+    (["verify", "--dynamics", "gd", "--lam-min", "1", "0.5"], "LOWER <= UPPER"),
+    (["verify", "--dynamics", "isehd", "--lam-min", "1", "0.5"], "LOWER <= UPPER"),
+    (["verify", "--dynamics", "isehd", "--dist", "0.1"], "--dist"),
+    (["bounds", "--dist", "0.1"], "--dist"),
+    (["verify", "--iterations", "-5"], "--iterations"),
+    (["verify", "--step", "nan"], "--step"),
+    (["check-init", "--k", "0"], "--k"),
+    (["phase-diagram", "--alphas", "-1"], "--alphas"),
+    (["bounds", "--lam-min", "-1"], "--lam-min"),
+])
+def test_options_are_validated_before_any_computation(argv, needle):
+    t0 = time.perf_counter()
+    code, _, err = cli(*argv)
+    assert code == 2
+    assert_one_line(err, needle)
+    assert time.perf_counter() - t0 < 30  # refused up front, not after integrating (was 12 s)
+
+
+def test_init_with_draw_options_is_refused(user_files):
+    V, W = np.ones((2, 3)), np.ones((3, 2))
+    np.savez(user_files / "init.npz", V=V, W=W, u=np.array([1.0, 0.0]))
+    base = ["check-init", "--operator", user_files / "A.npy", "--y", user_files / "y.npy",
+            "--init", user_files / "init.npz"]
+    for extra in (["--k", "10"], ["--d", "3"], ["--v-init", "uniform"], ["--net-seed", "1"]):
+        code, _, err = cli(*base, *extra)
+        assert code == 2
+        assert_one_line(err, extra[0], "--init")
+    code, _, err = cli(*base)
+    assert code in (0, 1) and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- 6. user data with the truth
+
+def test_user_data_with_x_bar_checks_every_claim(user_files):
+    """User files holding the built-in default problem give the same claims as the built-in run."""
+    user = ["verify", "--operator", user_files / "A.npy", "--y", user_files / "y.npy",
+            "--x-bar", user_files / "x.npy", "--dynamics", "gf", "--json"]
+    code_u, out_u, err_u = cli(*user)
+    code_b, out_b, _ = cli("verify", "--dynamics", "gf", "--json")
+    assert code_u == code_b == 0, err_u
+    u, b = json.loads(out_u), json.loads(out_b)
+    assert [(c["claim_id"], c["status"]) for c in u["claims"]] == [(c["claim_id"], c["status"]) for c in b["claims"]]
+    es = next(c for c in u["claims"] if c["claim_id"] == "gf_early_stopping")
+    assert es["status"] == "holds"
+    # Without x̄ the same claim is not applicable, naming what is missing.
+    code, out, _ = cli(*user[:5], "--dynamics", "gf", "--json")
+    es = next(c for c in json.loads(out)["claims"] if c["claim_id"] == "gf_early_stopping")
+    assert es["status"] == "not_applicable" and "ε" in es["failed_hypothesis"]
+
+
+def test_noise_norm_with_user_data(user_files):
+    base = ["--operator", user_files / "A.npy", "--y", user_files / "y.npy"]
+    code, _, err = cli("verify", *base, "--noise-norm", "0.01")
+    assert code == 2
+    assert_one_line(err, "--x-bar")
+    code, _, err = cli("verify", *base, "--x-bar", user_files / "x.npy", "--noise-norm", "0.01")
+    assert code == 2
+    assert_one_line(err, "not both")
+    code, out, _ = cli("bounds", *base, "--noise-norm", "0.01", "--json")  # ‖ε‖ alone is enough for T_ES
+    assert code == 0 and np.isfinite(json.loads(out)["T_ES"])
