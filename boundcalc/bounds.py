@@ -96,12 +96,15 @@ def _network_hypotheses(net: Any) -> list[Hypothesis]:
         hyps.append(Hypothesis("activation C¹ with B-Lipschitz derivative",
                                "holds" if act.admissible else "fails",
                                f"{act.name}, B = {act.B:g}" if act.admissible else act.reason))
+    name = "V(0) entries D-bounded (needed only for the width theorem §6)"
     D = getattr(net, "D", None)
     if D is not None:
-        hyps.append(Hypothesis("V(0) entries D-bounded (needed only for the width theorem §6)",
-                               "holds" if np.isfinite(D) else "fails",
+        hyps.append(Hypothesis(name, "holds" if np.isfinite(D) else "fails",
                                f"D = {D:g}" if np.isfinite(D) else
                                "Gaussian V(0) is unbounded: the probability statement of §6 does not apply"))
+    elif getattr(net, "v_init", None) == "user":
+        hyps.append(Hypothesis(name, "unknown", "not checkable from one sample: D-boundedness is a property "
+                               "of the law of V(0), not of the user's draw"))
     return hyps
 
 
@@ -209,7 +212,7 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
         non_degenerate=verdict == "non_degenerate", verdict=verdict, margin=margin, dynamics=dynamics,
         radius_formula=radius_formula, activation=act.name if act is not None else "unknown",
         B=act.B if act is not None else float("nan"), k=int(getattr(net, "k", 0)), n=n, m=m,
-        d=int(getattr(net, "d", 0)), D=float(getattr(net, "D", float("nan"))),
+        d=int(getattr(net, "d", 0)), D=float(getattr(net, "D", None) or float("nan")),
         v_init=str(getattr(net, "v_init", "unknown")), seed=getattr(net, "seed", None) if is_dip else None,
         hypotheses=tuple(hyps), inputs=values)
 

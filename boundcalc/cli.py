@@ -301,8 +301,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     prob, _ = problem_from_args(args)
     validate_network_args(args, prob.n)
     net, _ = network_from_args(args, prob.n)
+    if args.dynamics != "igahd" and args.form != "ode":
+        raise UsageError("--form applies to --dynamics igahd only")
+    if args.dynamics in ("gf", "gd") and (args.alpha is not None or args.beta is not None):
+        raise UsageError(f"--alpha/--beta are dampings of ISEHD and IGAHD; --dynamics {args.dynamics} has none")
     res = verify(prob, net, dynamics=args.dynamics, t_max=args.t_max, iterations=args.iterations,
-                 step=args.step, lam_min=lam, dist=args.dist, compare_gf=args.compare_gf)
+                 step=args.step, alpha=args.alpha, beta=args.beta, form=args.form, lam_min=lam, dist=args.dist,
+                 compare_gf=args.compare_gf)
     if args.json:
         print(json.dumps(jsonable(res.to_dict()), indent=2))
     else:
@@ -448,7 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--c2", type=POS_FLOAT, default=1.0, help="absolute constant c2 (unknown; default 1)")
     w.add_argument("--C", type=POS_FLOAT, default=1.0, help="leading absolute constant C (unknown; default 1)")
     w.add_argument("--instance", action="store_true", help="also search the instance width")
-    w.add_argument("--trials", type=POS_INT, default=10, help="draws for the pass probability (--instance)")
+    w.add_argument("--trials", type=POS_INT, default=40,
+                   help="fresh draws for the pass probability (--instance; the selecting draw is left out)")
     w.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd")
     w.add_argument("--json", action="store_true", help="print JSON")
     w.set_defaults(func=cmd_width)
@@ -468,7 +474,15 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--dynamics", choices=["isehd", "gf", "gd", "igahd"], default="isehd")
     v.add_argument("--t-max", type=POS_FLOAT, default=None, help="horizon for isehd/gf (default 1.5·T_ES)")
     v.add_argument("--iterations", type=POS_INT, default=5000, help="iterations for igahd/gd")
-    v.add_argument("--step", type=POS_FLOAT, default=None, help="step s (igahd) or γ (gd)")
+    v.add_argument("--step", type=POS_FLOAT, default=None, help="step s (igahd, default 0.01) or γ (gd)")
+    v.add_argument("--form", choices=["ode", "slide"], default="ode",
+                   help="IGAHD form: 'ode' (momentum 1 − α√s, β√s: the discretization of ISEHD) or 'slide' "
+                        "(αs, βs²: the slide before the phase diagram, literally); recorded as dynamics.form")
+    v.add_argument("--alpha", type=NONNEG_FLOAT, default=None,
+                   help="viscous damping α (default the theorem's σ₀σ_A; another value makes the ISEHD envelope "
+                        "claims not applicable)")
+    v.add_argument("--beta", type=NONNEG_FLOAT, default=None,
+                   help="Hessian damping β (default the theorem's 1/(2α); likewise)")
     add_lam_min_option(v)
     v.add_argument("--dist", type=NONNEG_FLOAT, default=None,
                    help="dist(x̄, Σ′) (default: bounded from the run; needs --lam-min)")

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.linalg
 from scipy.optimize import linprog, lsq_linear
 
-from ._core import Result, as_finite_array, as_rng, positive_int
+from ._core import Result, as_finite_array, as_rng, positive_float, positive_int
 from .memory import float_bytes, require_memory
 from .operators import as_operator
 
@@ -511,8 +511,8 @@ def _psi(rho: float) -> float:
 
 
 def l1_statistical_dimension(n: int, s: int) -> StatDimResult:
-    """δ of the ℓ1 descent cone at an s-sparse x in R^n: nψ(s/n), with the ALMT bracket
-    [nψ − 2√(n/s), nψ] (THEORY.md §8)."""
+    """δ of the ℓ1 descent cone at an s-sparse x in R^n: ``delta`` is ALMT's **upper bound**
+    nψ(s/n) and ``bracket`` = [nψ − 2√(n/s), nψ] holds δ (THEORY.md §8)."""
     n, s = positive_int(n, "n"), positive_int(s, "s")
     if s > n:
         raise ValueError(f"s must be <= n, got s = {s}, n = {n}")
@@ -520,7 +520,8 @@ def l1_statistical_dimension(n: int, s: int) -> StatDimResult:
     psi = _psi(s / n)
     d = n * psi
     low = FORMULAS["l1_statdim_lower"](n=float(n), s=float(s), psi=psi)
-    return StatDimResult(d, "closed form nψ(s/n) (ALMT 2014)", 0.0, (float(low), float(d)))
+    return StatDimResult(d, "ALMT upper bound nψ(s/n); δ lies in the bracket [nψ − 2√(n/s), nψ] (ALMT 2014)", 0.0,
+                         (float(low), float(d)))
 
 
 def statistical_dimension(cone: Cone, method: str = "exact", *, samples: int = 2000,
@@ -562,9 +563,12 @@ def _projected_gaussian_norms(cone: Cone, samples: int, seed: int | np.random.Ge
 
 @dataclass(frozen=True, repr=False)
 class GordonResult(Result):
-    """Gordon's prediction for A = G/√m, G iid N(0, 1) (THEORY.md §8): with probability
-    ≥ ``probability``, λ_min(A; C) ≥ ``lower`` = (√(m−1) − w(C) − t)/√m; the mean bound
-    (E‖g_m‖ − w)/√m; the phase transition near m ≈ δ(C)."""
+    """Gordon's prediction for A = G/√m, G iid N(0, 1) (THEORY.md §8): λ_min(A; C) ≥ ``lower`` =
+    (√(m−1) − w_hi − t)/√m, where w_hi = ŵ + z·se is the upper ``confidence`` end of the Monte-Carlo
+    width estimate ŵ ± se (w_hi = w when the width is given exactly). The statement holds with
+    probability ≥ ``probability`` = 1 − e^{−t²/2} − (1 − confidence) (union bound over the draw of A
+    and the Monte-Carlo error); ``mean_lower`` = (E‖g_m‖ − w_hi)/√m; the phase transition is near
+    m ≈ δ(C)."""
 
     lower: float
     probability: float
@@ -573,20 +577,33 @@ class GordonResult(Result):
     delta: float
     m: int
     t: float
+    width_stderr: float = 0.0
+    width_used: float = float("nan")
+    confidence: float = 1.0
 
 
 def gordon_lower_bound(cone: Cone, m: int, *, t: float = 2.0, width: float | None = None,
-                       delta: float | None = None, samples: int = 2000, seed: int = 0) -> GordonResult:
-    """Sample bound on λ_min(A; C) for Gaussian A = G/√m (THEORY.md §8)."""
+                       delta: float | None = None, samples: int = 2000, seed: int = 0,
+                       confidence: float = 0.99) -> GordonResult:
+    """Sample bound on λ_min(A; C) for Gaussian A = G/√m (THEORY.md §8), using the upper confidence
+    end of the Monte-Carlo Gaussian width (an exact ``width`` is used as given)."""
+    from scipy.stats import norm
+
     from .formulas import evaluate_many
     m = positive_int(m, "m", minimum=2)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     if width is None:
-        width = gaussian_width(cone, samples=samples, seed=seed)[0]
+        width, stderr = gaussian_width(cone, samples=samples, seed=seed)
+        w_hi, conf = width + float(norm.ppf(confidence)) * stderr, confidence
+    else:
+        width, stderr = positive_float(width, "width", allow_zero=True), 0.0
+        w_hi, conf = width, 1.0
     if delta is None:
         try:
             delta = statistical_dimension(cone, "exact").delta
         except ValueError:
             delta = statistical_dimension(cone, "montecarlo", samples=samples, seed=seed).delta
-    v = evaluate_many(["gordon_lower", "gordon_mean", "gordon_probability"], {"m": float(m), "w": width, "t": t})
-    return GordonResult(max(v["gordon_lower"], 0.0), v["gordon_probability"],
-                        max((v["gordon_mean"] - width) / np.sqrt(m), 0.0), width, delta, m, t)
+    v = evaluate_many(["gordon_lower", "gordon_mean", "gordon_probability"], {"m": float(m), "w": w_hi, "t": t})
+    return GordonResult(max(v["gordon_lower"], 0.0), v["gordon_probability"] - (1 - conf),
+                        max((v["gordon_mean"] - w_hi) / np.sqrt(m), 0.0), width, delta, m, t, stderr, w_hi, conf)

@@ -26,7 +26,7 @@ from .operators import as_operator
 
 __all__ = [
     "DIPObjective", "Trajectory", "igahd_dip", "igahd", "gradient_descent", "isehd", "gradient_flow",
-    "isehd_second_order", "igahd_dip_batched", "BatchResult", "as_trials",
+    "isehd_second_order", "igahd_dip_batched", "BatchResult", "as_trials", "FORMS", "check_form", "dip_coefficients",
 ]
 
 
@@ -143,29 +143,32 @@ def _check_common(iterations: int, record_every: int) -> tuple[int, int]:
 
 
 def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iterations: int,
-              variant: str = "first", backtracking: bool = False, rho: float = 0.5, delta: float = 0.9,
+              form: str = "ode", backtracking: bool = False, rho: float = 0.5, delta: float = 0.9,
               record_every: int = 1, keep_theta: int = 0, theta0: np.ndarray | None = None,
               loss_tol: float | None = None) -> Trajectory:
-    """IGAHD for DIP training (THEORY.md §7).
+    """IGAHD for DIP training (THEORY.md §7), in one of the talk's two forms:
 
-    ``variant="first"`` (default, the talk's first form, the explicit discretization of ISEHD
-    with h = √s):
-        η_ℓ = θ_ℓ + (1 − α√s_ℓ)(θ_ℓ − θ_{ℓ−1}) − β√s_ℓ(∇L(θ_ℓ) − ∇L(θ_{ℓ−1})),  θ_{ℓ+1} = η_ℓ − s_ℓ∇L(θ_ℓ).
-    ``variant="second"`` (the talk's later slide): coefficients α s_ℓ and β s_ℓ² instead of α√s_ℓ and
-    β√s_ℓ; **not** a consistent discretization of ISEHD (THEORY.md §10.1), kept for comparison.
+        η_ℓ = θ_ℓ + a_ℓ(θ_ℓ − θ_{ℓ−1}) − b_ℓ(∇L(θ_ℓ) − ∇L(θ_{ℓ−1})),  θ_{ℓ+1} = η_ℓ − s_ℓ∇L(θ_ℓ),
 
+    - ``form="ode"`` (default; talk "DIP training with inertia"): a_ℓ = 1 − α√s_ℓ, b_ℓ = β√s_ℓ,
+      the explicit discretization of ISEHD with h = √s_ℓ;
+    - ``form="slide"`` (the slide before the phase diagram, transcribed literally): a_ℓ = αs_ℓ,
+      b_ℓ = βs_ℓ²; α = 0 is gradient descent; **not** a discretization of ISEHD (THEORY.md §10.1).
+
+    The coefficients come from formulas.py (``igahd_dip_momentum_<form>``, ``igahd_dip_hessian_<form>``).
     With ``backtracking=True`` the step never increases and shrinks (s ← ρs) until the descent
     inequality L(θ_{ℓ+1}) ≤ L(θ_ℓ) + ⟨∇L(θ_ℓ), θ_{ℓ+1} − θ_ℓ⟩ + (L_ℓ/2)‖θ_{ℓ+1} − θ_ℓ‖² holds with
     L_ℓ = δα/(β + √s_ℓ/2), the largest L_ℓ allowed by β + √s_ℓ/2 ≤ δα/L_ℓ (THEORY.md §7, derived).
 
-    Time t_ℓ = Σ_{i<ℓ} √s_i. Stops early once the loss is ≤ ``loss_tol``.
+    Time t_ℓ = Σ_{i<ℓ} √s_i (the ISEHD time of form "ode"). Stops early once the loss is ≤ ``loss_tol``.
     """
-    alpha = positive_float(alpha, "alpha")
+    alpha = positive_float(alpha, "alpha", allow_zero=True)
     beta = positive_float(beta, "beta", allow_zero=True)
     s = positive_float(step, "step")
     iterations, record_every = _check_common(iterations, record_every)
-    if variant not in ("first", "second"):
-        raise ValueError(f"variant must be 'first' or 'second', got {variant!r}")
+    check_form(form)
+    if backtracking and alpha == 0:
+        raise ValueError("alpha must be > 0 with backtracking (its rule is β + √s/2 ≤ δα/L)")
     theta = (obj.net.theta0 if theta0 is None else theta0).copy()
     start = theta.copy()
     rec = _Recorder(obj, start, keep_theta, iterations // record_every + 2)
@@ -173,12 +176,12 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
     prev, g_prev = theta.copy(), g.copy()
     t, status = 0.0, "max_iterations"
     rec(0, t, theta, s)
-    coef_s, (mom, hess) = s, _dip_coefficients(alpha, beta, s, variant)
+    coef_s, (mom, hess) = s, dip_coefficients(alpha, beta, s, form)
     for it in range(1, iterations + 1):
         while True:
             h = np.sqrt(s)
             if s != coef_s:  # only backtracking changes s
-                coef_s, (mom, hess) = s, _dip_coefficients(alpha, beta, s, variant)
+                coef_s, (mom, hess) = s, dip_coefficients(alpha, beta, s, form)
             new = theta + mom * (theta - prev) - hess * (g - g_prev) - s * g
             L_new, g_new = obj.value_and_grad(new)
             if not backtracking:
@@ -199,17 +202,28 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
         if done:
             status = "loss_tol"
             break
-    params = {"alpha": alpha, "beta": beta, "step": step, "variant": variant, "backtracking": backtracking,
+    params = {"alpha": alpha, "beta": beta, "step": step, "form": form, "backtracking": backtracking,
               "iterations": iterations}
-    return rec.result(f"igahd-{variant}", params, theta, status)
+    return rec.result(f"igahd-{form}", params, theta, status)
 
 
-def _dip_coefficients(alpha: float, beta: float, s: float, variant: str) -> tuple[float, float]:
-    """(momentum, gradient-difference coefficient) of IGAHD for DIP, from formulas.py."""
-    suffix = "" if variant == "first" else "_second"
-    v = evaluate_many([f"igahd_dip_momentum{suffix}", f"igahd_dip_hessian{suffix}"],
-                      {"alpha": alpha, "beta": beta, "s": s})
-    return v[f"igahd_dip_momentum{suffix}"], v[f"igahd_dip_hessian{suffix}"]
+#: The talk's two IGAHD-for-DIP forms (THEORY.md §7, §10.1).
+FORMS = ("ode", "slide")
+
+
+def check_form(form: str) -> str:
+    """``form`` if it names one of :data:`FORMS`, else a ValueError."""
+    if form not in FORMS:
+        raise ValueError(f"form must be 'ode' (1 − α√s, β√s: the discretization of ISEHD) or 'slide' "
+                         f"(αs, βs²: the slide before the phase diagram), got {form!r}")
+    return form
+
+
+def dip_coefficients(alpha: float, beta: float, s: float, form: str) -> tuple[float, float]:
+    """(momentum a, gradient-difference coefficient b) of IGAHD for DIP, from formulas.py."""
+    names = [f"igahd_dip_momentum_{check_form(form)}", f"igahd_dip_hessian_{form}"]
+    v = evaluate_many(names, {"alpha": alpha, "beta": beta, "s": s})
+    return v[names[0]], v[names[1]]
 
 
 def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_every: int = 1,
@@ -372,8 +386,9 @@ class BatchResult(Result):
 
 def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarray, y: np.ndarray, *,
                       activation: str, alpha: float, beta: float, step: float, iterations: int,
-                      loss_tol: float = 0.0, method: str = "igahd", stop_when_all: bool = False) -> BatchResult:
-    """Many IGAHD (first form) or GD trials of the two-layer DIP advanced together.
+                      loss_tol: float = 0.0, method: str = "igahd", stop_when_all: bool = False,
+                      form: str = "ode") -> BatchResult:
+    """Many IGAHD (form ``form``, see :func:`igahd_dip`) or GD trials of the two-layer DIP advanced together.
 
     Arrays are stacked along a leading trial axis: V0 (T, n, k), W0 (T, k, d), u (T, d),
     A (T, m, n), y (T, m). Each step is a handful of batched ``matmul`` calls, which removes the
@@ -394,6 +409,7 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
         raise ValueError("batched arrays must be stacked as V (T,n,k), W (T,k,d), u (T,d), A (T,m,n), y (T,m)")
     if method not in ("igahd", "gd"):
         raise ValueError(f"method must be 'igahd' or 'gd', got {method!r}")
+    check_form(form)
     iterations = positive_int(iterations, "iterations", minimum=0)
     # Stacking pays while the per-call overhead dominates; once a trial's arrays leave the cache,
     # memory traffic dominates and stacking only adds temporaries (NUMERICS.md). So trials are
@@ -403,12 +419,13 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
     for c0 in range(0, T, chunk):
         sl = slice(c0, min(T, c0 + chunk))
         L_all[sl], L0_all[sl], hit_all[sl] = _batched_chunk(
-            V[sl], W[sl], u[sl], A[sl], y[sl], act, alpha, beta, step, iterations, loss_tol, method, stop_when_all)
-    return BatchResult(L_all, hit_all, L0_all, {"alpha": alpha, "beta": beta, "step": step,
+            V[sl], W[sl], u[sl], A[sl], y[sl], act, alpha, beta, step, iterations, loss_tol, method, stop_when_all,
+            form)
+    return BatchResult(L_all, hit_all, L0_all, {"alpha": alpha, "beta": beta, "step": step, "form": form,
                                                 "iterations": iterations, "loss_tol": loss_tol, "method": method})
 
 
-def _batched_chunk(V, W, u, A, y, act, alpha, beta, step, iterations, loss_tol, method, stop_when_all):
+def _batched_chunk(V, W, u, A, y, act, alpha, beta, step, iterations, loss_tol, method, stop_when_all, form):
     k = V.shape[2]
     sk = 1 / np.sqrt(k)
     At = np.swapaxes(A, 1, 2)
@@ -428,7 +445,7 @@ def _batched_chunk(V, W, u, A, y, act, alpha, beta, step, iterations, loss_tol, 
     L0 = L.copy()
     hit = np.where(L <= loss_tol, 0, -1)
     Vp, Wp, gVp, gWp = V.copy(), W.copy(), gV.copy(), gW.copy()
-    mom, hess = _dip_coefficients(alpha, beta, step, "first")
+    mom, hess = dip_coefficients(alpha, beta, step, form)
     for it in range(1, iterations + 1):
         if method == "gd":
             V, W = V - step * gV, W - step * gW

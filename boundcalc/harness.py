@@ -13,7 +13,7 @@ far below the margins of the claims on the certified instances (≥ 0.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,13 +28,25 @@ from .bounds import (
     rate_comparison,
     x_space_bound,
 )
-from .dynamics import DIPObjective, Trajectory, gradient_descent, gradient_flow, igahd, igahd_dip, isehd
+from .dynamics import (
+    DIPObjective,
+    Trajectory,
+    check_form,
+    dip_coefficients,
+    gradient_descent,
+    gradient_flow,
+    igahd,
+    igahd_dip,
+    isehd,
+)
 from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
 from .problems import Problem
 
-__all__ = ["RESOLUTION", "ClaimCheck", "VerifyResult", "verify", "fit_decay_rate", "check_trap_avoidance",
-           "check_lojasiewicz_rate", "check_energy_decrease", "REL_TOL"]
+__all__ = ["RESOLUTION", "ClaimCheck", "RateMeasurement", "TRANSFER_ASSUMPTION", "VerifyResult",
+            "verify", "fit_decay_rate", "check_trap_avoidance",
+           "check_lojasiewicz_rate", "check_energy_decrease", "REL_TOL", "fit_linear_rate", "fit_power_rate",
+           "tail_sup", "linear_rate_claim", "power_rate_claim"]
 
 REL_TOL = 1e-9
 #: Relative level (of L₀ for losses, its square root for distances) below which a measured
@@ -59,13 +71,45 @@ class ClaimCheck(Result):
     failed_hypothesis: str = ""
     at: float = float("nan")
     note: str = ""
+    kind: str = "theorem"
+    assumptions: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
+        tag = "" if self.kind == "theorem" else f" ({self.kind})"
         if self.status == "not_applicable":
-            return f"[{self.status}] {self.claim_id}: {self.statement} — fails: {self.failed_hypothesis}"
-        return (f"[{self.status}] {self.claim_id}: {self.statement} — predicted {self.predicted:.4g}, "
+            return f"[{self.status}] {self.claim_id}{tag}: {self.statement} — fails: {self.failed_hypothesis}"
+        return (f"[{self.status}] {self.claim_id}{tag}: {self.statement} — predicted {self.predicted:.4g}, "
                 f"measured {self.measured:.4g}, margin {self.margin:+.3g}" + (f" at {self.at:.4g}" if
                                                                           np.isfinite(self.at) else ""))
+
+
+#: The assumption under which the ISEHD claims are read on an IGAHD path (THEORY.md §10.5): not a
+#: theorem, so never marked verified.
+TRANSFER_ASSUMPTION = ("continuous-time guarantee read on the discrete path, t = Σ√s_ℓ "
+                       "(talk: 'similar guarantees hold')")
+
+
+@dataclass(frozen=True, repr=False)
+class RateMeasurement(Result):
+    """A fitted decay exponent next to the exponent a bound predicts: a measurement, never a
+    verdict (THEORY.md §10.6: the talk claims envelopes, not fitted exponents)."""
+
+    quantity: str
+    predicted_exponent: float
+    measured_exponent: float
+    ratio: float
+    note: str = ""
+
+    def __repr__(self) -> str:
+        return (f"{self.quantity}: predicted {self.predicted_exponent:.4g}, measured {self.measured_exponent:.4g} "
+                f"(ratio {self.ratio:.3g})" + (f"; {self.note}" if self.note else ""))
+
+
+def _measurement(quantity: str, predicted: float, measured: float, note: str = "") -> RateMeasurement:
+    ratio = measured / predicted if np.isfinite(measured) and predicted > 0 else float("nan")
+    if not np.isfinite(measured):
+        note = (note + "; " if note else "") + "too few decaying points to fit an exponent"
+    return RateMeasurement(quantity, float(predicted), float(measured), float(ratio), note)
 
 
 def _not_applicable(cid: str, statement: str, hyps: list[tuple[str, bool]], note: str = "") -> ClaimCheck:
@@ -120,17 +164,6 @@ def _excess_rate(traj: Trajectory, r_res: float) -> float:
     return fit_decay_rate(traj.t, excess, lo=RESOLUTION * excess[0], hi=excess[0])
 
 
-def _rate_claim(cid: str, statement: str, hyps: list[tuple[str, bool]], predicted: float, measured: float
-                ) -> ClaimCheck:
-    if not all(ok for _, ok in hyps):
-        return _not_applicable(cid, statement, hyps)
-    if not np.isfinite(measured):
-        return _not_applicable(cid, statement, hyps + [("enough decaying points to fit an exponent", False)])
-    margin = (measured - predicted) / predicted
-    return ClaimCheck(cid, statement, predicted, measured, "holds" if margin >= -REL_TOL else "violated", margin,
-                      tuple(hyps), note="fitted exponent must be at least the predicted one")
-
-
 @dataclass(frozen=True, repr=False)
 class VerifyResult(Result):
     """Outcome of :func:`verify`: the check, the claims and the trajectory."""
@@ -142,6 +175,8 @@ class VerifyResult(Result):
     check: CheckInitResult
     range_residual: float
     extra: dict = field(default_factory=dict, repr=False)
+    measurements: tuple[RateMeasurement, ...] = ()
+    settings: dict = field(default_factory=dict)
 
     @property
     def any_violated(self) -> bool:
@@ -153,6 +188,9 @@ class VerifyResult(Result):
                  f"{sum(c.status == 'violated' for c in self.claims)} violated, "
                  f"{sum(c.status == 'not_applicable' for c in self.claims)} not applicable"]
         lines += [repr(c) for c in self.claims]
+        if self.measurements:
+            lines.append("measurements (fitted exponents; not verdicts):")
+            lines += [f"  {m!r}" for m in self.measurements]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -161,8 +199,10 @@ class VerifyResult(Result):
     def to_dict(self, samples: int = 200) -> dict[str, Any]:
         tr = self.trajectory
         idx = np.unique(np.linspace(0, tr.t.size - 1, min(samples, tr.t.size)).astype(int))
-        return {"non_degenerate": self.non_degenerate, "verdict": self.check.verdict, "dynamics": self.dynamics,
+        return {"non_degenerate": self.non_degenerate, "verdict": self.check.verdict,
+                "dynamics": {"name": self.dynamics, **self.settings},
                 "claims": [c.to_dict() for c in self.claims], "check": self.check.to_dict(),
+                "measurements": [m.to_dict() for m in self.measurements],
                 "range_residual": self.range_residual,
                 "trajectory": {"t": tr.t[idx].tolist(), "loss": tr.loss[idx].tolist(),
                                "theta_dist": tr.theta_dist[idx].tolist(),
@@ -191,7 +231,7 @@ def _range_residual(A: Any, y: np.ndarray) -> float:
 
 def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max: float | None = None,
            iterations: int = 5000, step: float | None = None, alpha: float | None = None,
-           beta: float | None = None, lam_min: float | tuple[float, float] | None = None,
+           beta: float | None = None, form: str = "ode", lam_min: float | tuple[float, float] | None = None,
            dist: float | None = None, n_eval: int = 200, rtol: float = 1e-9, compare_gf: bool = False
            ) -> VerifyResult:
     """Run ``dynamics`` on ``problem`` from ``net.theta0`` and check every applicable claim.
@@ -206,6 +246,9 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     alpha, beta
         Damping; default the theorem's α = σ₀σ_A, β = 1/(2α). Other values make the §3 claims
         not applicable.
+    form : {"ode", "slide"}
+        IGAHD form (:func:`~boundcalc.dynamics.igahd_dip`). The ISEHD claims are read on an IGAHD
+        path only for form "ode" and labelled ``kind="transferred"`` (THEORY.md §10.5).
     lam_min, dist
         For the x-space claim (§5): λ_min(A; T_Σ′) (a value or a bracket) and dist(x̄, Σ′). Without
         ``dist``, dist(x̄, Σ′) ≤ min_t ‖x(t) − x̄‖ is used, valid because every θ(t) lies in the
@@ -217,9 +260,12 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
         raise ValueError(f"dynamics must be one of isehd, igahd, gf, gd, got {dynamics!r}")
     A, y = problem.A, problem.y
     check = check_initialization(A, y, net, dynamics=dynamics)
+    check_form(form)
     a_th, b_th = check.alpha, check.beta
-    alpha = a_th if alpha is None else positive_float(alpha, "alpha")
+    alpha = a_th if alpha is None else positive_float(alpha, "alpha", allow_zero=True)
     beta = b_th if beta is None else positive_float(beta, "beta", allow_zero=True)
+    settings: dict[str, Any] = {}
+    measurements: list[RateMeasurement] = []
     noise = problem.noise_norm
     bounds = compute_bounds(check, noise_norm=noise)
     if t_max is None:
@@ -239,35 +285,47 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     if dynamics in ("isehd", "igahd"):
         # Keep about 40 snapshots of θ for the parameter envelope (distance to the final θ).
         keep = max(1, n_eval // 40)
+        settings.update(alpha=alpha, beta=beta, theorem_alpha=a_th, theorem_beta=b_th)
         if dynamics == "isehd":
             traj = isehd(obj, alpha=alpha, beta=beta, t_max=t_max, n_eval=n_eval, rtol=rtol, keep_theta=keep)
         else:
             s = 0.01 if step is None else positive_float(step, "step")
-            traj = igahd_dip(obj, alpha=alpha, beta=beta, step=s, iterations=iterations,
+            settings.update(form=form, step=s, iterations=iterations)
+            traj = igahd_dip(obj, alpha=alpha, beta=beta, step=s, iterations=iterations, form=form,
                              record_every=max(1, iterations // n_eval), keep_theta=keep)
         H_par = ("theorem's damping α = σ₀σ_A, β = 1/(2α)", bool(np.isclose(alpha, a_th) and np.isclose(beta, b_th)))
         base = [H_nd, H_par]
         if dynamics == "igahd":
-            base.append(("IGAHD mapped to continuous time through t = Σ√s (the theorem is for ISEHD)", True))
+            base.append(("IGAHD form 'ode' (the discretization of ISEHD with h = √s; form 'slide' is not one)",
+                         form == "ode"))
         claims = _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, dist)
         if dynamics == "igahd":
-            claim, extra["L_loc"] = _igahd_convergence_claim(traj, check, v, alpha, beta, s, r_res)
+            claims = [replace(c, kind="transferred", statement=f"[transferred to IGAHD] {c.statement}",
+                              assumptions=(TRANSFER_ASSUMPTION,)) for c in claims]
+            claim, extra["L_loc"], extra["discrete_theorem_mapping"] = _igahd_convergence_claim(
+                traj, check, v, alpha, beta, s, form, r_res)
             claims.append(claim)
+        measurements.append(_measurement("loss decay exponent of L(t) − L* (L* = ½‖P⊥y‖²), bound σ₀σ_A/2",
+                                         evaluate_many(["rate_loss"], v)["rate_loss"], _excess_rate(traj, r_res),
+                                         "IGAHD: exponent in t = Σ√s" if dynamics == "igahd" else ""))
         if compare_gf and dynamics == "isehd":
             gf = gradient_flow(obj, t_max=t_max, n_eval=n_eval, rtol=rtol)
-            claims.append(_compare_claim(traj, gf, check, base, H_rng))
+            measurements.append(_compare_measurement(traj, gf, check))
             extra["gf_trajectory"] = {"t": gf.t.tolist(), "loss": gf.loss.tolist()}
     elif dynamics == "gf":
         traj = gradient_flow(obj, t_max=t_max, n_eval=n_eval, rtol=rtol)
         claims = _gf_claims(traj, check, v, [H_nd], H_rng, r_res, noise, problem)
+        measurements.append(_measurement("GF loss decay exponent, bound 2μ = σ₀²σ_A²/2",
+                                         evaluate_many(["rate_loss_gf"], v)["rate_loss_gf"], _excess_rate(traj, r_res)))
     else:
         lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": v["r0"]})["L_loc"]
         gamma = 1.0 / lloc if step is None else positive_float(step, "step")
+        settings.update(step=gamma, iterations=iterations)
         traj = gradient_descent(obj, step=gamma, iterations=iterations, record_every=max(1, iterations // n_eval))
         H_step = (f"γ ≤ 1/L_loc with the derived bound L_loc = {lloc:.4g} on B(θ₀, R′_GD)", gamma <= 1 / lloc)
         claims = _gd_claims(traj, check, v, [H_nd, H_step], H_rng, gamma, noise, problem)
         extra["L_loc"] = lloc
-    return VerifyResult(nondeg, dynamics, tuple(claims), traj, check, r_res, extra)
+    return VerifyResult(nondeg, dynamics, tuple(claims), traj, check, r_res, extra, tuple(measurements), settings)
 
 
 def _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, dist) -> list[ClaimCheck]:
@@ -305,9 +363,6 @@ def _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, d
     claims.append(_early_stopping_claim(t, traj, v, base, noise, problem, "T_ES", "early_stopping",
                                         "‖y(t) − ȳ‖ ≤ 2‖ε‖ for t ≥ T_ES (§3 ii)"))
     claims.append(_x_space_claim(traj, check, base, noise, problem, lam_min, dist))
-    rate = evaluate_many(["rate_loss"], v)["rate_loss"]
-    claims.append(_rate_claim("loss_decay_rate", "fitted decay exponent of L(t) − L* ≥ σ₀σ_A/2 "
-                              "(§3 i; L* = ½‖P⊥y‖², 0 when y ∈ Im A)", base, rate, _excess_rate(traj, r_res)))
     return claims
 
 
@@ -343,30 +398,52 @@ def _x_space_claim(traj, check, hyps, noise, problem, lam_min, dist) -> ClaimChe
     return _bound_claim(cid, statement, hyps, traj.t, traj.x_dist, pred, note=note)
 
 
-def _igahd_convergence_claim(traj, check, v, alpha, beta, step, r_res) -> tuple[ClaimCheck, float]:
-    """The discrete theorem (THEORY.md §7 i) with c = α and L the derived Hessian bound L_loc on
-    B(θ₀, R′) (with r_max the largest measured residual): if β + √s/2 < α/L the iterates converge
-    to a critical point; measured: the final excess loss relative to L₀. With the continuous-time choice β = 1/(2α)
-    the condition usually fails (THEORY.md §10.2), and the claim is then not applicable."""
+def _igahd_convergence_claim(traj, check, v, alpha, beta, step, form, r_res) -> tuple[ClaimCheck, float, dict]:
+    """The discrete theorem (THEORY.md §7 i) applied through an **exact** mapping of the DIP
+    iteration θ+ = θ + a(θ − θ₋) − b(∇L − ∇L₋) − s∇L onto (α_k, β_k, s_k) = (1/(1+γh), βhα_k, h²α_k):
+    h = √(s/a), γ = (1/a − 1)/h, β_thm = b/(ha) (formulas ``igahd_map_*``). It exists when
+    0 < a < 1. The condition β_thm + h/2 < γ/L is checked with L the derived Hessian bound L_loc on
+    B(θ₀, R′) (r_max the largest measured residual); measured: the final excess loss relative to L₀."""
     # ‖A g − y‖ stays below its largest measured value along the run; with θ in B(θ₀, R′) this
     # makes L_loc a bound on ‖∇²L‖ at every iterate.
     r_max = float(np.sqrt(2 * np.max(traj.loss)))
     lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": r_max})["L_loc"]
-    h = float(np.sqrt(step))
-    lhs, rhs = beta + h / 2, alpha / lloc  # the two sides of FORMULAS["igahd_condition"], for the message
-    statement = "IGAHD iterates converge (discrete theorem §7 i: β + h/2 < c/L, c = α, L = L_loc on B(θ₀, R′))"
+    a, b = dip_coefficients(alpha, beta, step, form)
+    statement = "IGAHD iterates converge (discrete theorem §7 i, exact coefficient mapping, L = L_loc on B(θ₀, R′))"
+    mapping: dict[str, float] = {"a": a, "b": b, "s": step}
     hyps = [("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", check.non_degenerate),
-            ("iterates stay in B(θ₀, R′), where L_loc bounds the Hessian",
-             bool(traj.theta_dist.max() <= check.R_prime)),
-            (f"β + h/2 < c/L: {lhs:.4g} vs {rhs:.4g} (L_loc = {lloc:.4g}; THEORY §10.2)",
-             FORMULAS["igahd_condition"](beta=beta, h=h, c=alpha, L=lloc) < 0)]
+            (f"exact mapping onto the discrete theorem exists: momentum a = {a:.6g} in (0, 1)", bool(0 < a < 1))]
+    if hyps[-1][1]:
+        mapping.update({k.removeprefix("igahd_map_"): val for k, val in evaluate_many(
+            ["igahd_map_h", "igahd_map_gamma", "igahd_map_beta"], {"a_k": a, "b_k": b, "s": step}).items()})
+        h, gam, bet = mapping["h"], mapping["gamma"], mapping["beta"]
+        cond = FORMULAS["igahd_condition"](beta=bet, h=h, c=gam, L=lloc)
+        mapping["condition"] = cond
+        hyps += [("iterates stay in B(θ₀, R′), where L_loc bounds the Hessian",
+                  bool(traj.theta_dist.max() <= check.R_prime)),
+                 (f"β + h/2 < c/L with the mapped β = {bet:.4g}, h = {h:.4g}, c = γ = {gam:.4g}: "
+                  f"{bet + h / 2:.4g} vs {gam / lloc:.4g} (L_loc = {lloc:.4g}; THEORY §10.2)", bool(cond < 0))]
     if not all(ok for _, ok in hyps):
-        return _not_applicable("igahd_convergence", statement, hyps), lloc
-    excess = (traj.loss[-1] - 0.5 * r_res**2) / max(traj.loss[0], 1e-300)
-    ok = excess <= RESOLUTION
-    return ClaimCheck("igahd_convergence", statement, RESOLUTION, float(excess), "holds" if ok else "violated",
-                      float(RESOLUTION - excess), tuple(hyps),
-                      note="predicted: the numerical floor; measured: final excess loss / L₀"), lloc
+        return _not_applicable("igahd_convergence", statement, hyps), lloc, mapping
+    # A finite run can refute the theorem only through what holds at every iteration: under the
+    # condition the energy E_k = L(θ_k) + c‖θ_k − θ_{k−1}‖² decreases from E_0 = L₀ (zero initial
+    # velocity), so L(θ_k) ≤ L₀ for all k. Convergence itself is confirmed once the excess loss
+    # reaches the numerical floor; before that the run is too short to tell, never "violated".
+    L0 = max(traj.loss[0], 1e-300)
+    worst = float(np.max(traj.loss) / L0 - 1.0)
+    if worst > REL_TOL or traj.status == "diverged":
+        return ClaimCheck("igahd_convergence", statement, 1.0, float(np.max(traj.loss) / L0), "violated", -worst,
+                          tuple(hyps), at=float(traj.t[int(np.argmax(traj.loss))]),
+                          note="the energy decrease of the theorem forces L(θ_k) ≤ L₀; measured max_k L(θ_k)/L₀"), \
+            lloc, mapping
+    excess = (traj.loss[-1] - 0.5 * r_res**2) / L0
+    hyps.append((f"run long enough to reach the numerical floor: final excess loss / L₀ = {excess:.3g} "
+                 f"(≤ {RESOLUTION:g} needed; more iterations)", bool(excess <= RESOLUTION)))
+    if excess > RESOLUTION:
+        return _not_applicable("igahd_convergence", statement, hyps), lloc, mapping
+    return ClaimCheck("igahd_convergence", statement, RESOLUTION, float(excess), "holds", float(RESOLUTION - excess),
+                      tuple(hyps), note="predicted: the numerical floor; measured: final excess loss / L₀; "
+                      "L(θ_k) ≤ L₀ at every iteration (energy decrease)"), lloc, mapping
 
 
 def _gf_claims(traj, check, v, base, H_rng, r_res, noise, problem) -> list[ClaimCheck]:
@@ -383,9 +460,6 @@ def _gf_claims(traj, check, v, base, H_rng, r_res, noise, problem) -> list[Claim
         _early_stopping_claim(t, traj, v, base, noise, problem, "T_ES_gf", "gf_early_stopping",
                               "‖y(t) − ȳ‖ ≤ 2‖ε‖ for t ≥ T_ES^GF (§4)"),
     ]
-    mu2 = evaluate_many(["rate_loss_gf"], v)["rate_loss_gf"]
-    claims.append(_rate_claim("gf_decay_rate", "fitted decay exponent of the GF loss ≥ 2μ = σ₀²σ_A²/2 (§4)",
-                              base, mu2, _excess_rate(traj, r_res)))
     return claims
 
 
@@ -401,23 +475,16 @@ def _gd_claims(traj, check, v, base, H_rng, gamma, noise, problem) -> list[Claim
     ]
 
 
-def _compare_claim(isehd_traj, gf_traj, check, base, H_rng) -> ClaimCheck:
+def _compare_measurement(isehd_traj, gf_traj, check) -> RateMeasurement:
+    """The talk's GF-vs-ISEHD comparison is one of bound exponents (σ₀σ_A/4 vs σ₀²σ_A²/4); the
+    fitted exponents of both runs are shown beside it as a measurement."""
     cmp_ = rate_comparison(check)
     lo = RESOLUTION * isehd_traj.loss[0]
     fi = fit_decay_rate(isehd_traj.t, isehd_traj.loss, lo=lo, hi=isehd_traj.loss[0])
     fg = fit_decay_rate(gf_traj.t, gf_traj.loss, lo=lo, hi=gf_traj.loss[0])
-    statement = f"{cmp_.faster} decays faster (exponents σ₀σ_A/4 vs σ₀²σ_A²/4; {cmp_.note})"
-    hyps = list(base) + [H_rng, ("the bound exponents differ by more than 20% (otherwise they predict no winner)",
-                                 bool(cmp_.ratio > 1.2)),
-                         ("both exponents fitted", bool(np.isfinite(fi) and np.isfinite(fg)))]
-    if not all(ok for _, ok in hyps):
-        return _not_applicable("isehd_vs_gf", statement, hyps)
-    measured = fi / fg
-    predicted = cmp_.rate_isehd / cmp_.rate_gf
-    ok = (measured > 1) == (predicted > 1)
-    return ClaimCheck("isehd_vs_gf", statement, predicted, measured, "holds" if ok else "violated",
-                      (measured - 1) if predicted > 1 else (1 - measured), tuple(hyps),
-                      note="predicted/measured: ratio of ISEHD to GF loss decay exponents (bounds / fitted)")
+    return _measurement("ratio of ISEHD to GF loss decay exponents (bounds: σ₀σ_A/4 vs σ₀²σ_A²/4)",
+                        cmp_.rate_isehd / cmp_.rate_gf, fi / fg if np.isfinite(fi) and np.isfinite(fg) and fg > 0
+                        else float("nan"), f"bounds say {cmp_.faster} is faster ({cmp_.note})")
 
 
 # ----------------------------------------------------------------------------- test functions (§7)
@@ -446,7 +513,8 @@ def check_energy_decrease(f, grad, x0, *, lipschitz: float, c: float, beta: floa
 def check_trap_avoidance(*, starts: int = 200, seed: int = 0, c: float = 1.0, beta: float = 0.02, h: float = 0.1,
                          iterations: int = 3000, box: float = 2.0) -> ClaimCheck:
     """Trap avoidance on f(x, y) = x²/2 + y⁴/4 − y²/2 (strict saddle at 0, minima (0, ±1)):
-    from random starts (x₀ = x₁), IGAHD should converge to a minimum, never to the saddle."""
+    from random starts (x₀ uniform in the box, x₁ = x₀ + a uniform draw in [−0.05·box, 0.05·box]²),
+    IGAHD should converge to a minimum, never to the saddle."""
     from ._core import as_rng
     rng = as_rng(seed)
 
@@ -463,8 +531,11 @@ def check_trap_avoidance(*, starts: int = 200, seed: int = 0, c: float = 1.0, be
     to_min = to_saddle = other = 0
     escaped = False
     for _ in range(starts):
+        # The theorem is for almost every (x₀, x₁): both are drawn (x₁ near x₀, a small random
+        # initial velocity), never x₁ = x₀, a set of measure zero.
         z0 = rng.uniform(-box / 2, box / 2, size=2)
-        run = igahd(grad, z0, h=h, beta=beta, gamma=c, iterations=iterations, tol=1e-13)
+        z1 = z0 + rng.uniform(-0.05 * box, 0.05 * box, size=2)
+        run = igahd(grad, z0, x1=z1, h=h, beta=beta, gamma=c, iterations=iterations, tol=1e-13)
         X = run["x"]
         escaped |= bool(np.max(np.abs(X)) > box)
         zf = X[-1]
@@ -483,13 +554,64 @@ def check_trap_avoidance(*, starts: int = 200, seed: int = 0, c: float = 1.0, be
                       note=f"{to_min} to minima, {to_saddle} to the saddle, {other} unconverged of {starts} starts")
 
 
+#: Linear-rate test: log of the tail supremum must be a straight line in k to this R².
+LINEAR_R2 = 0.999
+#: Power-rate test: relative tolerance on the exponent, and the R² of the shifted power-law fit.
+POWER_RTOL, POWER_R2 = 0.05, 0.999
+
+
+def tail_sup(x: Any) -> np.ndarray:
+    """M_k = sup_{j ≥ k} |x_j|: what an O(·) statement bounds (oscillating iterates included)."""
+    return np.maximum.accumulate(np.abs(np.asarray(x, float))[::-1])[::-1]
+
+
+def fit_linear_rate(x: Any, *, resolved: tuple[float, float] = (1e-200, 1e-3)) -> tuple[float, float, int]:
+    """(ρ, R², points) of log M_k ≈ c + k log ρ over the resolved range lo < M_k < hi·M_0
+    (M the tail supremum). A linear rate gives R² ≈ 1; a sublinear one (1/k) bends the line
+    (R² = 0.93 at 10⁴ iterations, 0.82 at 10⁵), whatever ρ comes out."""
+    M = tail_sup(x)
+    k = np.arange(M.size)
+    mask = (M > resolved[0]) & (M < resolved[1] * M[0])
+    if mask.sum() < 10:
+        return float("nan"), float("nan"), int(mask.sum())
+    y = np.log(M[mask])
+    coef = np.polyfit(k[mask], y, 1)
+    r2 = 1 - np.var(y - np.polyval(coef, k[mask])) / np.var(y) if np.var(y) > 0 else 0.0
+    return float(np.exp(coef[0])), float(r2), int(mask.sum())
+
+
+def fit_power_rate(x: Any, *, decades: float = 2.0) -> tuple[float, float, float]:
+    """(e, k₀, R²) of log M_k ≈ c − e log(k + k₀) over the last ``decades`` decades of iterations.
+
+    The shift k₀ ≥ 0 (searched on a grid) absorbs the transient that makes a plain log-log slope
+    approach e only slowly (a plain fit gave 0.967 for a true exponent 1 at 2·10⁴ iterations);
+    on (k + k₀)^{−e} the fit returns e to 0.7% at 10⁴ iterations for k₀ up to 500.
+    """
+    M = tail_sup(x)
+    N = M.size - 1
+    ks = np.unique(np.geomspace(max(N / 10**decades, 1), N, 200).astype(int))
+    y = np.log(np.maximum(M[ks], 1e-300))
+    best = (np.inf, float("nan"), float("nan"), float("nan"))
+    for k0 in np.concatenate([[0.0], np.geomspace(1, max(N, 2), 120)]):
+        X = np.log(ks + k0)
+        coef = np.polyfit(X, y, 1)
+        sse = float(np.sum((y - np.polyval(coef, X)) ** 2))
+        if sse < best[0]:
+            best = (sse, -coef[0], k0, 1 - sse / max(float(np.sum((y - y.mean()) ** 2)), 1e-300))
+    return float(best[1]), float(best[2]), float(best[3])
+
+
 def check_lojasiewicz_rate(p: float, *, x0: float = 1.0, c: float = 1.0, beta: float = 0.005, h: float = 0.02,
                            iterations: int = 200_000) -> ClaimCheck:
-    """Łojasiewicz rates on f(x) = |x|^p (q = 1 − 1/p), THEORY.md §7(ii): for q ∈ (½, 1),
-    ‖x_k − x_∞‖ = O(k^{−(1−q)/(2q−1)}); the exponent fitted on the last half of the iterations
-    must reach the predicted one within a 2% fit tolerance. The rate is tight on |x|^p, and the
-    finite-k fit approaches it from below (p = 4: 0.484 after 2·10⁴ iterations, 0.4977 after
-    2·10⁵), hence the tolerance. For p = 2 (q = ½) the rate is linear: fitted ρ < 1."""
+    """Łojasiewicz rates on f(x) = |x|^p (q = 1 − 1/p), THEORY.md §7(ii), judged on the tail
+    supremum M_k = sup_{j≥k}|x_j| (what an O(·) bounds):
+
+    - q = ½ (p = 2), linear rate: log M_k must be a straight line in k (R² ≥ :data:`LINEAR_R2`)
+      with slope < 0 — a sublinear 1/k sequence fails the line test even though its fitted ρ < 1;
+    - q ∈ (½, 1): the exponent e of M_k ≈ C(k + k₀)^{−e} fitted over the last two decades
+      (:func:`fit_power_rate`) must be within :data:`POWER_RTOL` of (1 − q)/(2q − 1), with the fit's
+      R² ≥ :data:`POWER_R2`. The shift makes the test independent of the iteration count.
+    """
     p = positive_float(p, "p")
     if p < 2:
         raise ValueError(f"p must be >= 2 (f = |x|^p needs a Lipschitz gradient near 0), got {p}")
@@ -512,18 +634,29 @@ def check_lojasiewicz_rate(p: float, *, x0: float = 1.0, c: float = 1.0, beta: f
     hyps.append(("iterates stay in [−2|x₀|, 2|x₀|]", bool(np.max(x) <= 2 * abs(x0))))
     if not all(ok for _, ok in hyps):
         return _not_applicable("lojasiewicz_rate", statement, hyps)
-    k = np.arange(x.size)
     if q > 0.5:
-        tail = slice(x.size // 2, None)
-        fitted = -np.polyfit(np.log(k[tail]), np.log(x[tail]), 1)[0]
-        margin = (fitted - pred) / pred
-        return ClaimCheck("lojasiewicz_rate", statement, pred, float(fitted),
-                          "holds" if margin >= -0.02 else "violated", float(margin), tuple(hyps),
-                          note=f"fitted exponent of |x_k| on iterations {x.size // 2}..{x.size - 1}; 2% fit tolerance")
-    # Fit where |x_k| is resolved: below 1e-200 the iterates reach subnormal numbers.
-    mask = (x > 1e-200) & (x < 1e-3 * abs(x0))
-    if mask.sum() < 10:
-        return _not_applicable("lojasiewicz_rate", statement, hyps + [("enough resolved iterates to fit ρ", False)])
-    rho = float(np.exp(np.polyfit(k[mask], np.log(x[mask]), 1)[0]))
-    return ClaimCheck("lojasiewicz_rate", statement, 1.0, rho, "holds" if rho < 1 else "violated", 1 - rho,
-                      tuple(hyps), note="measured: fitted contraction factor ρ")
+        return power_rate_claim(x, pred, statement, hyps)
+    return linear_rate_claim(x, statement, hyps)
+
+
+def power_rate_claim(x: Any, predicted: float, statement: str, hyps: list[tuple[str, bool]]) -> ClaimCheck:
+    """Verdict of the power-rate test (:func:`fit_power_rate`) on a sequence for exponent ``predicted``."""
+    e, k0, r2 = fit_power_rate(x)
+    margin = 1 - abs(e - predicted) / (POWER_RTOL * predicted)  # ≥ 0 inside the tolerance
+    ok = margin >= 0 and r2 >= POWER_R2
+    return ClaimCheck("lojasiewicz_rate", statement, predicted, e, "holds" if ok else "violated", float(margin),
+                      tuple(hyps), note=f"exponent of sup_(j≥k)|x_j| ≈ C(k + k0)^−e over the last two decades: "
+                      f"k0 = {k0:.3g}, R² = {r2:.6f}; tolerance {POWER_RTOL:.0%} on e, R² ≥ {POWER_R2}")
+
+
+def linear_rate_claim(x: Any, statement: str, hyps: list[tuple[str, bool]]) -> ClaimCheck:
+    """Verdict of the linear-rate test (:func:`fit_linear_rate`) on a sequence."""
+    rho, r2, npts = fit_linear_rate(x)
+    if npts < 10:
+        return _not_applicable("lojasiewicz_rate", statement, list(hyps) + [("enough resolved iterates to fit ρ",
+                                                                             False)])
+    ok = rho < 1 and r2 >= LINEAR_R2
+    return ClaimCheck("lojasiewicz_rate", statement, LINEAR_R2, r2, "holds" if ok else "violated",
+                      float(r2 - LINEAR_R2) if rho < 1 else float(1 - rho), tuple(hyps),
+                      note=f"log sup_(j≥k)|x_j| linear in k: ρ = {rho:.6g}, R² = {r2:.6f} over {npts} iterates "
+                      f"(predicted: R² ≥ {LINEAR_R2} and ρ < 1)")

@@ -61,8 +61,10 @@ class InstanceWidthResult(Result):
     """Smallest width k for which the seeded draw passes the §3 test, and how often draws pass.
 
     ``k_instance`` passes for draw ``seed``; ``k_below`` (the largest failing k found) fails.
-    ``pass_probability`` is the fraction of ``trials`` draws (seeds ``seed``, ``seed`` + 1, …)
-    that pass at ``k_instance``, with a Wilson ``confidence``-level interval ``ci``.
+    ``pass_probability`` is the fraction of ``trials`` fresh draws (seeds ``seed`` + 1, …,
+    ``seed`` + trials: independent of the draw that selected ``k_instance``, which passes by
+    construction and would bias the estimate upward) that pass at ``k_instance``, with a Wilson
+    ``confidence``-level interval ``ci``.
     """
 
     k_instance: int
@@ -129,15 +131,16 @@ def required_width(A: Any = None, *, spec: SpectrumResult | None = None, snr: fl
 
 
 def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: str = "rademacher",
-                   seed: int = 0, trials: int = 10, k_start: int = 16, k_max: int = 2**24,
+                   seed: int = 0, trials: int = 40, k_start: int = 16, k_max: int = 2**24,
                    dynamics: str = "isehd", confidence: float = 0.95, rel_tol: float = 0.05,
                    progress: bool = False) -> InstanceWidthResult:
     """Smallest width k for which the draw ``TwoLayerDIP(n, d, k, seed=seed)`` is non-degenerate.
 
     Doubling from ``k_start`` until the draw passes (or ``k_max``), then bisection down to a
     relative tolerance ``rel_tol``; the seeds are fixed, so the search is reproducible. At the
-    width found, ``trials`` draws (seeds seed, seed+1, …) give the pass probability and its
-    Wilson interval (scipy.stats.binomtest).
+    width found, ``trials`` fresh draws (seeds seed+1, …, seed+trials; the selecting draw is left
+    out, so the estimate is unbiased) give the pass probability and its Wilson interval
+    (scipy.stats.binomtest; 40 draws by default so that the interval means something).
     """
     A = as_operator(A)
     spec = spectrum(A)
@@ -173,7 +176,7 @@ def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: 
             hi = mid
         else:
             lo = mid
-    count = sum(passes(hi, seed + i) if i else True for i in range(trials))
+    count = sum(passes(hi, seed + i) for i in range(1, trials + 1))
     ci = binomtest(count, trials).proportion_ci(confidence_level=confidence, method="wilson")
     return InstanceWidthResult(hi, lo, count / trials, (float(ci.low), float(ci.high)), confidence, trials, seed,
                                dynamics, tuple(history))

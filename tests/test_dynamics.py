@@ -57,10 +57,21 @@ def test_igahd_dip_first_form_is_consistent_with_isehd():
     assert errs[1] < errs[0] < 0.05  # first-order convergence in h
 
 
-def test_second_variant_differs():
-    a = igahd_dip(objective(), alpha=1.0, beta=0.5, step=0.01, iterations=30)
-    b = igahd_dip(objective(), alpha=1.0, beta=0.5, step=0.01, iterations=30, variant="second")
-    assert b.method == "igahd-second" and not np.allclose(a.loss, b.loss)
+@pytest.mark.parametrize("form", ["ode", "slide"])
+def test_igahd_forms_are_transcribed_literally(form):
+    """Three iterations by hand, with the talk's coefficients typed here as an independent check:
+    'ode' a = 1 − α√s, b = β√s; 'slide' a = αs, b = βs² (no '1 −': the slide's literal momentum)."""
+    alpha, beta, s = 3.0, 0.5, 0.01
+    a, b = {"ode": (1 - alpha * np.sqrt(s), beta * np.sqrt(s)), "slide": (alpha * s, beta * s**2)}[form]
+    obj = objective()
+    th_prev = th = obj.net.theta0.copy()
+    g_prev = g = obj.grad(th)
+    for _ in range(3):
+        new = th + a * (th - th_prev) - b * (g - g_prev) - s * g
+        th_prev, th, g_prev, g = th, new, g, obj.grad(new)
+    run = igahd_dip(objective(), alpha=alpha, beta=beta, step=s, iterations=3, form=form)
+    assert run.method == f"igahd-{form}" and run.params["form"] == form
+    np.testing.assert_allclose(run.theta_final, th, rtol=1e-13, atol=1e-15)
 
 
 def test_backtracking_never_increases_step():
@@ -149,8 +160,8 @@ def test_trajectory_records_and_seeds():
 def test_bad_dynamics_input():
     with pytest.raises(ValueError, match="alpha"):
         igahd_dip(objective(), alpha=-1.0, beta=0.5, step=0.01, iterations=5)
-    with pytest.raises(ValueError, match="variant"):
-        igahd_dip(objective(), alpha=1.0, beta=0.5, step=0.01, iterations=5, variant="third")
+    with pytest.raises(ValueError, match="form"):
+        igahd_dip(objective(), alpha=1.0, beta=0.5, step=0.01, iterations=5, form="third")
     with pytest.raises(ValueError, match="train"):
         DIPObjective(TwoLayerDIP(5, 4, 3), PROB.A, PROB.y, train="W")
     with pytest.raises(ValueError, match="output size"):
