@@ -23,9 +23,11 @@ from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
 from .memory import float_bytes, require_memory
 from .operators import as_operator
+from .reduced import ReducedDIPObjective
 
 __all__ = [
-    "DIPObjective", "Trajectory", "igahd_dip", "igahd", "gradient_descent", "isehd", "gradient_flow",
+    "DIPObjective", "ReducedDIPObjective", "make_objective", "STATES",
+    "Trajectory", "igahd_dip", "igahd", "gradient_descent", "isehd", "gradient_flow",
     "isehd_second_order", "igahd_dip_batched", "BatchResult", "as_trials", "FORMS", "check_form", "dip_coefficients",
 ]
 
@@ -58,6 +60,23 @@ class DIPObjective:
         self.train = train
         self.n_grad = 0
 
+    state_name = "full"
+
+    def start(self) -> np.ndarray:
+        """The initial state: θ₀ itself."""
+        return self.net.theta0.copy()
+
+    def theta(self, state: np.ndarray) -> np.ndarray:
+        """The parameter vector of a state (the state itself)."""
+        return state
+
+    def forward(self, state: np.ndarray) -> np.ndarray:
+        return self.net.forward(state)
+
+    def dist(self, s1: np.ndarray, s2: np.ndarray) -> float:
+        """‖θ₁ − θ₂‖."""
+        return float(np.linalg.norm(s1 - s2))
+
     def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         self.n_grad += 1
         L, g = self.net.loss_and_grad(theta, self.A, self.y)
@@ -81,10 +100,33 @@ class DIPObjective:
         return 0.5 * float(r @ r), dy, dx
 
 
+STATES = ("auto", "full", "reduced")
+
+
+def make_objective(net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
+                   state: str = "auto") -> DIPObjective | ReducedDIPObjective:
+    """The training objective of the two-layer DIP in full or reduced coordinates.
+
+    ``state="reduced"``: :class:`~boundcalc.reduced.ReducedDIPObjective`, exact, k(m + 1) numbers per
+    state; ``"full"``: θ itself, k(n + d) numbers (the reference); ``"auto"`` (default): reduced
+    whenever it is the smaller state, m < n + d.
+    """
+    if state not in STATES:
+        raise ValueError(f"state must be one of {STATES}, got {state!r}")
+    m = as_operator(A).shape[0]
+    if state == "reduced" or (state == "auto" and m < net.n + net.d):
+        return ReducedDIPObjective(net, A, y, x_bar=x_bar, train=train)
+    return DIPObjective(net, A, y, x_bar=x_bar, train=train)
+
+
 @dataclass(frozen=True, repr=False)
 class Trajectory(Result):
     """A recorded run. Arrays share the index of ``t``; ``steps`` holds the step size used at
-    each recorded iteration (nan for ODE integrators), ``energy`` the IGAHD energy or nan."""
+    each recorded iteration (nan for ODE integrators), ``energy`` the IGAHD energy or nan.
+
+    ``theta_final`` is the final θ (rebuilt from a reduced state); ``theta_samples`` the stored
+    states (θ for ``state="full"``, (Z, b) for ``"reduced"``) at records ``theta_sample_index``,
+    and ``final_dist`` their distances ‖θ − θ_final‖ in parameter space."""
 
     method: str
     t: np.ndarray
@@ -101,41 +143,45 @@ class Trajectory(Result):
     theta_final: np.ndarray = field(repr=False, default=None)
     theta_samples: np.ndarray = field(repr=False, default=None)
     theta_sample_index: np.ndarray = field(repr=False, default=None)
+    final_dist: np.ndarray = field(repr=False, default=None)
+    state: str = "full"
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
-        for key in ("theta_final", "theta_samples", "theta_sample_index"):
+        for key in ("theta_final", "theta_samples", "theta_sample_index", "final_dist"):
             d.pop(key)
         return d
 
 
 class _Recorder:
-    """Collects metrics at the recorded iterations, and θ itself at every ``keep_theta``-th record
+    """Collects metrics at the recorded iterations, and the state at every ``keep_theta``-th record
     (0: never) so that distances to the final point can be measured afterwards."""
 
-    def __init__(self, obj: DIPObjective, theta0: np.ndarray, keep_theta: int, records: int):
-        self.obj, self.theta0, self.keep = obj, theta0, int(keep_theta)
+    def __init__(self, obj: DIPObjective | ReducedDIPObjective, start: np.ndarray, keep_theta: int, records: int):
+        self.obj, self.start, self.keep = obj, start, int(keep_theta)
         if self.keep:
             snapshots = records // self.keep + 2
-            require_memory(float_bytes(snapshots * theta0.size), f"{snapshots} stored snapshots of θ "
-                           f"({theta0.size} entries each)")
+            require_memory(float_bytes(snapshots * start.size), f"{snapshots} stored snapshots of the state "
+                           f"({start.size} entries each)")
         self.rows: list[tuple] = []
-        self.thetas: list[np.ndarray] = []
+        self.states: list[np.ndarray] = []
         self.kept: list[int] = []
 
-    def __call__(self, it: int, t: float, theta: np.ndarray, step: float, energy: float = float("nan")):
-        loss, dy, dx = self.obj.metrics(theta)
+    def __call__(self, it: int, t: float, state: np.ndarray, step: float, energy: float = float("nan")):
+        loss, dy, dx = self.obj.metrics(state)
         if self.keep and len(self.rows) % self.keep == 0:
-            self.thetas.append(theta.copy())
+            self.states.append(state.copy())
             self.kept.append(len(self.rows))
-        self.rows.append((t, it, loss, float(np.linalg.norm(theta - self.theta0)), dy, dx, step, energy))
+        self.rows.append((t, it, loss, self.obj.dist(state, self.start), dy, dx, step, energy))
 
-    def result(self, method: str, params: dict, theta: np.ndarray, status: str) -> Trajectory:
+    def result(self, method: str, params: dict, state: np.ndarray, status: str) -> Trajectory:
         cols = np.array(self.rows, dtype=float).T
+        final_dist = np.array([self.obj.dist(s, state) for s in self.states]) if self.keep else None
         return Trajectory(method, cols[0], cols[1].astype(int), cols[2], cols[3], cols[4], cols[5], cols[6],
-                          cols[7], params, self.obj.n_grad, status, theta.copy(),
-                          np.array(self.thetas) if self.keep else None,
-                          np.array(self.kept, dtype=int) if self.keep else None)
+                          cols[7], {**params, "state": self.obj.state_name}, self.obj.n_grad, status,
+                          np.array(self.obj.theta(state), copy=True),
+                          np.array(self.states) if self.keep else None,
+                          np.array(self.kept, dtype=int) if self.keep else None, final_dist, self.obj.state_name)
 
 
 def _check_common(iterations: int, record_every: int) -> tuple[int, int]:
@@ -169,7 +215,7 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
     check_form(form)
     if backtracking and alpha == 0:
         raise ValueError("alpha must be > 0 with backtracking (its rule is β + √s/2 ≤ δα/L)")
-    theta = (obj.net.theta0 if theta0 is None else theta0).copy()
+    theta = (obj.start() if theta0 is None else theta0).copy()
     start = theta.copy()
     rec = _Recorder(obj, start, keep_theta, iterations // record_every + 2)
     L, g = obj.value_and_grad(theta)
@@ -231,7 +277,7 @@ def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_
     """θ_{τ+1} = θ_τ − γ∇L(θ_τ); time t_τ = τγ (so GD is compared with GF at equal time)."""
     gamma = positive_float(step, "step")
     iterations, record_every = _check_common(iterations, record_every)
-    theta = obj.net.theta0.copy()
+    theta = obj.start()
     rec = _Recorder(obj, theta.copy(), keep_theta, iterations // record_every + 2)
     rec(0, 0.0, theta, gamma)
     status = "max_iterations"
@@ -280,7 +326,7 @@ def isehd(obj: DIPObjective, *, alpha: float, beta: float, t_max: float, n_eval:
     """
     alpha = positive_float(alpha, "alpha")
     beta = positive_float(beta, "beta")
-    theta0 = obj.net.theta0.copy()
+    theta0 = obj.start()
     p = theta0.size
 
     def rhs(_t, state):
@@ -297,7 +343,7 @@ def isehd_second_order(obj: DIPObjective, *, alpha: float, beta: float, t_max: f
                        rtol: float = 1e-9, atol: float = 1e-12, fd_step: float = 1e-6) -> Trajectory:
     """ISEHD integrated directly as θ̇ = v, v̇ = −αv − β∇²L(θ)v − ∇L(θ), the Hessian-vector
     product by central differences of the gradient (a reference for tests, not for production)."""
-    theta0 = obj.net.theta0.copy()
+    theta0 = obj.start()
     p = theta0.size
 
     def rhs(_t, state):
@@ -315,7 +361,7 @@ def isehd_second_order(obj: DIPObjective, *, alpha: float, beta: float, t_max: f
 def gradient_flow(obj: DIPObjective, *, t_max: float, n_eval: int = 200, rtol: float = 1e-9,
                   atol: float = 1e-12, keep_theta: int = 0) -> Trajectory:
     """Gradient flow θ̇ = −∇L(θ) (THEORY.md §4), DOP853."""
-    theta0 = obj.net.theta0.copy()
+    theta0 = obj.start()
     return _integrate(obj, lambda _t, th: -obj.grad(th), theta0, theta0.size, t_max, n_eval, rtol, atol,
                       keep_theta, "gf", {})
 
@@ -376,90 +422,121 @@ def igahd(grad: Callable[[np.ndarray], np.ndarray], x0: Any, *, h: float, beta: 
 
 @dataclass(frozen=True, repr=False)
 class BatchResult(Result):
-    """Final loss and the first iteration reaching ``loss_tol`` (−1 if never) for each trial."""
+    """Final loss and the first iteration reaching ``loss_tol`` (−1 if never) for each trial;
+    ``iterations_run`` is how many iterations each trial ran (fewer when it stopped at the tolerance)."""
 
     final_loss: np.ndarray
     hit_iteration: np.ndarray
     initial_loss: np.ndarray
     params: dict
+    iterations_run: np.ndarray = None
 
 
 def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarray, y: np.ndarray, *,
-                      activation: str, alpha: float, beta: float, step: float, iterations: int,
-                      loss_tol: float = 0.0, method: str = "igahd", stop_when_all: bool = False,
-                      form: str = "ode") -> BatchResult:
-    """Many IGAHD (form ``form``, see :func:`igahd_dip`) or GD trials of the two-layer DIP advanced together.
+                      activation: str, alpha: float | np.ndarray, beta: float | np.ndarray, step: float,
+                      iterations: int, loss_tol: float = 0.0, method: str = "igahd", form: str = "ode",
+                      stop_early: bool = True) -> BatchResult:
+    """Many IGAHD (form ``form``, see :func:`igahd_dip`) or GD trials of the two-layer DIP advanced
+    together, in the exact reduced state of :mod:`boundcalc.reduced` (O(mk) per trial and step).
 
     Arrays are stacked along a leading trial axis: V0 (T, n, k), W0 (T, k, d), u (T, d),
-    A (T, m, n), y (T, m). Each step is a handful of batched ``matmul`` calls, which removes the
-    per-call overhead that dominates small problems (NUMERICS.md). ``method="gd"`` runs gradient
-    descent with step ``step``. ``stop_when_all`` ends the run once every trial reached ``loss_tol``
-    (the final losses are then those at that iteration). The per-trial reference is
-    :func:`igahd_dip` / :func:`gradient_descent`.
+    A (T, m, n), y (T, m); ``alpha`` and ``beta`` may differ per trial (arrays of shape (T,)), so a
+    whole row of a phase diagram (trials × dampings at one width) is one call. Each step is a
+    handful of batched ``matmul`` calls, which removes the per-call overhead that dominates small
+    problems (NUMERICS.md). ``method="gd"`` runs gradient descent with step ``step`` (momentum and
+    gradient-difference coefficients zero). With ``stop_early`` a trial stops at the first iteration
+    whose loss is ≤ ``loss_tol`` (its final loss is that one, as :func:`igahd_dip` with ``loss_tol``),
+    and the batch stops once every trial has. The per-trial reference is :func:`igahd_dip` /
+    :func:`gradient_descent`.
     """
     act = get_activation(activation, for_theorem=False)
-    V = np.array(V0, dtype=float)
-    W = np.array(W0, dtype=float)
-    u = np.asarray(u, dtype=float)
-    A = np.asarray(A, dtype=float)
-    y = np.asarray(y, dtype=float)
-    T, n, k = V.shape
-    if W.shape[:2] != (T, k) or u.shape != (T, W.shape[2]) or A.shape[0] != T or A.shape[2] != n \
+    V0, W0 = np.asarray(V0, dtype=float), np.asarray(W0, dtype=float)
+    u, A, y = np.asarray(u, dtype=float), np.asarray(A, dtype=float), np.asarray(y, dtype=float)
+    T, n, k = V0.shape
+    if W0.shape[:2] != (T, k) or u.shape != (T, W0.shape[2]) or A.shape[0] != T or A.shape[2] != n \
             or y.shape != (T, A.shape[1]):
         raise ValueError("batched arrays must be stacked as V (T,n,k), W (T,k,d), u (T,d), A (T,m,n), y (T,m)")
     if method not in ("igahd", "gd"):
         raise ValueError(f"method must be 'igahd' or 'gd', got {method!r}")
     check_form(form)
     iterations = positive_int(iterations, "iterations", minimum=0)
+    step = positive_float(step, "step")
+    alphas = np.broadcast_to(np.asarray(alpha, dtype=float), (T,))
+    betas = np.broadcast_to(np.asarray(beta, dtype=float), (T,))
+    if not (np.all(np.isfinite(alphas)) and np.all(alphas >= 0) and np.all(np.isfinite(betas)) and np.all(betas >= 0)):
+        raise ValueError("alpha and beta must be finite and >= 0 (one value, or one per trial)")
+    coef: dict[tuple[float, float], tuple[float, float]] = {}
+    mom, hess = np.zeros(T), np.zeros(T)
+    if method == "igahd":
+        for i, key in enumerate(zip(alphas.tolist(), betas.tolist(), strict=True)):
+            if key not in coef:
+                coef[key] = dip_coefficients(key[0], key[1], step, form)
+            mom[i], hess[i] = coef[key]
+    m = A.shape[1]
+    require_memory(float_bytes(8 * T * m * k, T * m * m), f"the batched reduced states ({T} trials, m = {m}, k = {k})")
     # Stacking pays while the per-call overhead dominates; once a trial's arrays leave the cache,
     # memory traffic dominates and stacking only adds temporaries (NUMERICS.md). So trials are
-    # advanced in chunks of about 2^17 parameters of V: many trials at small k, one at large k.
-    chunk = max(1, (1 << 17) // (n * k))
-    L_all, L0_all, hit_all = np.empty(T), np.empty(T), np.empty(T, dtype=int)
+    # advanced in chunks of about 2^17 state entries: many trials at small k, one at large k.
+    chunk = max(1, (1 << 17) // (m * k))
+    L_all, L0_all = np.empty(T), np.empty(T)
+    hit_all, run_all = np.empty(T, dtype=int), np.empty(T, dtype=int)
     for c0 in range(0, T, chunk):
         sl = slice(c0, min(T, c0 + chunk))
-        L_all[sl], L0_all[sl], hit_all[sl] = _batched_chunk(
-            V[sl], W[sl], u[sl], A[sl], y[sl], act, alpha, beta, step, iterations, loss_tol, method, stop_when_all,
-            form)
-    return BatchResult(L_all, hit_all, L0_all, {"alpha": alpha, "beta": beta, "step": step, "form": form,
-                                                "iterations": iterations, "loss_tol": loss_tol, "method": method})
+        L_all[sl], L0_all[sl], hit_all[sl], run_all[sl] = _batched_reduced_chunk(
+            V0[sl], W0[sl], u[sl], A[sl], y[sl], act, mom[sl], hess[sl], step, iterations, loss_tol, stop_early)
+    return BatchResult(L_all, hit_all, L0_all, {"alpha": alphas.tolist(), "beta": betas.tolist(), "step": step,
+                                                "form": form, "iterations": iterations, "loss_tol": loss_tol,
+                                                "method": method, "state": "reduced"}, run_all)
 
 
-def _batched_chunk(V, W, u, A, y, act, alpha, beta, step, iterations, loss_tol, method, stop_when_all, form):
-    k = V.shape[2]
+def _batched_reduced_chunk(V0, W0, u, A, y, act, mom, hess, step, iterations, loss_tol, stop_early):
+    """The reduced recursion of :mod:`boundcalc.reduced` for a stack of trials; finished trials
+    leave the stack (their arrays are dropped) so the remaining ones run at full speed."""
+    T, _, k = V0.shape
     sk = 1 / np.sqrt(k)
-    At = np.swapaxes(A, 1, 2)
+    P0 = np.matmul(A, V0)                                              # (T, m, k)
+    K = np.matmul(A, np.swapaxes(A, 1, 2))                             # (T, m, m)
+    h0 = np.matmul(W0, u[:, :, None])[:, :, 0]                         # (T, k)
+    uu = np.sum(u * u, axis=1)[:, None]
+    Z, b = np.zeros_like(P0), np.zeros_like(h0)
 
-    def loss_grad(V, W):
-        z = np.matmul(W, u[:, :, None])[:, :, 0]                     # (T, k)
-        a, da = act.phi(z), act.dphi(z)
-        x = np.matmul(V, a[:, :, None])[:, :, 0] * sk                # (T, n)
-        r = np.matmul(A, x[:, :, None])[:, :, 0] - y                 # (T, m)
-        w = np.matmul(At, r[:, :, None])[:, :, 0]                    # (T, n)
-        gV = w[:, :, None] * a[:, None, :] * sk
-        c = da * np.matmul(np.swapaxes(V, 1, 2), w[:, :, None])[:, :, 0] * sk
-        gW = c[:, :, None] * u[:, None, :]
-        return 0.5 * np.sum(r * r, axis=1), gV, gW
+    def loss_grad(Z, b, P0, K, h0, uu, y):
+        h = h0 + uu * b
+        a, da = act.phi(h), act.dphi(h)
+        Za = np.matmul(Z, a[:, :, None])
+        r = (np.matmul(P0, a[:, :, None]) + np.matmul(K, Za))[:, :, 0] * sk - y
+        GZ = r[:, :, None] * a[:, None, :] * sk
+        Kr = np.matmul(K, r[:, :, None])
+        c = da * (np.matmul(np.swapaxes(P0, 1, 2), r[:, :, None]) + np.matmul(np.swapaxes(Z, 1, 2), Kr))[:, :, 0] * sk
+        return 0.5 * np.sum(r * r, axis=1), GZ, c
 
-    L, gV, gW = loss_grad(V, W)
+    L, GZ, Gb = loss_grad(Z, b, P0, K, h0, uu, y)
     L0 = L.copy()
-    hit = np.where(L <= loss_tol, 0, -1)
-    Vp, Wp, gVp, gWp = V.copy(), W.copy(), gV.copy(), gW.copy()
-    mom, hess = dip_coefficients(alpha, beta, step, form)
+    final, hit, ran = L.copy(), np.where(L <= loss_tol, 0, -1), np.zeros(T, dtype=int)
+    idx = np.arange(T)  # trials still running
+    mom3, hess3, mom2, hess2 = mom[:, None, None], hess[:, None, None], mom[:, None], hess[:, None]
+    Zp, bp, GZp, Gbp = Z.copy(), b.copy(), GZ.copy(), Gb.copy()
+    if stop_early:
+        keep = hit < 0
+        idx = idx[keep]
+        Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2 = (
+            x[keep] for x in (Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2))
     for it in range(1, iterations + 1):
-        if method == "gd":
-            V, W = V - step * gV, W - step * gW
-        else:
-            V_new = V + mom * (V - Vp) - hess * (gV - gVp) - step * gV
-            W_new = W + mom * (W - Wp) - hess * (gW - gWp) - step * gW
-            Vp, Wp, gVp, gWp = V, W, gV, gW
-            V, W = V_new, W_new
-        L, gV, gW = loss_grad(V, W)
-        newly = (hit < 0) & (L <= loss_tol)
-        hit[newly] = it
-        if stop_when_all and np.all(hit >= 0):
+        if idx.size == 0:
             break
-    return L, L0, hit
+        Z_new = Z + mom3 * (Z - Zp) - hess3 * (GZ - GZp) - step * GZ
+        b_new = b + mom2 * (b - bp) - hess2 * (Gb - Gbp) - step * Gb
+        Zp, bp, GZp, Gbp, Z, b = Z, b, GZ, Gb, Z_new, b_new
+        L, GZ, Gb = loss_grad(Z, b, P0, K, h0, uu, y)
+        final[idx], ran[idx] = L, it
+        newly = (hit[idx] < 0) & (L <= loss_tol)
+        hit[idx[newly]] = it
+        if stop_early and newly.any():
+            keep = ~newly
+            idx = idx[keep]
+            Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2 = (
+                x[keep] for x in (Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2))
+    return final, L0, hit, ran
 
 
 def as_trials(nets: list[TwoLayerDIP], As: list[np.ndarray], ys: list[np.ndarray]) -> tuple[np.ndarray, ...]:

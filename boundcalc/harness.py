@@ -29,7 +29,6 @@ from .bounds import (
     x_space_bound,
 )
 from .dynamics import (
-    DIPObjective,
     Trajectory,
     check_form,
     dip_coefficients,
@@ -38,6 +37,7 @@ from .dynamics import (
     igahd,
     igahd_dip,
     isehd,
+    make_objective,
 )
 from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
@@ -232,8 +232,8 @@ def _range_residual(A: Any, y: np.ndarray) -> float:
 def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max: float | None = None,
            iterations: int = 5000, step: float | None = None, alpha: float | None = None,
            beta: float | None = None, form: str = "ode", lam_min: float | tuple[float, float] | None = None,
-           dist: float | None = None, n_eval: int = 200, rtol: float = 1e-9, compare_gf: bool = False
-           ) -> VerifyResult:
+           dist: float | None = None, n_eval: int = 200, rtol: float = 1e-9, compare_gf: bool = False,
+           state: str = "auto") -> VerifyResult:
     """Run ``dynamics`` on ``problem`` from ``net.theta0`` and check every applicable claim.
 
     Parameters
@@ -254,7 +254,10 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
         ``dist``, dist(x̄, Σ′) ≤ min_t ‖x(t) − x̄‖ is used, valid because every θ(t) lies in the
         parameter ball of Σ′ once the claim θ(t) ∈ B(θ₀, R′) holds.
     compare_gf : bool
-        With ISEHD, also run GF and compare fitted decay exponents (the talk's GF vs ISEHD claim).
+        With ISEHD, also run GF and show both fitted decay exponents (a measurement).
+    state : {"auto", "reduced", "full"}
+        Coordinates of the run (:func:`~boundcalc.dynamics.make_objective`): the exact reduced state
+        (V − V₀ ∈ range(Aᵀ), W − W₀ = b uᵀ) or θ itself; "auto" takes the smaller.
     """
     if dynamics not in ("isehd", "igahd", "gf", "gd"):
         raise ValueError(f"dynamics must be one of isehd, igahd, gf, gd, got {dynamics!r}")
@@ -271,7 +274,8 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     if t_max is None:
         horizon = [v for v in (bounds.T_ES, bounds.T_ES_gf) if np.isfinite(v) and v > 0]
         t_max = 1.5 * max(horizon) if horizon else 8 / bounds.rate
-    obj = DIPObjective(net, A, y, x_bar=problem.x_bar)
+    obj = make_objective(net, A, y, x_bar=problem.x_bar, state=state)
+    settings["state"] = obj.state_name
     v = dict(check.inputs)
     r_res = _range_residual(A, y)
     # LSQR stops near 1e-12 relative; the dense route reaches round-off. 1e-9 separates both from
@@ -349,10 +353,10 @@ def _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, d
     converged = traj.loss[-1] <= 1e-12 * max(traj.loss[0], 1e-300) if H_rng[1] else \
         abs(traj.loss[-1] - 0.5 * r_res**2) <= 1e-12 * max(traj.loss[0], 1e-300)
     hyps = base + [("trajectory converged (loss within 1e-12·L₀ of its infimum)", bool(converged)),
-                   ("θ(t) stored along the run", traj.theta_samples is not None)]
+                   ("θ(t) stored along the run", traj.final_dist is not None)]
     if all(ok for _, ok in hyps):
         idx = traj.theta_sample_index
-        dist_inf = np.linalg.norm(traj.theta_samples - traj.theta_final[None, :], axis=1)
+        dist_inf = traj.final_dist
         claims.append(_bound_claim("param_envelope", "‖θ(t) − θ_∞‖ ≤ η√(ξL₀)e^{−σ₀σ_A t/4} (§3 i)", hyps,
                                    t[idx], dist_inf, theta_env[idx], note="θ_∞ estimated by the last θ",
                                    resolution=np.sqrt(RESOLUTION) * check.R_prime))

@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from ._core import Result, Terminated, positive_float, positive_int, subplots
-from .dynamics import igahd_dip_batched
+from .dynamics import check_form, igahd_dip_batched
 from .memory import float_bytes, require_memory
 from .operators import gaussian
 
-__all__ = ["PhaseDiagramResult", "SweepInterrupted", "phase_diagram", "run_cell", "plot_phase_diagram"]
+__all__ = ["PhaseDiagramResult", "SweepInterrupted", "phase_diagram", "run_cell", "run_row", "plot_phase_diagram",
+           "check_sweep_folder"]
 
 #: Files of a phase-diagram folder besides its ``cells/`` subfolder.
 SWEEP_OUTPUTS = ("phase_diagram.json", "phase_diagram.png")
@@ -122,9 +123,9 @@ def _cell_name(method: str, k: int, alpha: float | None) -> str:
     return f"{method}_k{k}" + ("" if alpha is None else f"_a{alpha:.6g}")
 
 
-def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
-    """One grid cell: ``trials`` seeded instances (A ~ N(0, 1/m), x̄ on the unit sphere, noise of
-    norm ``noise_norm``, a fresh network each), advanced together by the batched solver."""
+def _instances(spec: dict[str, Any]) -> tuple[np.ndarray, ...]:
+    """The ``trials`` seeded instances of a width: A ~ N(0, 1/m), x̄ on the unit sphere, noise of norm
+    ``noise_norm`` (the same problems at every width), and a fresh network per (trial, width)."""
     n, m, d, k, T = spec["n"], spec["m"], spec["d"], spec["k"], spec["trials"]
     V, W, u, As, ys = [], [], [], [], []
     for i in range(T):
@@ -141,17 +142,45 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
         V.append(net_rng.choice([-1.0, 1.0], size=(n, k)))
         As.append(A)
         ys.append(A @ x + e)
-    res = igahd_dip_batched(np.stack(V), np.stack(W), np.stack(u), np.stack(As), np.stack(ys),
-                            activation=spec["activation"], alpha=spec.get("alpha") or 1.0, beta=spec["beta"],
-                            step=spec["step"], iterations=spec["iterations"], loss_tol=spec["loss_tol"],
-                            method=spec["method"], stop_when_all=True)
-    success = res.hit_iteration >= 0
-    return {**spec, "success": int(success.sum()), "hit_iteration": res.hit_iteration.tolist(),
-            "final_loss": res.final_loss.tolist()}
+    return np.stack(V), np.stack(W), np.stack(u), np.stack(As), np.stack(ys)
+
+
+def run_row(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cells of one width k: every IGAHD damping α of the row, ``trials`` instances each, is one
+    call of the batched solver (each trial stops at the tolerance, the batch when all have); the GD
+    cell is a second call. Returns one result per cell."""
+    first = cells[0]
+    if any(c["k"] != first["k"] for c in cells):
+        raise ValueError("run_row: the cells of a row share one width k")
+    V, W, u, As, ys = _instances(first)
+    T = first["trials"]
+    out = []
+    for method in ("igahd", "gd"):
+        group = [c for c in cells if c["method"] == method]
+        if not group:
+            continue
+        alphas = np.repeat([c["alpha"] or 0.0 for c in group], T)
+        tile = (len(group),) + (1,) * (V.ndim - 1)
+        res = igahd_dip_batched(np.tile(V, tile), np.tile(W, tile), np.tile(u, (len(group), 1)),
+                                np.tile(As, tile), np.tile(ys, (len(group), 1)), activation=first["activation"],
+                                alpha=alphas, beta=first["beta"], step=first["step"], iterations=first["iterations"],
+                                loss_tol=first["loss_tol"], method=method, form=first["form"])
+        for j, cell in enumerate(group):
+            sl = slice(j * T, (j + 1) * T)
+            hit = res.hit_iteration[sl]
+            out.append({**cell, "success": int((hit >= 0).sum()), "hit_iteration": hit.tolist(),
+                        "final_loss": res.final_loss[sl].tolist()})
+    return out
+
+
+def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
+    """One grid cell (a row of one cell)."""
+    return run_row([spec])[0]
 
 
 def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] = (10, 100, 1000),
                   alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 30.0), beta: float = 0.05, step: float = 1e-3,
+                  form: str = "ode",
                   iterations: int = 15000, trials: int = 10, loss_tol: float = 1e-6, noise_norm: float = 0.0,
                   activation: str = "tanh", seed: int = 0, include_gd: bool = True,
                   out_dir: str | Path | None = None, executor: Executor | None = None,
@@ -174,11 +203,14 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     """
     n, m, d = positive_int(n, "n"), positive_int(m, "m"), positive_int(d, "d")
     ks = tuple(positive_int(k, "ks") for k in ks)
-    alphas = tuple(positive_float(a, "alphas") for a in alphas)
+    alphas = tuple(positive_float(a, "alphas", allow_zero=True) for a in alphas)
     step = positive_float(step, "step")
-    if any(a * np.sqrt(step) >= 1 for a in alphas):
+    check_form(form)
+    if form == "ode" and any(a * np.sqrt(step) >= 1 for a in alphas):
         raise ValueError(f"alphas: α√s must be < 1 for the IGAHD momentum 1 − α√s to stay positive (s = {step})")
-    base = {"n": n, "m": m, "d": d, "beta": positive_float(beta, "beta", allow_zero=True), "step": step,
+    if form == "slide" and any(a * step >= 1 for a in alphas):
+        raise ValueError(f"alphas: αs must be < 1 for the slide's momentum αs to stay below one (s = {step})")
+    base = {"n": n, "m": m, "d": d, "beta": positive_float(beta, "beta", allow_zero=True), "step": step, "form": form,
             "iterations": positive_int(iterations, "iterations"), "trials": positive_int(trials, "trials"),
             "loss_tol": positive_float(loss_tol, "loss_tol"),
             "noise_norm": positive_float(noise_norm, "noise_norm", allow_zero=True), "activation": activation,
@@ -200,11 +232,13 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
             if saved is not None:  # same inputs: reuse
                 results[spec["name"]] = saved
     todo = [s for s in specs if s["name"] not in results]
+    rows = [[c for c in todo if c["k"] == k] for k in ks]
+    rows = [r for r in rows if r]  # one task per width: all its α (and GD) in one batched call
     reused = len(results)
-    own = executor is None and len(todo) > 1
+    own = executor is None and len(rows) > 1
     if own:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        executor = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, len(todo)), initializer=_ignore_sigint)
+        executor = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, len(rows)), initializer=_ignore_sigint)
 
     def save(res: dict[str, Any]) -> None:
         results[res["name"]] = res
@@ -216,24 +250,29 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     futures = []
     try:
         if executor is None:
-            done_iter = (run_cell(s) for s in todo)
+            done_iter = (run_row(r) for r in rows)
         else:
-            futures = [executor.submit(run_cell, s) for s in todo]
+            futures = [executor.submit(run_row, r) for r in rows]
             done_iter = (f.result() for f in as_completed(futures))
-        for i, res in enumerate(done_iter, 1):
-            save(res)
+        done = 0
+        for row in done_iter:
+            for res in row:
+                save(res)
+            done += len(row)
             if progress:
-                bar = "#" * (30 * i // len(todo))
-                print(f"\rphase diagram [{bar:<30}] {i}/{len(todo)} cells ({reused} reused)", end="",
+                bar = "#" * (30 * done // len(todo))
+                print(f"\rphase diagram [{bar:<30}] {done}/{len(todo)} cells ({reused} reused)", end="",
                       file=sys.stderr, flush=True)
         if progress and todo:
             print(file=sys.stderr)
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM turned into Terminated by the CLI
         if own:
             _stop_workers(executor)
-        for f in futures:  # cells that finished while the interrupt arrived are kept too
-            if f.done() and not f.cancelled() and f.exception() is None and f.result()["name"] not in results:
-                save(f.result())
+        for f in futures:  # rows that finished while the interrupt arrived are kept too
+            if f.done() and not f.cancelled() and f.exception() is None:
+                for res in f.result():
+                    if res["name"] not in results:
+                        save(res)
         if progress:
             print(file=sys.stderr)
         raise SweepInterrupted(len(results), len(specs), cells_dir.parent if cells_dir is not None else None,

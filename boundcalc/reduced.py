@@ -1,0 +1,135 @@
+"""Exact reduced-state training of the two-layer DIP (NUMERICS.md "Dynamics").
+
+Every gradient of L(θ) = ½‖A V φ(Wu)/√k − y‖² moves V by Aᵀ(r aᵀ)/√k and W by (c ⊙ φ′(Wu)) uᵀ/√k,
+and every method here (IGAHD in both forms, GD, ISEHD, GF) starts with zero velocity and moves
+along linear combinations of gradients. Hence, exactly,
+
+    V(t) = V₀ + Aᵀ Z(t),  Z ∈ R^{m×k};      W(t) = W₀ + b(t) uᵀ,  b ∈ R^k.
+
+With P₀ = A V₀ (m×k), K = A Aᵀ (m×m) and h₀ = W₀u precomputed, one loss-and-gradient costs O(mk)
+and needs neither V₀ nor W₀:
+
+    h = h₀ + ‖u‖² b,  a = φ(h),  A x = (P₀ a + K Z a)/√k,  r = A x − y,
+    G_Z = r aᵀ/√k,  G_b = φ′(h) ⊙ (P₀ᵀ r + Zᵀ K r)/√k,
+
+where (G_Z, G_b) represent ∇L exactly: ∇_V L = Aᵀ G_Z, ∇_W L = G_b uᵀ. Distances in θ are
+‖θ₁ − θ₂‖² = tr(ΔZᵀ K ΔZ) + ‖u‖²‖Δb‖². The state has k(m + 1) numbers instead of k(n + d); it pays
+when m < n + d, the compressed-sensing and deblurring-like regimes (for m > n the full state is
+smaller, and :func:`boundcalc.dynamics.make_objective`'s ``state="auto"`` keeps it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._core import as_finite_array
+from .generators import TwoLayerDIP
+from .memory import float_bytes, require_memory
+from .operators import as_operator
+
+__all__ = ["ReducedDIPObjective"]
+
+
+class ReducedDIPObjective:
+    """L as a function of the reduced state ζ = (vec Z, b) ∈ R^{k(m+1)}, ζ = 0 at θ₀.
+
+    Same interface as :class:`boundcalc.dynamics.DIPObjective` (``start``, ``value_and_grad``,
+    ``metrics``, ``dist``, ``theta``), so every integrator runs on either; ``theta(ζ)`` rebuilds
+    the full θ on demand (O(nmk)), ``forward(ζ)`` the signal x (O(nk + nmk)).
+    """
+
+    state_name = "reduced"
+
+    def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all"):
+        self.A = as_operator(A)
+        m, n = self.A.shape
+        if net.n != n:
+            raise ValueError(f"net: output size n = {net.n} must equal the columns of A, {n}")
+        if train not in ("all", "V"):
+            raise ValueError(f"train must be 'all' or 'V', got {train!r}")
+        self.net, self.train, self.m = net, train, m
+        self.y = as_finite_array(y, "y", ndim=1, shape=(m,))
+        self.x_bar = None if x_bar is None else as_finite_array(x_bar, "x_bar", ndim=1, shape=(n,))
+        self.y_clean = None if self.x_bar is None else np.asarray(self.A @ self.x_bar).ravel()
+        k = net.k
+        require_memory(float_bytes(4 * m * k, m * m), f"the reduced state (m = {m}, k = {k})")
+        V0, W0 = net.unpack()
+        self.V0 = V0
+        self.P0 = np.asarray(self.A @ V0)                      # A V₀, m×k
+        self.K = self._gram()                                  # A Aᵀ, m×m
+        self.h0 = W0 @ net.u
+        self.uu = net.norm_u**2
+        self.sk = 1.0 / np.sqrt(k)
+        self.size = k * (m + 1)
+        self.n_grad = 0
+
+    def _gram(self) -> np.ndarray:
+        A = self.A
+        if isinstance(A, np.ndarray):
+            return A @ A.T
+        # A Aᵀ from products with the adjoint, never densifying A itself.
+        At = A.T if hasattr(A, "T") else A.transpose()
+        return np.asarray(A @ np.asarray(At @ np.eye(self.m)))
+
+    # ----------------------------------------------------------------- state layout
+    def split(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Views (Z, b) of a state vector."""
+        mk = self.m * self.net.k
+        return state[:mk].reshape(self.m, self.net.k), state[mk:]
+
+    def start(self) -> np.ndarray:
+        """ζ₀ = 0 (θ = θ₀)."""
+        return np.zeros(self.size)
+
+    # ----------------------------------------------------------------- maps
+    def _hidden(self, state):
+        Z, b = self.split(state)
+        h = self.h0 + self.uu * b
+        return Z, h, self.net.activation.phi(h)
+
+    def value_and_grad(self, state: np.ndarray) -> tuple[float, np.ndarray]:
+        """L and the gradient representation (G_Z, G_b) flattened like the state."""
+        self.n_grad += 1
+        Z, h, a = self._hidden(state)
+        Ax = (self.P0 @ a + self.K @ (Z @ a)) * self.sk
+        r = Ax - self.y
+        out = np.empty(self.size)
+        GZ, Gb = self.split(out)
+        np.multiply.outer(r * self.sk, a, out=GZ)
+        if self.train == "V":
+            Gb[:] = 0.0
+        else:
+            Gb[:] = self.net.activation.dphi(h) * (self.P0.T @ r + Z.T @ (self.K @ r)) * self.sk
+        return 0.5 * float(r @ r), out
+
+    def grad(self, state: np.ndarray) -> np.ndarray:
+        return self.value_and_grad(state)[1]
+
+    def forward(self, state: np.ndarray) -> np.ndarray:
+        """x = V a/√k = (V₀ a + Aᵀ Z a)/√k."""
+        Z, _, a = self._hidden(state)
+        At = self.A.T if hasattr(self.A, "T") else self.A.transpose()
+        return (self.V0 @ a + np.asarray(At @ (Z @ a)).ravel()) * self.sk
+
+    def metrics(self, state: np.ndarray) -> tuple[float, float, float]:
+        """(loss, ‖y(θ) − ȳ‖, ‖x(θ) − x̄‖), nan where ȳ or x̄ is unknown; x only when x̄ is known."""
+        Z, _, a = self._hidden(state)
+        Ax = (self.P0 @ a + self.K @ (Z @ a)) * self.sk
+        r = Ax - self.y
+        dy = float(np.linalg.norm(Ax - self.y_clean)) if self.y_clean is not None else float("nan")
+        dx = float(np.linalg.norm(self.forward(state) - self.x_bar)) if self.x_bar is not None else float("nan")
+        return 0.5 * float(r @ r), dy, dx
+
+    def dist(self, s1: np.ndarray, s2: np.ndarray) -> float:
+        """‖θ(s1) − θ(s2)‖ = √(tr(ΔZᵀKΔZ) + ‖u‖²‖Δb‖²)."""
+        dZ, db = self.split(s1 - s2)
+        return float(np.sqrt(max(np.sum(dZ * (self.K @ dZ)), 0.0) + self.uu * (db @ db)))
+
+    def theta(self, state: np.ndarray) -> np.ndarray:
+        """The full parameter vector θ = (V₀ + AᵀZ, W₀ + b uᵀ) of a state (O(nmk))."""
+        Z, b = self.split(state)
+        V0, W0 = self.net.unpack()
+        At = self.A.T if hasattr(self.A, "T") else self.A.transpose()
+        return self.net.pack(V0 + np.asarray(At @ Z), W0 + np.outer(b, self.net.u))

@@ -1,0 +1,83 @@
+"""The reduced state (V = V₀ + AᵀZ, W = W₀ + b uᵀ) against the full-parameter reference."""
+
+import numpy as np
+import pytest
+
+from boundcalc.dynamics import gradient_descent, gradient_flow, igahd_dip, isehd, make_objective
+from boundcalc.generators import TwoLayerDIP
+from boundcalc.harness import verify
+from boundcalc.operators import Convolution2D
+from boundcalc.problems import gaussian_problem, make_problem
+
+INSTANCES = [(5, 10, 3, 50, "tanh"), (25, 50, 10, 200, "sigmoid"), (2, 2, 2, 1000, "softplus")]
+
+
+def pair(m, n, d, k, act, **kw):
+    p = gaussian_problem(m, n, seed=1)
+    net = TwoLayerDIP(n, d, k, act, seed=2)
+    return [make_objective(net, p.A, p.y, x_bar=p.x_bar, state=s, **kw) for s in ("full", "reduced")]
+
+
+def assert_same(a, b, *, loss_scale):
+    """Losses to 1e-10 relative (to L₀ where the loss reaches the round-off floor), θ to 1e-10 relative."""
+    assert a.state == "full" and b.state == "reduced"
+    np.testing.assert_allclose(b.loss, a.loss, rtol=1e-10, atol=1e-10 * loss_scale)
+    np.testing.assert_allclose(b.theta_final, a.theta_final, rtol=0, atol=1e-10 * np.abs(a.theta_final).max())
+    np.testing.assert_allclose(b.theta_dist, a.theta_dist, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.x_dist, a.x_dist, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("inst", INSTANCES)
+@pytest.mark.parametrize("form", ["ode", "slide"])
+def test_igahd_reduced_equals_full(inst, form):
+    full, red = pair(*inst)
+    kw = {"alpha": 2.0, "beta": 0.1, "step": 0.05, "iterations": 300, "form": form, "keep_theta": 10}
+    a, b = igahd_dip(full, **kw), igahd_dip(red, **kw)
+    assert_same(a, b, loss_scale=a.loss[0])
+    np.testing.assert_allclose(b.final_dist, a.final_dist, rtol=1e-9, atol=1e-12)
+    assert b.theta_samples.shape[1] == inst[3] * (inst[0] + 1)  # k(m + 1) numbers per state
+
+
+@pytest.mark.parametrize("inst", INSTANCES)
+def test_gd_and_flows_reduced_equal_full(inst):
+    full, red = pair(*inst)
+    assert_same(gradient_descent(full, step=0.05, iterations=200), gradient_descent(red, step=0.05, iterations=200),
+                loss_scale=1.0)
+    for run in (lambda o: isehd(o, alpha=1.0, beta=0.5, t_max=4.0, n_eval=20, rtol=1e-12, atol=1e-15),
+                lambda o: gradient_flow(o, t_max=4.0, n_eval=20, rtol=1e-12, atol=1e-15)):
+        a, b = run(full), run(red)
+        # Adaptive steps are chosen on different coordinates: equal to the integration tolerance.
+        assert_same(a, b, loss_scale=a.loss[0])
+
+
+def test_only_v_trained_and_a_structured_operator():
+    full, red = pair(5, 10, 3, 40, "tanh", train="V")
+    a, b = igahd_dip(full, alpha=1.0, beta=0.1, step=0.05, iterations=100), \
+        igahd_dip(red, alpha=1.0, beta=0.1, step=0.05, iterations=100)
+    assert_same(a, b, loss_scale=a.loss[0])
+    rng = np.random.default_rng(0)
+    A = Convolution2D(np.ones((3, 3)) / 9, (4, 4))
+    x = rng.standard_normal(16)
+    p = make_problem(A, A @ x, x_bar=x)
+    net = TwoLayerDIP(16, 3, 30, seed=0)
+    runs = [igahd_dip(make_objective(net, p.A, p.y, x_bar=p.x_bar, state=s), alpha=1.0, beta=0.1, step=0.05,
+                      iterations=100) for s in ("full", "reduced")]
+    assert_same(*runs, loss_scale=runs[0].loss[0])
+
+
+def test_auto_picks_the_smaller_state_and_verify_records_it():
+    p = gaussian_problem(5, 10, seed=0)
+    net = TwoLayerDIP(10, 3, 20, seed=0)
+    assert make_objective(net, p.A, p.y).state_name == "reduced"           # m = 5 < n + d = 13
+    tall = gaussian_problem(30, 3, seed=0)
+    assert make_objective(TwoLayerDIP(3, 3, 20, seed=0), tall.A, tall.y).state_name == "full"
+    with pytest.raises(ValueError, match="state"):
+        make_objective(net, p.A, p.y, state="compressed")
+    sq = gaussian_problem(2, 2, noise_norm=0.01, seed=6)
+    sq_net = TwoLayerDIP(2, 2, 100_000, seed=0)
+    a = verify(sq, sq_net, dynamics="igahd", iterations=800, state="full")
+    b = verify(sq, sq_net, dynamics="igahd", iterations=800, state="reduced")
+    assert b.to_dict()["dynamics"]["state"] == "reduced"
+    assert [(c.claim_id, c.status) for c in a.claims] == [(c.claim_id, c.status) for c in b.claims]
+    np.testing.assert_allclose([c.measured for c in b.claims if c.status == "holds"],
+                               [c.measured for c in a.claims if c.status == "holds"], rtol=1e-9)
