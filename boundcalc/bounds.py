@@ -178,8 +178,11 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
                                 "norm_A": spec.norm_A, "kappa_J": js.kappa, "L0": 0.5 * r0**2, "r0": r0,
                                 "sigma_max_J": js.sigma_max}
     hyps = _network_hypotheses(net)
+    bracket = getattr(js, "sigma_min_bracket", None)
+    how = "" if bracket is None else (f" (lower end of the certified {js.method} bracket [{bracket[0]:.10g}, "
+                                      f"{bracket[1]:.10g}]; σ_max = upper end {js.sigma_max:.10g})")
     hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "holds" if js.sigma_min > 0 else "fails",
-                           f"σ₀ = {js.sigma_min:.6g}"))
+                           f"σ₀ = {js.sigma_min:.6g}{how}"))
     radius_formula = DYNAMICS[dynamics]
     lip_fn = getattr(net, "jacobian_lipschitz_bound", None)
     act = getattr(net, "activation", None)

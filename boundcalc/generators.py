@@ -47,10 +47,19 @@ class Generator(Protocol):
 
 @dataclass(frozen=True)
 class JacobianSpectrum:
-    """σ_min(J) = σ_n(J), σ_max(J) and κ(J) at a parameter vector (THEORY.md §2)."""
+    """σ_min(J) = σ_n(J), σ_max(J) and κ(J) at a parameter vector (THEORY.md §2).
+
+    For an exact route (``method="gram"``) the brackets are None. For an iterative route
+    (``"lanczos"``) ``sigma_min`` is the **lower** end of its certified bracket and ``sigma_max``
+    the **upper** end — the conservative choices for every bound built on them — and the brackets
+    are kept beside them.
+    """
 
     sigma_min: float
     sigma_max: float
+    method: str = "gram"
+    sigma_min_bracket: tuple[float, float] | None = None
+    sigma_max_bracket: tuple[float, float] | None = None
 
     @property
     def kappa(self) -> float:
@@ -232,18 +241,49 @@ class TwoLayerDIP:
         G[np.diag_indices_from(G)] += a @ a
         return G / self.k
 
-    def jacobian_spectrum(self, theta: np.ndarray | None = None) -> JacobianSpectrum:
-        """σ_min(J) = σ_n(J) and σ_max(J) from the Gram identity (THEORY.md §2).
-
-        σ_min² = (‖a‖² + ‖u‖² λ_min(VD²Vᵀ))/k, exact ‖a‖²/k when k < n (VD then has rank < n).
-        """
+    def gram_matvec(self, w: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
+        """J Jᵀ w = (‖a‖² w + ‖u‖² V D² Vᵀ w)/k without forming J or V D (two passes over V, O(nk));
+        ``w`` may be an n×b block."""
         V, a, da = self._hidden(theta)
+        w = np.asarray(w, dtype=float)
+        t = V.T @ w
+        t *= (da * da)[:, None] if w.ndim == 2 else da * da
+        out = V @ t
+        out *= self.norm_u**2
+        out += (a @ a) * w
+        return out / self.k
+
+    def jacobian_spectrum(self, theta: np.ndarray | None = None, *, method: str = "auto",
+                          rtol: float = 2e-6, seed: int = 0) -> JacobianSpectrum:
+        """σ_min(J) = σ_n(J) and σ_max(J) (THEORY.md §2).
+
+        ``method="gram"``: one symmetric eigensolve of the n×n Gram identity
+        σ_min² = (‖a‖² + ‖u‖² λ_min(VD²Vᵀ))/k, exact (‖a‖²/k when k < n: VD then has rank < n); it
+        costs n²k for the Gram matrix. ``"lanczos"``: certified brackets from Lanczos on w ↦ J Jᵀ w
+        (:func:`boundcalc.eigen_bracket.extreme_eigen_bracket`, O(nk) per product, relative width
+        ``rtol`` on λ, so about rtol/2 on σ); the conservative ends are returned. ``"auto"``: Lanczos
+        when n ≥ 2048 and k ≥ 4n, where it is faster (n = 4096, k = 10⁵: 18 s against 25 s on 2
+        cores; at n = 1024 the Gram route still wins), the Gram route otherwise.
+        """
+        if method not in ("auto", "gram", "lanczos"):
+            raise ValueError(f"method must be 'auto', 'gram' or 'lanczos', got {method!r}")
+        if method == "auto":
+            method = "lanczos" if self.n >= 2048 and self.k >= 4 * self.n else "gram"
+        V, a, da = self._hidden(theta)
+        aa = float(a @ a)
+        if method == "lanczos":
+            if self.k < self.n:
+                raise ValueError("method='lanczos' needs k >= n (for k < n, σ_min = ‖a‖/√k exactly: use 'gram')")
+            from .eigen_bracket import extreme_eigen_bracket
+            br = extreme_eigen_bracket(lambda w: self.gram_matvec(w, theta), self.n, rtol=rtol, seed=seed)
+            # J Jᵀ ⪰ ‖a‖²/k·I (NUMERICS.md): a free certified lower bound, never below it.
+            lo = max(br.sigma_min[0], float(np.sqrt(aa / self.k)))
+            return JacobianSpectrum(lo, br.sigma_max[1], "lanczos", (lo, br.sigma_min[1]), br.sigma_max)
         # One symmetric eigensolve: the tridiagonal reduction dominates, so asking for both ends
         # at once costs the same as asking for one.
         lam = scipy.linalg.eigh(self._vd_gram(V, da), eigvals_only=True, check_finite=False)
         top = lam[-1]
         low = 0.0 if self.k < self.n else max(lam[0], 0.0)
-        aa = float(a @ a)
         return JacobianSpectrum(float(np.sqrt((aa + self.norm_u**2 * low) / self.k)),
                                 float(np.sqrt((aa + self.norm_u**2 * max(top, 0.0)) / self.k)))
 

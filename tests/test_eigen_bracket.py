@@ -1,0 +1,60 @@
+"""Certified Lanczos brackets on σ_min(J), σ_max(J) against the exact Gram route."""
+
+import numpy as np
+import pytest
+
+from boundcalc.bounds import check_initialization
+from boundcalc.eigen_bracket import extreme_eigen_bracket
+from boundcalc.generators import TwoLayerDIP
+from boundcalc.problems import gaussian_problem
+
+
+@pytest.mark.parametrize("n, d, k, act", [(6, 3, 50, "tanh"), (64, 8, 2000, "sigmoid"), (300, 10, 5000, "softplus"),
+                                          (500, 4, 3000, "sin")])
+def test_bracket_contains_the_gram_value_and_is_narrow(n, d, k, act):
+    net = TwoLayerDIP(n, d, k, act, seed=1)
+    exact = net.jacobian_spectrum(method="gram")
+    lan = net.jacobian_spectrum(method="lanczos", rtol=2e-6)
+    slack = 10 * n * np.finfo(float).eps  # the Gram route's own rounding
+    for (lo, hi), value in ((lan.sigma_min_bracket, exact.sigma_min), (lan.sigma_max_bracket, exact.sigma_max)):
+        assert lo * (1 - slack) <= value <= hi * (1 + slack)
+        assert (hi - lo) / value <= 1e-6
+    assert lan.sigma_min == lan.sigma_min_bracket[0] and lan.sigma_max == lan.sigma_max_bracket[1]
+    assert lan.sigma_min >= np.linalg.norm(net.activation.phi(net.unpack()[1] @ net.u)) / np.sqrt(k) - 1e-15
+
+
+def test_gram_matvec_matches_the_gram_matrix():
+    net = TwoLayerDIP(20, 3, 70, seed=0)
+    W = np.random.default_rng(0).standard_normal((20, 3))
+    np.testing.assert_allclose(net.gram_matvec(W), net.gram() @ W, rtol=1e-13, atol=1e-14)
+    J = net.jacobian()
+    np.testing.assert_allclose(net.gram_matvec(W[:, 0]), J @ (J.T @ W[:, 0]), rtol=1e-12, atol=1e-14)
+
+
+def test_unconverged_bracket_is_refused():
+    net = TwoLayerDIP(300, 10, 5000, seed=1)
+    with pytest.raises(RuntimeError, match="no number is reported"):
+        extreme_eigen_bracket(net.gram_matvec, 300, rtol=1e-9, max_steps=8)
+
+
+def test_known_spectrum_and_tiny_operators():
+    lam = np.linspace(1.0, 3.0, 50)
+    br = extreme_eigen_bracket(lambda w: (lam * w.T).T, 50, rtol=1e-8)
+    assert br.lambda_min_lower <= 1.0 <= br.lambda_min_upper and br.lambda_max_lower <= 3.0 <= br.lambda_max_upper
+    M = np.diag([2.0, 5.0])
+    br = extreme_eigen_bracket(lambda w: M @ w, 2)
+    assert br.lambda_min_upper == pytest.approx(2.0) and br.lambda_max_lower == pytest.approx(5.0)
+
+
+class LanczosDIP(TwoLayerDIP):
+    def jacobian_spectrum(self, theta=None, **kw):
+        return super().jacobian_spectrum(theta, method="lanczos")
+
+
+def test_check_initialization_uses_the_conservative_ends():
+    prob = gaussian_problem(3, 6, seed=0)
+    exact = check_initialization(prob.A, prob.y, TwoLayerDIP(6, 3, 200, seed=0))
+    lan = check_initialization(prob.A, prob.y, LanczosDIP(6, 3, 200, seed=0))
+    assert lan.sigma_min_J <= exact.sigma_min_J * (1 + 1e-12) and lan.sigma_max_J >= exact.sigma_max_J * (1 - 1e-12)
+    hyp = next(h for h in lan.hypotheses if h.name.startswith("σ_min"))
+    assert "certified lanczos bracket" in hyp.detail
