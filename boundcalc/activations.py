@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._core import positive_float
+from .backend import namespace
 
 __all__ = ["Activation", "get_activation", "custom_activation", "gaussian_moments", "ACTIVATIONS"]
 
@@ -56,20 +57,40 @@ class Activation:
         return f"Activation({self.name!r}, B={self.B:g}{'' if self.admissible else ', not admissible'})"
 
 
+# Written against the array API (NumPy, PyTorch, CuPy, array-api-strict arrays alike): the
+# namespace comes from the argument (NumPy itself for NumPy input, without wrapper overhead).
+
+def _tanh(x: Array) -> Array:
+    return namespace(x).tanh(x)
+
+
+def _sin(x: Array) -> Array:
+    return namespace(x).sin(x)
+
+
+def _cos(x: Array) -> Array:
+    return namespace(x).cos(x)
+
+
+def _neg_sin(x: Array) -> Array:
+    return -namespace(x).sin(x)
+
+
 def _sigmoid(x: Array) -> Array:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free form of 1/(1 + e^{-x})
+    return 0.5 * (1.0 + namespace(x).tanh(0.5 * x))  # overflow-free form of 1/(1 + e^{-x})
 
 
 def _softplus(x: Array) -> Array:
-    return np.logaddexp(0.0, x)
+    xp = namespace(x)
+    return xp.logaddexp(xp.zeros_like(x), x)
 
 
 def _tanh_d1(x: Array) -> Array:
-    return 1.0 - np.tanh(x) ** 2
+    return 1.0 - namespace(x).tanh(x) ** 2
 
 
 def _tanh_d2(x: Array) -> Array:
-    t = np.tanh(x)
+    t = namespace(x).tanh(x)
     return -2.0 * t * (1.0 - t**2)
 
 
@@ -83,14 +104,24 @@ def _sig_d2(x: Array) -> Array:
     return s * (1.0 - s) * (1.0 - 2.0 * s)
 
 
+def _relu(x: Array) -> Array:
+    xp = namespace(x)
+    return xp.where(x > 0, x, xp.zeros_like(x))
+
+
+def _relu_d1(x: Array) -> Array:
+    xp = namespace(x)
+    return xp.astype(x > 0, x.dtype)
+
+
 # sup|φ″|: tanh″ peaks at |x| = artanh(1/√3): 4/(3√3); sigmoid″ at s = (3 ± √3)/6: 1/(6√3);
 # softplus″ = sigmoid′ ≤ 1/4; sin″ = −sin ≤ 1.
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", np.tanh, _tanh_d1, _tanh_d2, 1.0, 4 / (3 * np.sqrt(3))),
+    "tanh": Activation("tanh", _tanh, _tanh_d1, _tanh_d2, 1.0, 4 / (3 * np.sqrt(3))),
     "sigmoid": Activation("sigmoid", _sigmoid, _sig_d1, _sig_d2, 0.25, 1 / (6 * np.sqrt(3))),
     "softplus": Activation("softplus", _softplus, _sigmoid, _sig_d1, 1.0, 0.25),
-    "sin": Activation("sin", np.sin, np.cos, lambda x: -np.sin(x), 1.0, 1.0),
-    "relu": Activation("relu", lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float), None,
+    "sin": Activation("sin", _sin, _cos, _neg_sin, 1.0, 1.0),
+    "relu": Activation("relu", _relu, _relu_d1, None,
                        1.0, float("inf"), admissible=False,
                        reason="ReLU has no Lipschitz derivative (φ′ jumps at 0), so the theorems' "
                               "assumption 'φ′ is B-Lipschitz' fails"),

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ._core import Result, as_finite_array
+from .backend import resolve_backend
 from .formulas import FORMULAS, evaluate_many
 from .generators import Generator, TwoLayerDIP
 from .operators import SpectrumResult, as_operator, spectrum
@@ -137,7 +138,8 @@ def _radius_test(net: Any, lip_fn: Any, theta: np.ndarray, values: dict[str, flo
 
 
 def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | None = None, *,
-                         dynamics: str = "isehd", spec: SpectrumResult | None = None) -> CheckInitResult:
+                         dynamics: str = "isehd", spec: SpectrumResult | None = None,
+                         device: str | None = None) -> CheckInitResult:
     """Is the initialization θ₀ non-degenerate for the problem (A, y)? (THEORY.md §3)
 
     Non-degenerate ⇔ σ₀ = σ_min(J_g(θ₀)) > 0 and R′ < R, tested as 2R′ℓ(R′) < σ₀ with the
@@ -160,7 +162,10 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     dynamics : {"isehd", "igahd", "gf", "gd"}
     spec : SpectrumResult, optional
         Precomputed spectrum of A (saves the SVD when checking many networks).
+    device : {"cpu", "cuda"}, optional
+        Where σ_min(J), σ_max(J) are computed (:mod:`boundcalc.backend`); the rest is small.
     """
+    backend = resolve_backend(device)
     if dynamics not in DYNAMICS:
         raise ValueError(f"dynamics must be one of {sorted(DYNAMICS)}, got {dynamics!r}")
     A = as_operator(A)
@@ -171,7 +176,7 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     y = as_finite_array(y, "y", ndim=1, shape=(m,))
     theta = net.theta0 if theta is None else as_finite_array(theta, "theta", ndim=1, shape=net.theta0.shape)
     spec = spec if spec is not None else spectrum(A)
-    js = net.jacobian_spectrum(theta)
+    js = net.jacobian_spectrum(theta if backend.xp is np else backend.asarray(theta))
     residual = np.asarray(A @ net.forward(theta)).ravel() - y
     r0 = float(np.linalg.norm(residual))
     values: dict[str, float] = {"sigma0": js.sigma_min, "sigma_A": spec.sigma_A, "kappa_A": spec.kappa_A,

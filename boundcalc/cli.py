@@ -199,6 +199,12 @@ def validate_network_args(args: argparse.Namespace, n: int) -> None:
                               seed=DEFAULT_NETWORK["seed"] if args.net_seed is None else args.net_seed)
 
 
+def add_device_option(p: argparse.ArgumentParser) -> None:
+    """--device cpu|cuda: where the generator and the dynamics run (cuda: PyTorch on the GPU)."""
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cpu (NumPy) or cuda (PyTorch on the GPU; needs boundcalc[torch] and a GPU)")
+
+
 def add_lam_min_option(p: argparse.ArgumentParser) -> None:
     """--lam-min, read back by :func:`lam_min_from_args` (bounds and verify)."""
     p.add_argument("--lam-min", type=NONNEG_FLOAT, nargs="+", default=None, metavar="L",
@@ -220,11 +226,13 @@ def lam_min_from_args(args: argparse.Namespace) -> float | tuple[float, float] |
 
 
 def cmd_check_init(args: argparse.Namespace) -> int:
+    from .backend import resolve_backend
     from .bounds import check_initialization
+    resolve_backend(args.device)
     prob, _ = problem_from_args(args)
     validate_network_args(args, prob.n)
     net, _ = network_from_args(args, prob.n)
-    res = check_initialization(prob.A, prob.y, net, dynamics=args.dynamics)
+    res = check_initialization(prob.A, prob.y, net, dynamics=args.dynamics, device=args.device)
     _print(res, args.json)
     return 0 if res.non_degenerate else 1
 
@@ -296,7 +304,9 @@ def cmd_bounds(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from .backend import resolve_backend
     from .harness import verify
+    resolve_backend(args.device, dtype=args.dtype)
     lam = lam_min_from_args(args)
     prob, _ = problem_from_args(args)
     validate_network_args(args, prob.n)
@@ -307,7 +317,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(f"--alpha/--beta are dampings of ISEHD and IGAHD; --dynamics {args.dynamics} has none")
     res = verify(prob, net, dynamics=args.dynamics, t_max=args.t_max, iterations=args.iterations,
                  step=args.step, alpha=args.alpha, beta=args.beta, form=args.form, lam_min=lam, dist=args.dist,
-                 compare_gf=args.compare_gf)
+                 compare_gf=args.compare_gf, state=args.state, device=args.device, dtype=args.dtype)
     if args.json:
         print(json.dumps(jsonable(res.to_dict()), indent=2))
     else:
@@ -321,7 +331,7 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
     out = check_sweep_folder(args.out)
     res = phase_diagram(n=args.n, m=args.m, d=args.d, ks=tuple(args.ks), alphas=tuple(args.alphas), beta=args.beta,
                         step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
-                        seed=args.seed, out_dir=out, progress=not args.json)
+                        seed=args.seed, out_dir=out, progress=not args.json, form=args.form, device=args.device)
     fig = plot_phase_diagram(res)
     for name, write in (("phase_diagram.png", lambda f: fig.savefig(f, dpi=120, bbox_inches="tight", format="png")),
                         ("phase_diagram.json", lambda f: f.write_text(json.dumps(jsonable(res.to_dict()), indent=2)))):
@@ -443,6 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check-init", help="is this initialization non-degenerate? (THEORY §3)")
     add_problem_options(c)
     c.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd")
+    add_device_option(c)
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=cmd_check_init)
 
@@ -487,6 +498,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--dist", type=NONNEG_FLOAT, default=None,
                    help="dist(x̄, Σ′) (default: bounded from the run; needs --lam-min)")
     v.add_argument("--compare-gf", action="store_true", help="also run GF and compare decay exponents")
+    v.add_argument("--state", choices=["auto", "reduced", "full"], default="auto",
+                   help="coordinates of the run: the exact reduced state or θ itself (auto: the smaller)")
+    v.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                   help="precision of the dynamics (float64 by default; recorded in the JSON)")
+    add_device_option(v)
     v.add_argument("--json", action="store_true", help="print JSON")
     v.set_defaults(func=cmd_verify)
 
@@ -502,6 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--trials", type=POS_INT, default=10)
     pd.add_argument("--loss-tol", type=POS_FLOAT, default=1e-6)
     pd.add_argument("--seed", type=NONNEG_INT, default=0)
+    add_device_option(pd)
+    pd.add_argument("--form", choices=["ode", "slide"], default="ode",
+                    help="IGAHD form: 'ode' (1 − α√s, β√s) or 'slide' (αs, βs², the slide before the figure)")
     pd.add_argument("--out", default="reports/phase_diagram", help="folder for cells, JSON and figure (resumes)")
     pd.add_argument("--json", action="store_true")
     pd.set_defaults(func=cmd_phase_diagram)

@@ -10,6 +10,7 @@ so iterations can be compared with the continuous-time bounds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from scipy.integrate import solve_ivp
 
 from ._core import Result, as_finite_array, positive_float, positive_int
 from .activations import get_activation
+from .backend import Backend, asarray, copy, dot, namespace, norm, problem_arrays, resolve_backend, to_numpy
 from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
 from .memory import float_bytes, require_memory
@@ -44,79 +46,93 @@ class DIPObjective:
         True signal, for ‖x(t) − x̄‖ and ȳ = A x̄.
     train : {"all", "V"}
         Train both layers, or only V (the linear regime of THEORY.md §9.4).
+    backend : Backend, optional
+        Where the state lives (:mod:`boundcalc.backend`; default NumPy on the CPU).
     """
-
-    def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all"):
-        self.A = as_operator(A)
-        m, n = self.A.shape
-        if net.n != n:
-            raise ValueError(f"net: output size n = {net.n} must equal the columns of A, {n}")
-        self.net = net
-        self.y = as_finite_array(y, "y", ndim=1, shape=(m,))
-        self.x_bar = None if x_bar is None else as_finite_array(x_bar, "x_bar", ndim=1, shape=(n,))
-        self.y_clean = None if self.x_bar is None else np.asarray(self.A @ self.x_bar).ravel()
-        if train not in ("all", "V"):
-            raise ValueError(f"train must be 'all' or 'V', got {train!r}")
-        self.train = train
-        self.n_grad = 0
 
     state_name = "full"
 
-    def start(self) -> np.ndarray:
+    def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
+                 backend: Backend | None = None):
+        A = as_operator(A)
+        m, n = A.shape
+        if net.n != n:
+            raise ValueError(f"net: output size n = {net.n} must equal the columns of A, {n}")
+        self.net = net
+        y = as_finite_array(y, "y", ndim=1, shape=(m,))
+        x_bar = None if x_bar is None else as_finite_array(x_bar, "x_bar", ndim=1, shape=(n,))
+        if train not in ("all", "V"):
+            raise ValueError(f"train must be 'all' or 'V', got {train!r}")
+        self.backend = backend or Backend()
+        self.A, self.y, self.y_clean, self.x_bar = problem_arrays(self.backend, A, y, x_bar)
+        self.train = train
+        self.n_grad = 0
+
+    def as_state(self, x: Any) -> Any:
+        """``x`` (e.g. a NumPy state from solve_ivp) in this objective's backend."""
+        return self.backend.asarray(x) if self.backend.xp is not np else x
+
+    def start(self) -> Any:
         """The initial state: θ₀ itself."""
-        return self.net.theta0.copy()
+        return self.backend.asarray(self.net.theta0) if self.backend.xp is not np else self.net.theta0.copy()
 
-    def theta(self, state: np.ndarray) -> np.ndarray:
-        """The parameter vector of a state (the state itself)."""
-        return state
+    def theta(self, state: Any) -> np.ndarray:
+        """The parameter vector of a state (the state itself), as NumPy."""
+        return to_numpy(state)
 
-    def forward(self, state: np.ndarray) -> np.ndarray:
+    def forward(self, state: Any) -> Any:
         return self.net.forward(state)
 
-    def dist(self, s1: np.ndarray, s2: np.ndarray) -> float:
+    def dist(self, s1: Any, s2: Any) -> float:
         """‖θ₁ − θ₂‖."""
-        return float(np.linalg.norm(s1 - s2))
+        return norm(s1 - s2)
 
-    def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+    def value_and_grad(self, theta: Any) -> tuple[float, Any]:
         self.n_grad += 1
         L, g = self.net.loss_and_grad(theta, self.A, self.y)
         if self.train == "V":
             g[self.net.n * self.net.k:] = 0.0
         return L, g
 
-    def grad(self, theta: np.ndarray) -> np.ndarray:
+    def grad(self, theta: Any) -> Any:
         return self.value_and_grad(theta)[1]
 
-    def loss(self, theta: np.ndarray) -> float:
+    def loss(self, theta: Any) -> float:
         return self.net.loss(theta, self.A, self.y)
 
-    def metrics(self, theta: np.ndarray) -> tuple[float, float, float]:
+    def metrics(self, theta: Any) -> tuple[float, float, float]:
         """(loss, ‖y(θ) − ȳ‖, ‖x(θ) − x̄‖), nan where ȳ or x̄ is unknown."""
         x = self.net.forward(theta)
-        yt = np.asarray(self.A @ x).ravel()
+        yt = self.A @ x
+        if namespace(yt) is np:
+            yt = np.asarray(yt).ravel()
         r = yt - self.y
-        dy = float(np.linalg.norm(yt - self.y_clean)) if self.y_clean is not None else float("nan")
-        dx = float(np.linalg.norm(x - self.x_bar)) if self.x_bar is not None else float("nan")
-        return 0.5 * float(r @ r), dy, dx
+        dy = norm(yt - self.y_clean) if self.y_clean is not None else float("nan")
+        dx = norm(x - self.x_bar) if self.x_bar is not None else float("nan")
+        return 0.5 * dot(r, r), dy, dx
 
 
 STATES = ("auto", "full", "reduced")
 
 
 def make_objective(net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
-                   state: str = "auto") -> DIPObjective | ReducedDIPObjective:
-    """The training objective of the two-layer DIP in full or reduced coordinates.
+                   state: str = "auto", device: str | None = None, xp: Any = None,
+                   dtype: str = "float64") -> DIPObjective | ReducedDIPObjective:
+    """The training objective of the two-layer DIP in full or reduced coordinates, on a backend.
 
     ``state="reduced"``: :class:`~boundcalc.reduced.ReducedDIPObjective`, exact, k(m + 1) numbers per
     state; ``"full"``: θ itself, k(n + d) numbers (the reference); ``"auto"`` (default): reduced
-    whenever it is the smaller state, m < n + d.
+    whenever it is the smaller state, m < n + d. ``device`` ("cpu": NumPy, "cuda": PyTorch on the
+    GPU), ``xp`` (any array-API namespace, e.g. ``array_api_strict``) and ``dtype`` ("float64" by
+    default; "float32" on request) choose where the run's arrays live (:mod:`boundcalc.backend`).
     """
     if state not in STATES:
         raise ValueError(f"state must be one of {STATES}, got {state!r}")
+    backend = resolve_backend(device, xp=xp, dtype=dtype)
     m = as_operator(A).shape[0]
     if state == "reduced" or (state == "auto" and m < net.n + net.d):
-        return ReducedDIPObjective(net, A, y, x_bar=x_bar, train=train)
-    return DIPObjective(net, A, y, x_bar=x_bar, train=train)
+        return ReducedDIPObjective(net, A, y, x_bar=x_bar, train=train, backend=backend)
+    return DIPObjective(net, A, y, x_bar=x_bar, train=train, backend=backend)
 
 
 @dataclass(frozen=True, repr=False)
@@ -161,26 +177,29 @@ class _Recorder:
         self.obj, self.start, self.keep = obj, start, int(keep_theta)
         if self.keep:
             snapshots = records // self.keep + 2
-            require_memory(float_bytes(snapshots * start.size), f"{snapshots} stored snapshots of the state "
-                           f"({start.size} entries each)")
+            size = math.prod(start.shape)
+            require_memory(float_bytes(snapshots * size), f"{snapshots} stored snapshots of the state "
+                           f"({size} entries each)")
         self.rows: list[tuple] = []
         self.states: list[np.ndarray] = []
         self.kept: list[int] = []
 
-    def __call__(self, it: int, t: float, state: np.ndarray, step: float, energy: float = float("nan")):
+    def __call__(self, it: int, t: float, state: Any, step: float, energy: float = float("nan")):
+        state = self.obj.as_state(state)
         loss, dy, dx = self.obj.metrics(state)
         if self.keep and len(self.rows) % self.keep == 0:
-            self.states.append(state.copy())
+            self.states.append(copy(state))
             self.kept.append(len(self.rows))
         self.rows.append((t, it, loss, self.obj.dist(state, self.start), dy, dx, step, energy))
 
     def result(self, method: str, params: dict, state: np.ndarray, status: str) -> Trajectory:
         cols = np.array(self.rows, dtype=float).T
+        state = self.obj.as_state(state)
         final_dist = np.array([self.obj.dist(s, state) for s in self.states]) if self.keep else None
         return Trajectory(method, cols[0], cols[1].astype(int), cols[2], cols[3], cols[4], cols[5], cols[6],
-                          cols[7], {**params, "state": self.obj.state_name}, self.obj.n_grad, status,
-                          np.array(self.obj.theta(state), copy=True),
-                          np.array(self.states) if self.keep else None,
+                          cols[7], {**params, "state": self.obj.state_name, **self.obj.backend.describe()},
+                          self.obj.n_grad, status, np.array(self.obj.theta(state), copy=True),
+                          np.array([to_numpy(s) for s in self.states]) if self.keep else None,
                           np.array(self.kept, dtype=int) if self.keep else None, final_dist, self.obj.state_name)
 
 
@@ -215,12 +234,13 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
     check_form(form)
     if backtracking and alpha == 0:
         raise ValueError("alpha must be > 0 with backtracking (its rule is β + √s/2 ≤ δα/L)")
-    theta = (obj.start() if theta0 is None else theta0).copy()
-    start = theta.copy()
+    theta = copy(obj.start() if theta0 is None else obj.as_state(theta0))
+    start = copy(theta)
     rec = _Recorder(obj, start, keep_theta, iterations // record_every + 2)
     L, g = obj.value_and_grad(theta)
-    prev, g_prev = theta.copy(), g.copy()
-    new, work = np.empty_like(theta), np.empty_like(theta)
+    prev, g_prev = copy(theta), copy(g)
+    in_place = namespace(theta) is np
+    new, work = (np.empty_like(theta), np.empty_like(theta)) if in_place else (None, None)
     t, status = 0.0, "max_iterations"
     rec(0, t, theta, s)
     coef_s, (mom, hess) = s, dip_coefficients(alpha, beta, s, form)
@@ -229,19 +249,22 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
             h = np.sqrt(s)
             if s != coef_s:  # only backtracking changes s
                 coef_s, (mom, hess) = s, dip_coefficients(alpha, beta, s, form)
-            _igahd_update(theta, prev, g, g_prev, mom, hess, s, out=new, work=work)
+            if in_place:
+                _igahd_update(theta, prev, g, g_prev, mom, hess, s, out=new, work=work)
+            else:
+                new = theta + mom * (theta - prev) - hess * (g - g_prev) - s * g
             L_new, g_new = obj.value_and_grad(new)
             if not backtracking:
                 break
             L_loc = FORMULAS["backtracking_L"](delta=delta, alpha=alpha, beta=beta, h=h)
             d = new - theta
-            if L_new <= L + g @ d + 0.5 * L_loc * (d @ d) or s < 1e-16:
+            if L_new <= L + dot(g, d) + 0.5 * L_loc * dot(d, d) or s < 1e-16:
                 break
             s *= rho
         if not np.isfinite(L_new):
             status = "diverged"
             break
-        prev, theta, new = theta, new, prev  # rotate the buffers: no allocation per iteration
+        prev, theta, new = theta, new, prev  # rotate the buffers (NumPy: no allocation per iteration)
         g_prev, g, L = g, g_new, L_new
         t += np.sqrt(s)
         done = loss_tol is not None and L <= loss_tol
@@ -294,7 +317,7 @@ def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_
     gamma = positive_float(step, "step")
     iterations, record_every = _check_common(iterations, record_every)
     theta = obj.start()
-    rec = _Recorder(obj, theta.copy(), keep_theta, iterations // record_every + 2)
+    rec = _Recorder(obj, copy(theta), keep_theta, iterations // record_every + 2)
     rec(0, 0.0, theta, gamma)
     status = "max_iterations"
     _, g = obj.value_and_grad(theta)
@@ -324,7 +347,7 @@ def _integrate(obj: DIPObjective, rhs: Callable, y0: np.ndarray, p: int, t_max: 
     sol = solve_ivp(rhs, (0.0, t_max), y0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
     if not sol.success:
         raise RuntimeError(f"{method}: solve_ivp failed ({sol.message}); no trajectory is reported")
-    rec = _Recorder(obj, y0[:p].copy(), keep_theta, n_eval)
+    rec = _Recorder(obj, obj.as_state(y0[:p].copy()), keep_theta, n_eval)
     for i, t in enumerate(sol.t):
         rec(i, float(t), sol.y[:p, i], float("nan"))
     params = {**params, "t_max": t_max, "rtol": rtol, "atol": atol, "integrator": "DOP853", "nfev": int(sol.nfev)}
@@ -342,15 +365,18 @@ def isehd(obj: DIPObjective, *, alpha: float, beta: float, t_max: float, n_eval:
     """
     alpha = positive_float(alpha, "alpha")
     beta = positive_float(beta, "beta")
-    theta0 = obj.start()
+    theta0 = to_numpy(obj.start())
     p = theta0.size
 
+    def grad(th):  # solve_ivp works on the host: the gradient runs on the objective's backend
+        return to_numpy(obj.grad(obj.as_state(th)))
+
     def rhs(_t, state):
-        g = obj.grad(state[:p])
+        g = grad(state[:p])
         z = state[p:]
         return np.concatenate([z - beta * g, -alpha * z + (alpha * beta - 1) * g])
 
-    y0 = np.concatenate([theta0, beta * obj.grad(theta0)])
+    y0 = np.concatenate([theta0, beta * grad(theta0)])
     return _integrate(obj, rhs, y0, p, t_max, n_eval, rtol, atol, keep_theta, "isehd",
                       {"alpha": alpha, "beta": beta})
 
@@ -377,8 +403,9 @@ def isehd_second_order(obj: DIPObjective, *, alpha: float, beta: float, t_max: f
 def gradient_flow(obj: DIPObjective, *, t_max: float, n_eval: int = 200, rtol: float = 1e-9,
                   atol: float = 1e-12, keep_theta: int = 0) -> Trajectory:
     """Gradient flow θ̇ = −∇L(θ) (THEORY.md §4), DOP853."""
-    theta0 = obj.start()
-    return _integrate(obj, lambda _t, th: -obj.grad(th), theta0, theta0.size, t_max, n_eval, rtol, atol,
+    theta0 = to_numpy(obj.start())
+    return _integrate(obj, lambda _t, th: -to_numpy(obj.grad(obj.as_state(th))), theta0, theta0.size, t_max,
+                      n_eval, rtol, atol,
                       keep_theta, "gf", {})
 
 
@@ -451,7 +478,8 @@ class BatchResult(Result):
 def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarray, y: np.ndarray, *,
                       activation: str, alpha: float | np.ndarray, beta: float | np.ndarray, step: float,
                       iterations: int, loss_tol: float = 0.0, method: str = "igahd", form: str = "ode",
-                      stop_early: bool = True) -> BatchResult:
+                      stop_early: bool = True, device: str | None = None, xp: Any = None,
+                      dtype: str = "float64") -> BatchResult:
     """Many IGAHD (form ``form``, see :func:`igahd_dip`) or GD trials of the two-layer DIP advanced
     together, in the exact reduced state of :mod:`boundcalc.reduced` (O(mk) per trial and step).
 
@@ -463,8 +491,10 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
     gradient-difference coefficients zero). With ``stop_early`` a trial stops at the first iteration
     whose loss is ≤ ``loss_tol`` (its final loss is that one, as :func:`igahd_dip` with ``loss_tol``),
     and the batch stops once every trial has. The per-trial reference is :func:`igahd_dip` /
-    :func:`gradient_descent`.
+    :func:`gradient_descent`. ``device``/``xp``/``dtype`` choose the backend (:mod:`boundcalc.backend`);
+    the per-trial bookkeeping (T losses per step) stays on the host.
     """
+    backend = resolve_backend(device, xp=xp, dtype=dtype)
     act = get_activation(activation, for_theorem=False)
     V0, W0 = np.asarray(V0, dtype=float), np.asarray(W0, dtype=float)
     u, A, y = np.asarray(u, dtype=float), np.asarray(A, dtype=float), np.asarray(y, dtype=float)
@@ -496,47 +526,65 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
     chunk = max(1, (1 << 17) // (m * k))
     L_all, L0_all = np.empty(T), np.empty(T)
     hit_all, run_all = np.empty(T, dtype=int), np.empty(T, dtype=int)
+    if backend.xp is not np:
+        chunk = T  # one stacked call per batch: on a GPU the launches, not the caches, set the cost
     for c0 in range(0, T, chunk):
         sl = slice(c0, min(T, c0 + chunk))
         L_all[sl], L0_all[sl], hit_all[sl], run_all[sl] = _batched_reduced_chunk(
-            V0[sl], W0[sl], u[sl], A[sl], y[sl], act, mom[sl], hess[sl], step, iterations, loss_tol, stop_early)
+            *(backend.asarray(x[sl]) if backend.xp is not np else x[sl] for x in (V0, W0, u, A, y, mom, hess)),
+            act, step, iterations, loss_tol, stop_early)
     return BatchResult(L_all, hit_all, L0_all, {"alpha": alphas.tolist(), "beta": betas.tolist(), "step": step,
                                                 "form": form, "iterations": iterations, "loss_tol": loss_tol,
-                                                "method": method, "state": "reduced"}, run_all)
+                                                "method": method, "state": "reduced", **backend.describe()}, run_all)
 
 
-def _batched_reduced_chunk(V0, W0, u, A, y, act, mom, hess, step, iterations, loss_tol, stop_early):
-    """The reduced recursion of :mod:`boundcalc.reduced` for a stack of trials; finished trials
-    leave the stack (their arrays are dropped) so the remaining ones run at full speed."""
+def _batched_reduced_chunk(V0, W0, u, A, y, mom, hess, act, step, iterations, loss_tol, stop_early):
+    """The reduced recursion of :mod:`boundcalc.reduced` for a stack of trials, in any array-API
+    namespace; finished trials leave the stack (their arrays are dropped) so the remaining ones run
+    at full speed. The T losses per step are copied to the host for the bookkeeping."""
+    xp = namespace(V0)
     T, _, k = V0.shape
-    sk = 1 / np.sqrt(k)
-    P0 = np.matmul(A, V0)                                              # (T, m, k)
-    K = np.matmul(A, np.swapaxes(A, 1, 2))                             # (T, m, m)
-    h0 = np.matmul(W0, u[:, :, None])[:, :, 0]                         # (T, k)
-    uu = np.sum(u * u, axis=1)[:, None]
-    Z, b = np.zeros_like(P0), np.zeros_like(h0)
+    sk = 1 / math.sqrt(k)
+
+    def mT(x):
+        return xp.permute_dims(x, (0, 2, 1)) if xp is not np else np.swapaxes(x, 1, 2)
+
+    P0 = xp.matmul(A, V0)                                              # (T, m, k)
+    K = xp.matmul(A, mT(A))                                            # (T, m, m)
+    h0 = xp.matmul(W0, u[:, :, None])[:, :, 0]                         # (T, k)
+    uu = xp.sum(u * u, axis=1)[:, None]
+    Z, b = xp.zeros_like(P0), xp.zeros_like(h0)
 
     def loss_grad(Z, b, P0, K, h0, uu, y):
         h = h0 + uu * b
         a, da = act.phi(h), act.dphi(h)
-        Za = np.matmul(Z, a[:, :, None])
-        r = (np.matmul(P0, a[:, :, None]) + np.matmul(K, Za))[:, :, 0] * sk - y
+        Za = xp.matmul(Z, a[:, :, None])
+        r = (xp.matmul(P0, a[:, :, None]) + xp.matmul(K, Za))[:, :, 0] * sk - y
         GZ = r[:, :, None] * a[:, None, :] * sk
-        Kr = np.matmul(K, r[:, :, None])
-        c = da * (np.matmul(np.swapaxes(P0, 1, 2), r[:, :, None]) + np.matmul(np.swapaxes(Z, 1, 2), Kr))[:, :, 0] * sk
-        return 0.5 * np.sum(r * r, axis=1), GZ, c
+        Kr = xp.matmul(K, r[:, :, None])
+        c = da * (xp.matmul(mT(P0), r[:, :, None]) + xp.matmul(mT(Z), Kr))[:, :, 0] * sk
+        return 0.5 * xp.sum(r * r, axis=1), GZ, c
 
     L, GZ, Gb = loss_grad(Z, b, P0, K, h0, uu, y)
+    L = to_numpy(L).copy()
     L0 = L.copy()
     final, hit, ran = L.copy(), np.where(L <= loss_tol, 0, -1), np.zeros(T, dtype=int)
-    idx = np.arange(T)  # trials still running
+    idx = np.arange(T)  # trials still running (host bookkeeping)
     mom3, hess3, mom2, hess2 = mom[:, None, None], hess[:, None, None], mom[:, None], hess[:, None]
-    Zp, bp, GZp, Gbp = Z.copy(), b.copy(), GZ.copy(), Gb.copy()
-    if stop_early:
+    Zp, bp, GZp, Gbp = copy(Z), copy(b), copy(GZ), copy(Gb)
+    arrays = [Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2]
+
+    def drop(arrays, keep):
+        mask = keep if xp is np else asarray(keep, like=arrays[0])
+        if xp is not np:
+            mask = xp.astype(mask, xp.bool)
+        return [x[mask] for x in arrays]
+
+    if stop_early and (hit >= 0).any():
         keep = hit < 0
         idx = idx[keep]
-        Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2 = (
-            x[keep] for x in (Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2))
+        arrays = drop(arrays, keep)
+    Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2 = arrays
     for it in range(1, iterations + 1):
         if idx.size == 0:
             break
@@ -544,14 +592,15 @@ def _batched_reduced_chunk(V0, W0, u, A, y, act, mom, hess, step, iterations, lo
         b_new = b + mom2 * (b - bp) - hess2 * (Gb - Gbp) - step * Gb
         Zp, bp, GZp, Gbp, Z, b = Z, b, GZ, Gb, Z_new, b_new
         L, GZ, Gb = loss_grad(Z, b, P0, K, h0, uu, y)
+        L = to_numpy(L)
         final[idx], ran[idx] = L, it
         newly = (hit[idx] < 0) & (L <= loss_tol)
         hit[idx[newly]] = it
         if stop_early and newly.any():
             keep = ~newly
             idx = idx[keep]
-            Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2 = (
-                x[keep] for x in (Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2))
+            Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2 = drop(
+                [Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2], keep)
     return final, L0, hit, ran
 
 

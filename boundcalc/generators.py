@@ -11,6 +11,7 @@ difference of two Jacobians obeys the same identity:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -19,6 +20,7 @@ import scipy.linalg
 
 from ._core import as_finite_array, as_rng, positive_float, positive_int
 from .activations import Activation, get_activation
+from .backend import asarray, describe, namespace, to_numpy
 from .formulas import evaluate
 from .memory import float_bytes, require_memory
 
@@ -162,52 +164,71 @@ class TwoLayerDIP:
                 f"v_init={self.v_init!r}, seed={self.seed})")
 
     # ------------------------------------------------------------------ parameters
-    def unpack(self, theta: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    # Every map below is written against the array API: θ (and w, δθ, A, y) may be NumPy, PyTorch,
+    # CuPy or array-api-strict arrays, all in one namespace; u follows θ's namespace and device.
+    def unpack(self, theta: Any = None) -> tuple[Any, Any]:
         """Views (V, W) of a flat parameter vector (θ₀ if None)."""
         theta = self.theta0 if theta is None else theta
-        if theta.shape != (self.p,):
-            raise ValueError(f"theta must have shape ({self.p},) = k(n + d), got {theta.shape}")
+        if tuple(theta.shape) != (self.p,):
+            raise ValueError(f"theta must have shape ({self.p},) = k(n + d), got {tuple(theta.shape)}")
+        xp = namespace(theta)
         nk = self.n * self.k
-        return theta[:nk].reshape(self.n, self.k), theta[nk:].reshape(self.k, self.d)
+        return xp.reshape(theta[:nk], (self.n, self.k)), xp.reshape(theta[nk:], (self.k, self.d))
 
-    def pack(self, V: np.ndarray, W: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.ravel(V), np.ravel(W)])
+    def pack(self, V: Any, W: Any) -> Any:
+        xp = namespace(V, W)
+        return xp.concat([xp.reshape(V, (-1,)), xp.reshape(W, (-1,))]) if xp is not np else \
+            np.concatenate([np.ravel(V), np.ravel(W)])
+
+    def _u(self, like: Any) -> Any:
+        """u in the namespace, device and dtype of ``like`` (cached per backend)."""
+        if namespace(like) is np:
+            return self.u
+        key = describe(like)
+        key = (key["backend"], key["device"], key["dtype"])
+        cache = self.__dict__.setdefault("_u_cache", {})
+        if key not in cache:
+            cache[key] = asarray(self.u, like=like)
+        return cache[key]
 
     def _hidden(self, theta):
         V, W = self.unpack(theta)
-        z = W @ self.u
+        z = W @ self._u(W)
         return V, self.activation.phi(z), self.activation.dphi(z)
 
     # ------------------------------------------------------------------ maps
-    def forward(self, theta: np.ndarray | None = None) -> np.ndarray:
+    def forward(self, theta: Any = None) -> Any:
         """x = g(u, θ) = V φ(Wu)/√k."""
         V, a, _ = self._hidden(theta)
-        return V @ a / np.sqrt(self.k)
+        return V @ a / math.sqrt(self.k)
 
-    def jvp(self, theta: np.ndarray | None, dtheta: np.ndarray) -> np.ndarray:
+    def jvp(self, theta: Any, dtheta: Any) -> Any:
         """J_g(θ) δθ = (δV a + V D δW u)/√k."""
         V, a, da = self._hidden(theta)
         dV, dW = self.unpack(dtheta)
-        return (dV @ a + V @ (da * (dW @ self.u))) / np.sqrt(self.k)
+        return (dV @ a + V @ (da * (dW @ self._u(dW)))) / math.sqrt(self.k)
 
-    def vjp(self, theta: np.ndarray | None, w: np.ndarray) -> np.ndarray:
+    def vjp(self, theta: Any, w: Any) -> Any:
         """J_g(θ)ᵀ w = (w aᵀ, D Vᵀ w uᵀ)/√k, flattened."""
         V, a, da = self._hidden(theta)
-        s = 1 / np.sqrt(self.k)
-        return np.concatenate([np.outer(w, a).ravel() * s, np.outer(da * (V.T @ w), self.u).ravel() * s])
+        s = 1 / math.sqrt(self.k)
+        return self.pack(w[:, None] * a[None, :] * s, (da * (V.T @ w))[:, None] * self._u(V)[None, :] * s)
 
-    def loss(self, theta: np.ndarray | None, A: Any, y: np.ndarray) -> float:
+    def loss(self, theta: Any, A: Any, y: Any) -> float:
         """L(θ) = ½‖A g(u, θ) − y‖²."""
         r = A @ self.forward(theta) - y
-        return 0.5 * float(r @ r)
+        return 0.5 * float(namespace(r).sum(r * r))
 
-    def loss_and_grad(self, theta: np.ndarray | None, A: Any, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def loss_and_grad(self, theta: Any, A: Any, y: Any) -> tuple[float, Any]:
         """L(θ) and ∇L(θ) = J_gᵀ Aᵀ (A g − y) (both blocks rank one, NUMERICS.md)."""
         V, a, da = self._hidden(theta)
-        s = 1 / np.sqrt(self.k)
+        s = 1 / math.sqrt(self.k)
         r = A @ (V @ a * s) - y
         w = A.T @ r
-        grad = np.empty(self.p)
+        if namespace(r) is not np:
+            return 0.5 * float(namespace(r).sum(r * r)), self.pack(w[:, None] * (a * s)[None, :],
+                                                                   (da * (V.T @ w) * s)[:, None] * self._u(V)[None, :])
+        grad = np.empty(self.p)  # NumPy: written in place, no temporaries
         nk = self.n * self.k
         np.multiply.outer(w * s, a, out=grad[:nk].reshape(self.n, self.k))
         np.multiply.outer(da * (V.T @ w) * s, self.u, out=grad[nk:].reshape(self.k, self.d))
@@ -220,38 +241,35 @@ class TwoLayerDIP:
             raise ValueError(f"jacobian: n·p = {self.n * self.p} entries is too large; use gram() or "
                              "jacobian_spectrum(), which never form J")
         V, a, da = self._hidden(theta)
-        s = 1 / np.sqrt(self.k)
+        s = 1 / math.sqrt(self.k)
         JV = np.kron(np.eye(self.n), a[None, :]) * s            # ∂x_i/∂V_{jr} = δ_ij a_r/√k
         JW = np.einsum("ir,s->irs", V * da[None, :], self.u).reshape(self.n, -1) * s
         return np.hstack([JV, JW])
 
-    def _vd_gram(self, V: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def _vd_gram(self, V: Any, da: Any) -> Any:
         require_memory(float_bytes(2 * self.n * self.n, self.n * min(self.k, _CHUNK)),
                        f"the n×n Gram matrix of J (n = {self.n})")
-        G = np.zeros((self.n, self.n))
+        G = None
         for j in range(0, self.k, _CHUNK):
-            C = V[:, j:j + _CHUNK] * da[None, j:j + _CHUNK]
-            G += C @ C.T
+            stop = min(j + _CHUNK, self.k)  # the array API leaves out-of-bounds slices unspecified
+            C = V[:, j:stop] * da[None, j:stop]
+            G = C @ C.T if G is None else G + C @ C.T
         return G
 
     def gram(self, theta: np.ndarray | None = None) -> np.ndarray:
         """J Jᵀ = (‖a‖² I_n + ‖u‖² V D² Vᵀ)/k, built by column blocks (never the n×k product)."""
         V, a, da = self._hidden(theta)
-        G = self._vd_gram(V, da) * self.norm_u**2
-        G[np.diag_indices_from(G)] += a @ a
+        G = to_numpy(self._vd_gram(V, da)) * self.norm_u**2
+        G[np.diag_indices_from(G)] += float(namespace(a).sum(a * a))
         return G / self.k
 
     def gram_matvec(self, w: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
         """J Jᵀ w = (‖a‖² w + ‖u‖² V D² Vᵀ w)/k without forming J or V D (two passes over V, O(nk));
         ``w`` may be an n×b block."""
         V, a, da = self._hidden(theta)
-        w = np.asarray(w, dtype=float)
         t = V.T @ w
-        t *= (da * da)[:, None] if w.ndim == 2 else da * da
-        out = V @ t
-        out *= self.norm_u**2
-        out += (a @ a) * w
-        return out / self.k
+        t = t * ((da * da)[:, None] if w.ndim == 2 else da * da)
+        return (self.norm_u**2 * (V @ t) + float(namespace(a).sum(a * a)) * w) / self.k
 
     def jacobian_spectrum(self, theta: np.ndarray | None = None, *, method: str = "auto",
                           rtol: float = 2e-6, seed: int = 0) -> JacobianSpectrum:
@@ -270,18 +288,20 @@ class TwoLayerDIP:
         if method == "auto":
             method = "lanczos" if self.n >= 2048 and self.k >= 4 * self.n else "gram"
         V, a, da = self._hidden(theta)
-        aa = float(a @ a)
+        aa = float(namespace(a).sum(a * a))
         if method == "lanczos":
             if self.k < self.n:
                 raise ValueError("method='lanczos' needs k >= n (for k < n, σ_min = ‖a‖/√k exactly: use 'gram')")
             from .eigen_bracket import extreme_eigen_bracket
-            br = extreme_eigen_bracket(lambda w: self.gram_matvec(w, theta), self.n, rtol=rtol, seed=seed)
+            like = V if theta is not None else self.theta0
+            br = extreme_eigen_bracket(lambda w: to_numpy(self.gram_matvec(asarray(w, like=like), theta)), self.n,
+                                       rtol=rtol, seed=seed)
             # J Jᵀ ⪰ ‖a‖²/k·I (NUMERICS.md): a free certified lower bound, never below it.
             lo = max(br.sigma_min[0], float(np.sqrt(aa / self.k)))
             return JacobianSpectrum(lo, br.sigma_max[1], "lanczos", (lo, br.sigma_min[1]), br.sigma_max)
         # One symmetric eigensolve: the tridiagonal reduction dominates, so asking for both ends
         # at once costs the same as asking for one.
-        lam = scipy.linalg.eigh(self._vd_gram(V, da), eigvals_only=True, check_finite=False)
+        lam = scipy.linalg.eigh(to_numpy(self._vd_gram(V, da)), eigvals_only=True, check_finite=False)
         top = lam[-1]
         low = 0.0 if self.k < self.n else max(lam[0], 0.0)
         return JacobianSpectrum(float(np.sqrt((aa + self.norm_u**2 * low) / self.k)),

@@ -233,7 +233,7 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
            iterations: int = 5000, step: float | None = None, alpha: float | None = None,
            beta: float | None = None, form: str = "ode", lam_min: float | tuple[float, float] | None = None,
            dist: float | None = None, n_eval: int = 200, rtol: float = 1e-9, compare_gf: bool = False,
-           state: str = "auto") -> VerifyResult:
+           state: str = "auto", device: str | None = None, dtype: str = "float64") -> VerifyResult:
     """Run ``dynamics`` on ``problem`` from ``net.theta0`` and check every applicable claim.
 
     Parameters
@@ -258,11 +258,14 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     state : {"auto", "reduced", "full"}
         Coordinates of the run (:func:`~boundcalc.dynamics.make_objective`): the exact reduced state
         (V − V₀ ∈ range(Aᵀ), W − W₀ = b uᵀ) or θ itself; "auto" takes the smaller.
+    device, dtype
+        Backend of the run ("cpu": NumPy, "cuda": PyTorch on the GPU; float64 unless "float32" is
+        asked for), recorded in ``dynamics`` of the JSON.
     """
     if dynamics not in ("isehd", "igahd", "gf", "gd"):
         raise ValueError(f"dynamics must be one of isehd, igahd, gf, gd, got {dynamics!r}")
     A, y = problem.A, problem.y
-    check = check_initialization(A, y, net, dynamics=dynamics)
+    check = check_initialization(A, y, net, dynamics=dynamics, device=device)
     check_form(form)
     a_th, b_th = check.alpha, check.beta
     alpha = a_th if alpha is None else positive_float(alpha, "alpha", allow_zero=True)
@@ -274,8 +277,8 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     if t_max is None:
         horizon = [v for v in (bounds.T_ES, bounds.T_ES_gf) if np.isfinite(v) and v > 0]
         t_max = 1.5 * max(horizon) if horizon else 8 / bounds.rate
-    obj = make_objective(net, A, y, x_bar=problem.x_bar, state=state)
-    settings["state"] = obj.state_name
+    obj = make_objective(net, A, y, x_bar=problem.x_bar, state=state, device=device, dtype=dtype)
+    settings.update(state=obj.state_name, **obj.backend.describe())
     v = dict(check.inputs)
     r_res = _range_residual(A, y)
     # LSQR stops near 1e-12 relative; the dense route reaches round-off. 1e-9 separates both from

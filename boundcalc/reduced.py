@@ -20,11 +20,13 @@ smaller, and :func:`boundcalc.dynamics.make_objective`'s ``state="auto"`` keeps 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ._core import as_finite_array
+from .backend import Backend, dot, namespace, norm, problem_arrays, to_numpy
 from .generators import TwoLayerDIP
 from .memory import float_bytes, require_memory
 from .operators import as_operator
@@ -42,46 +44,62 @@ class ReducedDIPObjective:
 
     state_name = "reduced"
 
-    def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all"):
-        self.A = as_operator(A)
-        m, n = self.A.shape
+    def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
+                 backend: Backend | None = None):
+        A = as_operator(A)
+        m, n = A.shape
         if net.n != n:
             raise ValueError(f"net: output size n = {net.n} must equal the columns of A, {n}")
         if train not in ("all", "V"):
             raise ValueError(f"train must be 'all' or 'V', got {train!r}")
         self.net, self.train, self.m = net, train, m
-        self.y = as_finite_array(y, "y", ndim=1, shape=(m,))
-        self.x_bar = None if x_bar is None else as_finite_array(x_bar, "x_bar", ndim=1, shape=(n,))
-        self.y_clean = None if self.x_bar is None else np.asarray(self.A @ self.x_bar).ravel()
+        y = as_finite_array(y, "y", ndim=1, shape=(m,))
+        x_bar = None if x_bar is None else as_finite_array(x_bar, "x_bar", ndim=1, shape=(n,))
         k = net.k
         require_memory(float_bytes(4 * m * k, m * m), f"the reduced state (m = {m}, k = {k})")
+        self.backend = backend or Backend()
+        self._A_host = A
+        self.A, self.y, self.y_clean, self.x_bar = problem_arrays(self.backend, A, y, x_bar)
         V0, W0 = net.unpack()
-        self.V0 = V0
-        self.P0 = np.asarray(self.A @ V0)                      # A V₀, m×k
+        self.V0 = self.backend.asarray(V0) if self.backend.xp is not np else V0
+        self.P0 = self._apply_A(self.V0)                       # A V₀, m×k
         self.K = self._gram()                                  # A Aᵀ, m×m
-        self.h0 = W0 @ net.u
+        h0 = W0 @ net.u
+        self.h0 = self.backend.asarray(h0) if self.backend.xp is not np else h0
         self.uu = net.norm_u**2
-        self.sk = 1.0 / np.sqrt(k)
+        self.sk = 1.0 / math.sqrt(k)
         self.size = k * (m + 1)
         self.n_grad = 0
 
-    def _gram(self) -> np.ndarray:
-        A = self.A
-        if isinstance(A, np.ndarray):
-            return A @ A.T
+    def _apply_A(self, X: Any) -> Any:
+        return np.asarray(self.A @ X) if self.backend.xp is np else self.A @ X
+
+    def _apply_At(self, X: Any) -> Any:
+        if self.backend.xp is not np:
+            return self.A.T @ X
+        At = self.A.T if hasattr(self.A, "T") else self.A.transpose()
+        return np.asarray(At @ X)
+
+    def _gram(self) -> Any:
+        if self.backend.xp is not np or isinstance(self.A, np.ndarray):
+            return self.A @ self.A.T
         # A Aᵀ from products with the adjoint, never densifying A itself.
-        At = A.T if hasattr(A, "T") else A.transpose()
-        return np.asarray(A @ np.asarray(At @ np.eye(self.m)))
+        return np.asarray(self.A @ self._apply_At(np.eye(self.m)))
 
     # ----------------------------------------------------------------- state layout
-    def split(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def split(self, state: Any) -> tuple[Any, Any]:
         """Views (Z, b) of a state vector."""
         mk = self.m * self.net.k
-        return state[:mk].reshape(self.m, self.net.k), state[mk:]
+        return namespace(state).reshape(state[:mk], (self.m, self.net.k)), state[mk:]
 
-    def start(self) -> np.ndarray:
+    def as_state(self, x: Any) -> Any:
+        """``x`` (e.g. a NumPy state from solve_ivp) in this objective's backend."""
+        return self.backend.asarray(x) if self.backend.xp is not np else x
+
+    def start(self) -> Any:
         """ζ₀ = 0 (θ = θ₀)."""
-        return np.zeros(self.size)
+        return self.backend.xp.zeros(self.size, dtype=self.backend.dtype, **(
+            {"device": self.backend.device} if self.backend.device is not None else {}))
 
     # ----------------------------------------------------------------- maps
     def _hidden(self, state):
@@ -89,47 +107,51 @@ class ReducedDIPObjective:
         h = self.h0 + self.uu * b
         return Z, h, self.net.activation.phi(h)
 
-    def value_and_grad(self, state: np.ndarray) -> tuple[float, np.ndarray]:
+    def value_and_grad(self, state: Any) -> tuple[float, Any]:
         """L and the gradient representation (G_Z, G_b) flattened like the state."""
         self.n_grad += 1
+        xp = namespace(state)
         Z, h, a = self._hidden(state)
         Ax = (self.P0 @ a + self.K @ (Z @ a)) * self.sk
         r = Ax - self.y
-        out = np.empty(self.size)
-        GZ, Gb = self.split(out)
+        Gb = xp.zeros_like(h) if self.train == "V" else \
+            self.net.activation.dphi(h) * (self.P0.T @ r + Z.T @ (self.K @ r)) * self.sk
+        if xp is not np:
+            return 0.5 * dot(r, r), xp.concat([xp.reshape(r[:, None] * (a * self.sk)[None, :], (-1,)), Gb])
+        out = np.empty(self.size)  # NumPy: written in place
+        GZ, Gb_out = self.split(out)
         np.multiply.outer(r * self.sk, a, out=GZ)
-        if self.train == "V":
-            Gb[:] = 0.0
-        else:
-            Gb[:] = self.net.activation.dphi(h) * (self.P0.T @ r + Z.T @ (self.K @ r)) * self.sk
+        Gb_out[:] = Gb
         return 0.5 * float(r @ r), out
 
-    def grad(self, state: np.ndarray) -> np.ndarray:
+    def grad(self, state: Any) -> Any:
         return self.value_and_grad(state)[1]
 
-    def forward(self, state: np.ndarray) -> np.ndarray:
+    def forward(self, state: Any) -> Any:
         """x = V a/√k = (V₀ a + Aᵀ Z a)/√k."""
         Z, _, a = self._hidden(state)
-        At = self.A.T if hasattr(self.A, "T") else self.A.transpose()
-        return (self.V0 @ a + np.asarray(At @ (Z @ a)).ravel()) * self.sk
+        Ata = self._apply_At(Z @ a)
+        if namespace(Ata) is np:
+            Ata = Ata.ravel()
+        return (self.V0 @ a + Ata) * self.sk
 
-    def metrics(self, state: np.ndarray) -> tuple[float, float, float]:
+    def metrics(self, state: Any) -> tuple[float, float, float]:
         """(loss, ‖y(θ) − ȳ‖, ‖x(θ) − x̄‖), nan where ȳ or x̄ is unknown; x only when x̄ is known."""
         Z, _, a = self._hidden(state)
         Ax = (self.P0 @ a + self.K @ (Z @ a)) * self.sk
         r = Ax - self.y
-        dy = float(np.linalg.norm(Ax - self.y_clean)) if self.y_clean is not None else float("nan")
-        dx = float(np.linalg.norm(self.forward(state) - self.x_bar)) if self.x_bar is not None else float("nan")
-        return 0.5 * float(r @ r), dy, dx
+        dy = norm(Ax - self.y_clean) if self.y_clean is not None else float("nan")
+        dx = norm(self.forward(state) - self.x_bar) if self.x_bar is not None else float("nan")
+        return 0.5 * dot(r, r), dy, dx
 
-    def dist(self, s1: np.ndarray, s2: np.ndarray) -> float:
+    def dist(self, s1: Any, s2: Any) -> float:
         """‖θ(s1) − θ(s2)‖ = √(tr(ΔZᵀKΔZ) + ‖u‖²‖Δb‖²)."""
         dZ, db = self.split(s1 - s2)
-        return float(np.sqrt(max(np.sum(dZ * (self.K @ dZ)), 0.0) + self.uu * (db @ db)))
+        xp = namespace(dZ)
+        return math.sqrt(max(float(xp.sum(dZ * (self.K @ dZ))), 0.0) + self.uu * dot(db, db))
 
-    def theta(self, state: np.ndarray) -> np.ndarray:
-        """The full parameter vector θ = (V₀ + AᵀZ, W₀ + b uᵀ) of a state (O(nmk))."""
-        Z, b = self.split(state)
+    def theta(self, state: Any) -> np.ndarray:
+        """The full parameter vector θ = (V₀ + AᵀZ, W₀ + b uᵀ) of a state (O(nmk)), as NumPy."""
+        Z, b = self.split(self.as_state(state))
         V0, W0 = self.net.unpack()
-        At = self.A.T if hasattr(self.A, "T") else self.A.transpose()
-        return self.net.pack(V0 + np.asarray(At @ Z), W0 + np.outer(b, self.net.u))
+        return self.net.pack(V0 + to_numpy(self._apply_At(Z)), W0 + np.outer(to_numpy(b), self.net.u))

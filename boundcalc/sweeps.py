@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._core import Result, Terminated, positive_float, positive_int, subplots
+from .backend import resolve_backend
 from .dynamics import check_form, igahd_dip_batched
 from .memory import float_bytes, require_memory
 from .operators import gaussian
@@ -145,7 +146,7 @@ def _instances(spec: dict[str, Any]) -> tuple[np.ndarray, ...]:
     return np.stack(V), np.stack(W), np.stack(u), np.stack(As), np.stack(ys)
 
 
-def run_row(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def run_row(cells: list[dict[str, Any]], device: str | None = None) -> list[dict[str, Any]]:
     """The cells of one width k: every IGAHD damping α of the row, ``trials`` instances each, is one
     call of the batched solver (each trial stops at the tolerance, the batch when all have); the GD
     cell is a second call. Returns one result per cell."""
@@ -164,7 +165,8 @@ def run_row(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
         res = igahd_dip_batched(np.tile(V, tile), np.tile(W, tile), np.tile(u, (len(group), 1)),
                                 np.tile(As, tile), np.tile(ys, (len(group), 1)), activation=first["activation"],
                                 alpha=alphas, beta=first["beta"], step=first["step"], iterations=first["iterations"],
-                                loss_tol=first["loss_tol"], method=method, form=first["form"])
+                                loss_tol=first["loss_tol"], method=method, form=first["form"],
+                                device=device)
         for j, cell in enumerate(group):
             sl = slice(j * T, (j + 1) * T)
             hit = res.hit_iteration[sl]
@@ -184,7 +186,7 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
                   iterations: int = 15000, trials: int = 10, loss_tol: float = 1e-6, noise_norm: float = 0.0,
                   activation: str = "tanh", seed: int = 0, include_gd: bool = True,
                   out_dir: str | Path | None = None, executor: Executor | None = None,
-                  progress: bool = True) -> PhaseDiagramResult:
+                  progress: bool = True, device: str | None = None) -> PhaseDiagramResult:
     """Empirical probability that IGAHD (β = 0.05 by default) reaches ``loss_tol`` within
     ``iterations`` iterations over a grid of widths k and viscous dampings α, for Gaussian A with
     N(0, 1/m) entries; the same grid in k for gradient descent (step ``step``) for comparison.
@@ -198,8 +200,11 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     out_dir : path, optional
         Where per-cell results are written; a rerun skips cells already there (resume).
     executor : concurrent.futures.Executor, optional
-        Runs the cells (default: a local ProcessPoolExecutor on all cores, with one BLAS thread
-        per worker, set through the environment before the workers start).
+        Runs the rows, one per width (default: a local ProcessPoolExecutor on all cores, with one
+        BLAS thread per worker, set through the environment before the workers start; a
+        ``dask.distributed`` client's ``get_executor()`` works too).
+    device : {"cpu", "cuda"}, optional
+        Backend of the batched solver; with "cuda" the rows run in turn on the one GPU.
     """
     n, m, d = positive_int(n, "n"), positive_int(m, "m"), positive_int(d, "d")
     ks = tuple(positive_int(k, "ks") for k in ks)
@@ -215,6 +220,7 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
             "loss_tol": positive_float(loss_tol, "loss_tol"),
             "noise_norm": positive_float(noise_norm, "noise_norm", allow_zero=True), "activation": activation,
             "seed": positive_int(seed, "seed", minimum=0)}
+    resolve_backend(device)  # refuse an unusable device before any work
     specs = [{**base, "method": "igahd", "k": k, "alpha": a, "name": _cell_name("igahd", k, a)}
              for k in ks for a in alphas]
     if include_gd:
@@ -235,7 +241,8 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     rows = [[c for c in todo if c["k"] == k] for k in ks]
     rows = [r for r in rows if r]  # one task per width: all its α (and GD) in one batched call
     reused = len(results)
-    own = executor is None and len(rows) > 1
+    # One GPU serves the rows in turn; worker processes would each need their own CUDA context.
+    own = executor is None and len(rows) > 1 and device in (None, "cpu")
     if own:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         executor = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, len(rows)), initializer=_ignore_sigint)
@@ -250,9 +257,9 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     futures = []
     try:
         if executor is None:
-            done_iter = (run_row(r) for r in rows)
+            done_iter = (run_row(r, device) for r in rows)
         else:
-            futures = [executor.submit(run_row, r) for r in rows]
+            futures = [executor.submit(run_row, r, device) for r in rows]
             done_iter = (f.result() for f in as_completed(futures))
         done = 0
         for row in done_iter:
