@@ -78,6 +78,9 @@ class CheckInitResult(Result):
     seed: int | None
     hypotheses: tuple[Hypothesis, ...] = field(default=(), repr=False)
     inputs: dict = field(default_factory=dict, repr=False)
+    lipschitz_required: float = float("nan")
+    lipschitz_estimate: float = float("nan")
+    sigma_method: str = "gram"
 
     def formulas(self, *, latex: bool = True) -> dict[str, str]:
         """The formulas behind this result, rendered from the same expressions that computed it."""
@@ -139,7 +142,7 @@ def _radius_test(net: Any, lip_fn: Any, theta: np.ndarray, values: dict[str, flo
 
 def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | None = None, *,
                          dynamics: str = "isehd", spec: SpectrumResult | None = None,
-                         device: str | None = None) -> CheckInitResult:
+                         device: str | None = None, estimate_lipschitz: bool = False) -> CheckInitResult:
     """Is the initialization θ₀ non-degenerate for the problem (A, y)? (THEORY.md §3)
 
     Non-degenerate ⇔ σ₀ = σ_min(J_g(θ₀)) > 0 and R′ < R, tested as 2R′ℓ(R′) < σ₀ with the
@@ -164,6 +167,10 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
         Precomputed spectrum of A (saves the SVD when checking many networks).
     device : {"cpu", "cuda"}, optional
         Where σ_min(J), σ_max(J) are computed (:mod:`boundcalc.backend`); the rest is small.
+    estimate_lipschitz : bool
+        For a generator without a certified bound but with ``lipschitz_estimate(radius)`` (e.g.
+        :class:`boundcalc.torch.TorchGenerator`): an adversarial **estimate** — a lower bound — of
+        Lip(J) on B(θ₀, R′), to set beside the requirement Lip < σ₀/(2R′) (``lipschitz_required``).
     """
     backend = resolve_backend(device)
     if dynamics not in DYNAMICS:
@@ -186,8 +193,20 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     bracket = getattr(js, "sigma_min_bracket", None)
     how = "" if bracket is None else (f" (lower end of the certified {js.method} bracket [{bracket[0]:.10g}, "
                                       f"{bracket[1]:.10g}]; σ_max = upper end {js.sigma_max:.10g})")
-    hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "holds" if js.sigma_min > 0 else "fails",
-                           f"σ₀ = {js.sigma_min:.6g}{how}"))
+    resolved = getattr(js, "sigma_min_resolved", True)
+    if resolved:
+        hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "holds" if js.sigma_min > 0 else "fails",
+                               f"σ₀ = {js.sigma_min:.6g}{how}"))
+    elif js.sigma_min > 0:  # a wide but certified bracket: its lower end is a valid σ₀
+        hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "holds",
+                               f"σ₀ ≥ {bracket[0]:.4g}, the certified lower end of [{bracket[0]:.4g}, "
+                               f"{bracket[1]:.4g}]; "
+                               f"float64 cannot narrow it through J Jᵀ (κ(J) ≥ {js.sigma_max / bracket[1]:.3g}), "
+                               "so every constant below uses that lower end"))
+    else:
+        hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "unknown",
+                               f"σ₀ ∈ [0, {bracket[1]:.3g}]: below what float64 separates from 0 through J Jᵀ "
+                               f"(κ(J) ≥ {js.sigma_max / bracket[1]:.3g}); every bound built on σ₀ is vacuous"))
     radius_formula = DYNAMICS[dynamics]
     lip_fn = getattr(net, "jacobian_lipschitz_bound", None)
     act = getattr(net, "activation", None)
@@ -196,11 +215,21 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     out = evaluate_many(names, values) if positive else dict.fromkeys(names, float("nan"))
     R_prime = out[radius_formula]
     lip, R_max = float("nan"), float("nan")
+    required = evaluate_many(["lipschitz_required"], {**values, "R_prime": R_prime})["lipschitz_required"] \
+        if positive else float("nan")
+    estimate = float("nan")
     if not callable(lip_fn):
-        hyps.append(Hypothesis("certified Lipschitz bound of J_g on the ball", "unknown",
-                               f"{type(net).__name__} supplies no jacobian_lipschitz_bound"))
+        detail = (f"{type(net).__name__} supplies no jacobian_lipschitz_bound; the theorem needs Lip of J on "
+                  f"B(θ₀, R′) < σ₀/(2R′) = {required:.6g}")
+        if estimate_lipschitz and callable(getattr(net, "lipschitz_estimate", None)) and np.isfinite(R_prime):
+            estimate = float(net.lipschitz_estimate(R_prime, center=theta))
+            detail += (f"; adversarial estimate (a lower bound on the true constant) {estimate:.6g}, "
+                       f"{estimate / required:.3g}× the requirement")
+        hyps.append(Hypothesis("certified Lipschitz bound of J_g on the ball", "unknown", detail))
         verdict = "not_applicable"
     elif act is not None and not act.admissible:
+        verdict = "not_applicable"
+    elif not positive and not resolved:
         verdict = "not_applicable"
     elif not positive:
         verdict = "degenerate"
@@ -222,7 +251,8 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
         B=act.B if act is not None else float("nan"), k=int(getattr(net, "k", 0)), n=n, m=m,
         d=int(getattr(net, "d", 0)), D=float(getattr(net, "D", None) or float("nan")),
         v_init=str(getattr(net, "v_init", "unknown")), seed=getattr(net, "seed", None) if is_dip else None,
-        hypotheses=tuple(hyps), inputs=values)
+        hypotheses=tuple(hyps), inputs=values, lipschitz_required=required, lipschitz_estimate=estimate,
+        sigma_method=getattr(js, "method", "gram"))
 
 
 # ----------------------------------------------------------------------------- rates and times
@@ -298,6 +328,8 @@ def rate_comparison(check: CheckInitResult) -> RateComparison:
     faster = "isehd" if isehd > gf else ("gf" if gf > isehd else "equal")
     note = ("inertia wins: σ₀σ_A < 1" if faster == "isehd" else
             "gradient flow wins: σ₀σ_A > 1" if faster == "gf" else "σ₀σ_A = 1: same exponent")
+    if not min(gf, isehd) > 0:  # σ₀σ_A = 0 or unknown: no exponent to compare
+        return RateComparison(gf, isehd, "unknown", float("nan"), "σ₀σ_A is 0 or unknown: no rate")
     return RateComparison(gf, isehd, faster, max(gf, isehd) / min(gf, isehd), note)
 
 
@@ -421,8 +453,9 @@ def compute_bounds(check: CheckInitResult, *, noise_norm: float | None, times: A
         es = early_stopping_times(check, noise_norm, gd_step=gd_step)
     rate = evaluate_many(["rate_loss"], _values(check))["rate_loss"]
     if times is None:
-        horizon = 2 * es["T_ES"] if np.isfinite(es["T_ES"]) and es["T_ES"] > 0 else 8 / rate
-        times = np.linspace(0, horizon, 9)
+        horizon = 2 * es["T_ES"] if np.isfinite(es["T_ES"]) and es["T_ES"] > 0 else \
+            (8 / rate if rate > 0 else float("nan"))  # σ₀ unknown (nan) or 0: no time scale
+        times = np.linspace(0, horizon, 9) if np.isfinite(horizon) else np.zeros(1)
     env = envelopes(check, times)
     times = np.asarray(times, dtype=float)
     xs: tuple[XSpaceBound, ...] = ()

@@ -102,8 +102,12 @@ def add_problem_options(p: argparse.ArgumentParser, *, network: bool = True) -> 
     """Options shared by check-init, width, bounds and verify: a built-in problem or user files."""
     from .problems import DEFAULT_NETWORK, DEFAULT_PROBLEM
     g = p.add_argument_group("problem (built-in, or user files)")
-    g.add_argument("--problem", choices=["gaussian"], default=None,
-                   help="built-in problem: A with iid N(0, 1/m) entries (default when no --operator)")
+    g.add_argument("--problem", choices=["gaussian", "deblurring", "normal-integration"], default=None,
+                   help="built-in problem (default gaussian when no --operator): gaussian (A iid N(0, 1/m)), "
+                        "deblurring (periodic Gaussian blur of a photograph), normal-integration (gradient of a "
+                        "depth map)")
+    g.add_argument("--size", default="32x32", metavar="N1xN2", help="image size of the imaging problems")
+    g.add_argument("--blur-sigma", type=POS_FLOAT, default=1.5, help="blur width in pixels (deblurring)")
     g.add_argument("--m", type=POS_INT, default=DEFAULT_PROBLEM["m"], help="rows of A (built-in problem)")
     g.add_argument("--n", type=POS_INT, default=DEFAULT_PROBLEM["n"], help="columns of A (built-in problem)")
     g.add_argument("--noise-norm", type=NONNEG_FLOAT, default=None,
@@ -127,6 +131,9 @@ def add_problem_options(p: argparse.ArgumentParser, *, network: bool = True) -> 
                        help=f"law of V(0) (default {DEFAULT_NETWORK['v_init']})")
         h.add_argument("--net-seed", type=NONNEG_INT, default=None,
                        help=f"seed of the network draw (default {DEFAULT_NETWORK['seed']})")
+        h.add_argument("--torch-model", metavar="FILE.py:FUNC", default=None,
+                       help="your own PyTorch network: FUNC() in FILE.py returns (module, u). The file is your "
+                            "Python code and IS EXECUTED, as `python FILE.py` would; needs boundcalc[torch]")
 
 
 def problem_from_args(args: argparse.Namespace, *, noise_alone: bool = False):
@@ -136,7 +143,7 @@ def problem_from_args(args: argparse.Namespace, *, noise_alone: bool = False):
     ``--noise-norm`` with user data is accepted only where ‖ε‖ alone is enough (``noise_alone``,
     the ``bounds`` command); elsewhere it needs x̄ too, so ``--x-bar`` is asked for instead.
     """
-    from .problems import DEFAULT_PROBLEM, gaussian_problem, make_problem
+    from .problems import DEFAULT_PROBLEM, builtin_problem, gaussian_problem, make_problem
     if args.operator is not None:
         if args.problem is not None:
             raise UsageError("give either --problem or --operator, not both")
@@ -161,10 +168,16 @@ def problem_from_args(args: argparse.Namespace, *, noise_alone: bool = False):
         return prob, inputs
     if args.y is not None or args.x_bar is not None:
         raise UsageError("--y and --x-bar are user data: they need --operator")
-    noise = DEFAULT_PROBLEM["noise_norm"] if args.noise_norm is None else args.noise_norm
-    prob = gaussian_problem(args.m, args.n, noise_norm=noise, signal_norm=args.signal_norm, seed=args.seed)
-    return prob, {"problem": "gaussian", "m": args.m, "n": args.n, "noise_norm": noise,
-                  "signal_norm": args.signal_norm, "seed": args.seed}
+    name = args.problem or "gaussian"
+    if name == "gaussian":
+        noise = DEFAULT_PROBLEM["noise_norm"] if args.noise_norm is None else args.noise_norm
+        prob = gaussian_problem(args.m, args.n, noise_norm=noise, signal_norm=args.signal_norm, seed=args.seed)
+        return prob, {"problem": "gaussian", "m": args.m, "n": args.n, "noise_norm": noise,
+                      "signal_norm": args.signal_norm, "seed": args.seed}
+    size = parse_shape(args.size)
+    prob = builtin_problem(name, size=size, noise_norm=args.noise_norm, blur_sigma=args.blur_sigma, seed=args.seed)
+    return prob, {"problem": name, "size": list(size), "noise_norm": prob.noise_norm, "seed": args.seed,
+                  **({"blur_sigma": args.blur_sigma} if name == "deblurring" else {})}
 
 
 def network_from_args(args: argparse.Namespace, n: int):
@@ -172,6 +185,18 @@ def network_from_args(args: argparse.Namespace, n: int):
     from .generators import TwoLayerDIP
     from .problems import DEFAULT_NETWORK
     drawn = {"--k": args.k, "--d": args.d, "--v-init": args.v_init, "--net-seed": args.net_seed}
+    if getattr(args, "torch_model", None) is not None:
+        given = [flag for flag, value in {**drawn, "--init": args.init}.items() if value is not None]
+        if given:
+            raise UsageError(f"--torch-model gives the network; {', '.join(given)} would be ignored: drop them")
+        try:
+            from .torch import TorchGenerator, load_model_factory
+        except ImportError:
+            raise UsageError("--torch-model needs PyTorch: pip install 'boundcalc[torch]'") from None
+        net = TorchGenerator(*load_model_factory(args.torch_model))
+        if net.n != n:
+            raise UsageError(f"--torch-model: the network outputs {net.n} values but the operator has n = {n} columns")
+        return net, {"torch_model": args.torch_model, "p": net.p}
     if args.init is not None:
         given = [flag for flag, value in drawn.items() if value is not None]
         if given:
@@ -192,7 +217,7 @@ def validate_network_args(args: argparse.Namespace, n: int) -> None:
     """Check the network options before any computation (sizes against memory included)."""
     from .generators import TwoLayerDIP
     from .problems import DEFAULT_NETWORK
-    if args.init is not None:
+    if args.init is not None or getattr(args, "torch_model", None) is not None:
         return  # checked when the file is read, before anything is computed from it
     TwoLayerDIP.validate_spec(n, d=args.d or DEFAULT_NETWORK["d"], k=args.k or DEFAULT_NETWORK["k"],
                               activation=args.activation, v_init=args.v_init or DEFAULT_NETWORK["v_init"],
@@ -232,7 +257,8 @@ def cmd_check_init(args: argparse.Namespace) -> int:
     prob, _ = problem_from_args(args)
     validate_network_args(args, prob.n)
     net, _ = network_from_args(args, prob.n)
-    res = check_initialization(prob.A, prob.y, net, dynamics=args.dynamics, device=args.device)
+    res = check_initialization(prob.A, prob.y, net, dynamics=args.dynamics, device=args.device,
+                               estimate_lipschitz=args.estimate_lipschitz)
     _print(res, args.json)
     return 0 if res.non_degenerate else 1
 
@@ -453,6 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check-init", help="is this initialization non-degenerate? (THEORY §3)")
     add_problem_options(c)
     c.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd")
+    c.add_argument("--estimate-lipschitz", action="store_true",
+                   help="for a network without a certified bound (--torch-model): adversarial estimate (a lower "
+                        "bound) of Lip(J) on B(θ₀, R′), next to the requirement σ₀/(2R′)")
     add_device_option(c)
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=cmd_check_init)

@@ -28,7 +28,7 @@ from .operators import as_operator
 from .reduced import ReducedDIPObjective
 
 __all__ = [
-    "DIPObjective", "ReducedDIPObjective", "make_objective", "STATES",
+    "DIPObjective", "GeneratorObjective", "ReducedDIPObjective", "make_objective", "STATES",
     "Trajectory", "igahd_dip", "igahd", "gradient_descent", "isehd", "gradient_flow",
     "isehd_second_order", "igahd_dip_batched", "BatchResult", "as_trials", "FORMS", "check_form", "dip_coefficients",
 ]
@@ -112,6 +112,26 @@ class DIPObjective:
         return 0.5 * dot(r, r), dy, dx
 
 
+class GeneratorObjective(DIPObjective):
+    """L(θ) = ½‖A g(u, θ) − y‖² for any :class:`~boundcalc.generators.Generator` (e.g. a
+    :class:`boundcalc.torch.TorchGenerator`): its ``loss_and_grad`` when it has one, else the
+    forward map and one VJP, ∇L = J_gᵀ Aᵀ r. NumPy on the host; the generator does its own work."""
+
+    def __init__(self, net: Any, A: Any, y: Any, *, x_bar: Any = None):
+        super().__init__(net, A, y, x_bar=x_bar)
+
+    def value_and_grad(self, theta: Any) -> tuple[float, Any]:
+        self.n_grad += 1
+        if callable(getattr(self.net, "loss_and_grad", None)):
+            return self.net.loss_and_grad(theta, self.A, self.y)
+        r = np.asarray(self.A @ self.net.forward(theta)).ravel() - self.y
+        return 0.5 * float(r @ r), np.asarray(self.net.vjp(theta, np.asarray(self.A.T @ r).ravel()))
+
+    def loss(self, theta: Any) -> float:
+        r = np.asarray(self.A @ self.net.forward(theta)).ravel() - self.y
+        return 0.5 * float(r @ r)
+
+
 STATES = ("auto", "full", "reduced")
 
 
@@ -128,6 +148,10 @@ def make_objective(net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train
     """
     if state not in STATES:
         raise ValueError(f"state must be one of {STATES}, got {state!r}")
+    if not isinstance(net, TwoLayerDIP):  # any other generator: full state, its own backend
+        if state == "reduced" or train != "all":
+            raise ValueError("the reduced state and train='V' exist for the two-layer DIP only")
+        return GeneratorObjective(net, A, y, x_bar=x_bar)
     backend = resolve_backend(device, xp=xp, dtype=dtype)
     m = as_operator(A).shape[0]
     if state == "reduced" or (state == "auto" and m < net.n + net.d):

@@ -43,6 +43,7 @@ class EigenBracket(Result):
     residuals: tuple[float, float]
     matvecs: int
     method: str
+    min_resolved: bool = True
 
     @property
     def sigma_min(self) -> tuple[float, float]:
@@ -84,7 +85,8 @@ def _width(lo_min: float, hi_min: float, lo_max: float, hi_max: float) -> float:
 
 
 def extreme_eigen_bracket(matvec: Callable[[np.ndarray], np.ndarray], n: int, *, rtol: float = 1e-7,
-                          seed: int | np.random.Generator = 0, max_steps: int = 300) -> EigenBracket:
+                          seed: int | np.random.Generator = 0, max_steps: int = 300,
+                          require_min: bool = True) -> EigenBracket:
     """Certified brackets on λ_min and λ_max of the symmetric PSD operator ``matvec`` on R^n.
 
     Lanczos with full reorthogonalization from a random start builds both ends of the spectrum at
@@ -103,11 +105,16 @@ def extreme_eigen_bracket(matvec: Callable[[np.ndarray], np.ndarray], n: int, *,
         Required relative width of both eigenvalue brackets (σ = √λ brackets are half as wide).
     seed : int or Generator
         Random start vector (reproducible).
+    require_min : bool
+        With False, a λ_min that cannot be resolved — below the rounding floor 4n·eps·λ_max, i.e.
+        κ² beyond what float64 separates — is returned as the certified bracket [lower, upper] it
+        has (the lower end possibly 0) with ``min_resolved=False``, instead of an error.
 
     Raises
     ------
     RuntimeError
-        When ``max_steps`` steps do not give a bracket narrower than ``rtol``.
+        When ``max_steps`` steps do not give brackets narrower than ``rtol`` (for λ_max only, with
+        ``require_min=False``).
     """
     n = positive_int(n, "n")
     rtol = positive_float(rtol, "rtol")
@@ -122,7 +129,7 @@ def extreme_eigen_bracket(matvec: Callable[[np.ndarray], np.ndarray], n: int, *,
         M = mv(np.eye(n))
         vals, vecs = np.linalg.eigh((M + M.T) / 2)
         order = [0, min(1, n - 1), max(n - 2, 0), n - 1]
-        return _certify(mv, vecs[:, order], n, count, rtol)
+        return _certify(mv, vecs[:, order], n, count, rtol, require_min)
     Q = np.empty((n, max_steps + 1))
     q = as_rng(seed).standard_normal(n)
     Q[:, 0] = q / np.linalg.norm(q)
@@ -149,14 +156,17 @@ def extreme_eigen_bracket(matvec: Callable[[np.ndarray], np.ndarray], n: int, *,
         est = _brackets([theta[i] for i in idx], [b * abs(S[-1, i]) for i in idx], n)
         if _width(*est[:4]) <= rtol / 2 or b <= 1e-14 * abs(theta[-1]):
             break
+        top_ok = (est[3] - est[2]) / max(est[2], 1e-300) <= rtol / 2
+        if not require_min and top_ok and est[1] <= 2 * est[4]:  # λ_min at the rounding floor
+            break
         Q[:, j + 1] = w / b
     T = np.diag(alphas) + np.diag(betas[:-1], 1) + np.diag(betas[:-1], -1)
     theta, S = np.linalg.eigh(T)
     idx = [0, min(1, len(theta) - 1), max(len(theta) - 2, 0), len(theta) - 1]
-    return _certify(mv, Q[:, : len(alphas)] @ S[:, idx], n, count, rtol)
+    return _certify(mv, Q[:, : len(alphas)] @ S[:, idx], n, count, rtol, require_min)
 
 
-def _certify(mv, X: np.ndarray, n: int, count: list[int], rtol: float) -> EigenBracket:
+def _certify(mv, X: np.ndarray, n: int, count: list[int], rtol: float, require_min: bool = True) -> EigenBracket:
     """Brackets from the four Ritz vectors X (columns: lowest two, highest two), with residuals
     recomputed by one block product."""
     X = X / np.linalg.norm(X, axis=0)
@@ -164,10 +174,13 @@ def _certify(mv, X: np.ndarray, n: int, count: list[int], rtol: float) -> EigenB
     theta = np.einsum("ij,ij->j", X, MX)
     res = np.linalg.norm(MX - X * theta, axis=0)
     lo_min, hi_min, lo_max, hi_max, _ = _brackets(theta.tolist(), res.tolist(), n)
+    min_ok = (hi_min - lo_min) / max(hi_min, 1e-300) <= rtol
     out = EigenBracket(lo_min, hi_min, lo_max, hi_max, (float(res[0]), float(res[3])), count[0],
                        "Lanczos (full reorthogonalization, both ends) + Kato–Temple/Weyl residual bounds "
                        "recomputed from the Ritz vectors; assumes the random start vector is not orthogonal "
-                       "to the extreme eigenvectors")
+                       "to the extreme eigenvectors", min_ok)
+    if not require_min and not min_ok and (hi_max - lo_max) / max(lo_max, 1e-300) <= rtol:
+        return out  # λ_min ∈ [lo_min, hi_min] is all float64 can certify; the caller says so
     if not out.relative_width <= rtol:
         raise RuntimeError(f"Lanczos bracket on J Jᵀ is {out.relative_width:.2e} wide (relative), above "
                            f"rtol = {rtol:g}; no number is reported")

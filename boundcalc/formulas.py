@@ -28,7 +28,8 @@ _LATEX = {
     "alpha": r"\alpha", "beta": r"\beta", "R_prime_gf": r"R'_{GF}", "h": "h", "c": "c", "L": "L",
     "rho": r"\rho", "s": "s", "w": "w", "t": "t", "k": "k", "n": "n", "m": "m", "B": "B",
     "r_max": r"r_{\max}", "lipschitz_J": r"\ell(R)", "gamma_k": r"\gamma_k", "delta": r"\delta", "q": "q",
-    "psi": r"\psi(\rho)", "nondeg_lhs": r"2R\,\ell(R)", "a_k": r"a", "b_k": r"b",
+    "psi": r"\psi(\rho)", "lipschitz_required": r"\mathrm{Lip}_{\max}", "nondeg_lhs": r"2R\,\ell(R)",
+    "a_k": r"a", "b_k": r"b",
 }
 
 def _latex_name(name: str) -> str:
@@ -128,6 +129,8 @@ _list = [
        "ℓ(R) ≥ Lip of J_g on B(θ₀, R)"),
     _f("R_max", (-S["lip_a"] + sp.sqrt(S["lip_a"] ** 2 + 2 * S["lip_b"] * S["sigma0"])) / (2 * S["lip_b"]),
        "§3", "derived", "R: the largest radius with 2Rℓ(R) ≤ σ₀ (R = σ₀/(2 Lip))"),
+    _f("lipschitz_required", S["sigma0"] / (2 * S["R_prime"]), "§3", "derived",
+       "R′ < R = σ₀/(2 Lip) ⇔ Lip of J on B(θ₀, R′) < σ₀/(2R′): what any network must satisfy"),
     _f("nondeg_lhs", 2 * S["radius"] * S["lipschitz_J"], "§3", "derived",
        "2R′ℓ(R′); non-degenerate ⇔ this < σ₀ (equivalent to R′ < R)"),
     # §3 consequences

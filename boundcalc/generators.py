@@ -54,7 +54,8 @@ class JacobianSpectrum:
     For an exact route (``method="gram"``) the brackets are None. For an iterative route
     (``"lanczos"``) ``sigma_min`` is the **lower** end of its certified bracket and ``sigma_max``
     the **upper** end — the conservative choices for every bound built on them — and the brackets
-    are kept beside them.
+    are kept beside them. ``sigma_min_resolved`` is False when σ_min lies below what float64 can
+    separate from 0 through J Jᵀ (κ(J)² ≳ 1/eps): the bracket is then all that is known.
     """
 
     sigma_min: float
@@ -62,6 +63,7 @@ class JacobianSpectrum:
     method: str = "gram"
     sigma_min_bracket: tuple[float, float] | None = None
     sigma_max_bracket: tuple[float, float] | None = None
+    sigma_min_resolved: bool = True
 
     @property
     def kappa(self) -> float:

@@ -220,6 +220,8 @@ def _range_residual(A: Any, y: np.ndarray) -> float:
     if isinstance(A, np.ndarray):
         coef, *_ = np.linalg.lstsq(A, y, rcond=None)
         return float(np.linalg.norm(A @ coef - y))
+    if callable(getattr(A, "range_residual", None)):  # exact structured route (e.g. FFT for convolutions)
+        return A.range_residual(y)
     from scipy.sparse.linalg import aslinearoperator, lsqr
     op = aslinearoperator(A)
     out = lsqr(op, y, atol=1e-14, btol=1e-14, iter_lim=20 * min(op.shape))
@@ -268,6 +270,9 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     check = check_initialization(A, y, net, dynamics=dynamics, device=device)
     check_form(form)
     a_th, b_th = check.alpha, check.beta
+    if dynamics in ("isehd", "igahd") and (alpha is None or beta is None) and not np.isfinite(a_th):
+        raise ValueError("alpha, beta: the theorem's α = σ₀σ_A is unknown for this network (σ_min(J) unresolved); "
+                         "give alpha and beta")
     alpha = a_th if alpha is None else positive_float(alpha, "alpha", allow_zero=True)
     beta = b_th if beta is None else positive_float(beta, "beta", allow_zero=True)
     settings: dict[str, Any] = {}
@@ -276,7 +281,9 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     bounds = compute_bounds(check, noise_norm=noise)
     if t_max is None:
         horizon = [v for v in (bounds.T_ES, bounds.T_ES_gf) if np.isfinite(v) and v > 0]
-        t_max = 1.5 * max(horizon) if horizon else 8 / bounds.rate
+        t_max = 1.5 * max(horizon) if horizon else (8 / bounds.rate if bounds.rate > 0 else float("nan"))
+        if dynamics in ("isehd", "gf") and not np.isfinite(t_max):
+            raise ValueError("t_max: σ₀ gives no time scale for this network (σ_min(J) unresolved); give t_max")
     obj = make_objective(net, A, y, x_bar=problem.x_bar, state=state, device=device, dtype=dtype)
     settings.update(state=obj.state_name, **obj.backend.describe())
     v = dict(check.inputs)
@@ -325,11 +332,15 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
         measurements.append(_measurement("GF loss decay exponent, bound 2μ = σ₀²σ_A²/2",
                                          evaluate_many(["rate_loss_gf"], v)["rate_loss_gf"], _excess_rate(traj, r_res)))
     else:
-        lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": v["r0"]})["L_loc"]
+        lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": v["r0"]})["L_loc"] \
+            if check.non_degenerate else float("nan")  # L_loc needs the certified Lipschitz bound
+        if step is None and not np.isfinite(lloc):
+            raise ValueError("step: no certified step 1/L_loc for this network (no non-degenerate check); give step")
         gamma = 1.0 / lloc if step is None else positive_float(step, "step")
         settings.update(step=gamma, iterations=iterations)
         traj = gradient_descent(obj, step=gamma, iterations=iterations, record_every=max(1, iterations // n_eval))
-        H_step = (f"γ ≤ 1/L_loc with the derived bound L_loc = {lloc:.4g} on B(θ₀, R′_GD)", gamma <= 1 / lloc)
+        H_step = (f"γ ≤ 1/L_loc with the derived bound L_loc = {lloc:.4g} on B(θ₀, R′_GD)",
+                  bool(np.isfinite(lloc) and gamma <= 1 / lloc))
         claims = _gd_claims(traj, check, v, [H_nd, H_step], H_rng, gamma, noise, problem)
         extra["L_loc"] = lloc
     return VerifyResult(nondeg, dynamics, tuple(claims), traj, check, r_res, extra, tuple(measurements), settings)
@@ -413,9 +424,13 @@ def _igahd_convergence_claim(traj, check, v, alpha, beta, step, form, r_res) -> 
     B(θ₀, R′) (r_max the largest measured residual); measured: the final excess loss relative to L₀."""
     # ‖A g − y‖ stays below its largest measured value along the run; with θ in B(θ₀, R′) this
     # makes L_loc a bound on ‖∇²L‖ at every iterate.
+    a, b = dip_coefficients(alpha, beta, step, form)
+    if not check.non_degenerate:  # L_loc needs the certified Lipschitz bound of a non-degenerate check
+        return _not_applicable("igahd_convergence", "IGAHD iterates converge (discrete theorem §7 i)",
+                               [("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", False)]), float("nan"), \
+            {"a": a, "b": b, "s": step}
     r_max = float(np.sqrt(2 * np.max(traj.loss)))
     lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": r_max})["L_loc"]
-    a, b = dip_coefficients(alpha, beta, step, form)
     statement = "IGAHD iterates converge (discrete theorem §7 i, exact coefficient mapping, L = L_loc on B(θ₀, R′))"
     mapping: dict[str, float] = {"a": a, "b": b, "s": step}
     hyps = [("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", check.non_degenerate),

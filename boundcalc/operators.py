@@ -100,6 +100,14 @@ class Convolution2D(StructuredOperator):
     def singular_values(self) -> np.ndarray:
         return np.sort(np.abs(self._fft).ravel())[::-1]
 
+    def range_residual(self, y: np.ndarray, rtol: float | None = None) -> float:
+        """‖y − P_{Im A} y‖ exactly, by FFT: the part of ŷ on the frequencies whose |ĥ| is below the
+        rank tolerance (default max(m, n)·eps·σ_max, the rank rule of :func:`spectrum`), by Parseval."""
+        h = np.abs(self._fft)
+        tol = (rtol if rtol is not None else max(self.shape) * np.finfo(float).eps) * h.max()
+        Y = np.fft.fft2(np.asarray(y, dtype=float).reshape(self.image_shape))
+        return float(np.linalg.norm(Y[h <= tol]) / np.sqrt(Y.size))
+
 
 class Gradient2D(StructuredOperator):
     """Forward-difference gradient x ↦ (∂₁x, ∂₂x) on N1×N2 images (normal integration).

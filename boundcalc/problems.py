@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from ._core import Result, as_finite_array, as_rng, positive_float, positive_int
-from .operators import as_operator, gaussian
+from .operators import Convolution2D, Gradient2D, as_operator, gaussian
 
-__all__ = ["Problem", "gaussian_problem", "default_problem", "make_problem", "DEFAULT_PROBLEM", "DEFAULT_NETWORK"]
+__all__ = ["Problem", "gaussian_problem", "deblurring_problem", "normal_integration_problem", "default_problem",
+           "make_problem", "builtin_problem", "PROBLEMS", "DEFAULT_PROBLEM", "DEFAULT_NETWORK"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -92,6 +93,103 @@ def gaussian_problem(m: int, n: int, *, noise_norm: float = 0.01, signal_norm: f
                    seed=seed if isinstance(seed, int) else None,
                    info={"operator": "iid N(0, 1/m)", "signal": f"uniform on the sphere of radius {signal_norm}",
                          "noise": f"uniform on the sphere of radius {noise_norm}"})
+
+
+def _noise(rng: np.random.Generator, m: int, norm: float) -> np.ndarray:
+    e = rng.standard_normal(m)
+    return e * (norm / np.linalg.norm(e))
+
+
+def sample_image(size: tuple[int, int]) -> np.ndarray:
+    """A real photograph shipped with matplotlib (Grace Hopper, 600×512), in gray levels [0, 1],
+    centre-cropped to a multiple of ``size`` and block-averaged down to it (no download)."""
+    from matplotlib import cbook
+    from matplotlib import image as mpimg
+    n1, n2 = size
+    img = mpimg.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).astype(float).mean(axis=2) / 255
+    f = min(img.shape[0] // n1, img.shape[1] // n2)
+    if f < 1:
+        raise ValueError(f"size {n1}x{n2} is larger than the sample image {img.shape[0]}x{img.shape[1]}")
+    r0, c0 = (img.shape[0] - f * n1) // 2, (img.shape[1] - f * n2) // 2
+    crop = img[r0:r0 + f * n1, c0:c0 + f * n2]
+    return crop.reshape(n1, f, n2, f).mean(axis=(1, 3))
+
+
+def gaussian_kernel(sigma: float) -> np.ndarray:
+    """Normalised Gaussian kernel of standard deviation ``sigma`` pixels on a (2⌈3σ⌉+1)² grid."""
+    sigma = positive_float(sigma, "blur_sigma")
+    r = np.arange(-int(np.ceil(3 * sigma)), int(np.ceil(3 * sigma)) + 1)
+    g = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma**2))
+    return g / g.sum()
+
+
+def deblurring_problem(size: tuple[int, int] = (32, 32), *, blur_sigma: float = 1.5, noise_norm: float | None = None,
+                       seed: int = 0) -> Problem:
+    """Image deblurring (the talk's first example): a periodic Gaussian blur (:class:`Convolution2D`,
+    exact spectrum by FFT) of a real photograph (:func:`sample_image`); y = A x̄ + ε with ε uniform on
+    the sphere of radius ``noise_norm`` (default 2% of ‖A x̄‖)."""
+    n1, n2 = positive_int(size[0], "size[0]"), positive_int(size[1], "size[1]")
+    kernel = gaussian_kernel(blur_sigma)
+    if kernel.shape[0] > min(n1, n2):
+        raise ValueError(f"blur_sigma = {blur_sigma} gives a {kernel.shape[0]}-pixel kernel, larger than {n1}x{n2}")
+    A = Convolution2D(kernel, (n1, n2))
+    x = sample_image((n1, n2)).ravel()
+    clean = A @ x
+    nn = 0.02 * float(np.linalg.norm(clean)) if noise_norm is None else positive_float(noise_norm, "noise_norm",
+                                                                                           allow_zero=True)
+    eps = _noise(as_rng(seed), A.shape[0], nn) if nn > 0 else np.zeros(A.shape[0])
+    return Problem(A=A, y=clean + eps, x_bar=x, noise=eps, name="deblurring", seed=seed,
+                   info={"operator": f"periodic Gaussian blur, σ = {blur_sigma:g} px, {n1}x{n2}",
+                         "signal": "matplotlib sample image grace_hopper.jpg, gray, block-averaged",
+                         "noise": f"uniform on the sphere of radius {nn:.6g}", "image_shape": [n1, n2],
+                         "blur_sigma": blur_sigma})
+
+
+def depth_map(size: tuple[int, int]) -> np.ndarray:
+    """A smooth synthetic depth map on [−1, 1]²: a sphere cap plus three Gaussian bumps."""
+    n1, n2 = size
+    yy, xx = np.meshgrid(np.linspace(-1, 1, n1), np.linspace(-1, 1, n2), indexing="ij")
+    cap = np.sqrt(np.maximum(1.2**2 - xx**2 - yy**2, 0.0))
+    bumps = sum(h * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * w**2))
+                for h, cx, cy, w in ((0.3, -0.4, -0.3, 0.15), (-0.2, 0.45, 0.2, 0.2), (0.15, 0.1, 0.55, 0.1)))
+    return cap + bumps
+
+
+def normal_integration_problem(size: tuple[int, int] = (32, 32), *, noise_norm: float | None = None,
+                               seed: int = 0) -> Problem:
+    """Normal integration (the talk's second example): recover a depth map z from its noisy gradient,
+    y = ∇z + ε, with the Neumann forward-difference :class:`Gradient2D` (exact spectrum; its kernel is
+    the constants); z is :func:`depth_map`; ε has norm ``noise_norm`` (default 2% of ‖∇z‖)."""
+    n1, n2 = positive_int(size[0], "size[0]"), positive_int(size[1], "size[1]")
+    A = Gradient2D((n1, n2), boundary="neumann")
+    z = depth_map((n1, n2)).ravel()
+    clean = A @ z
+    nn = 0.02 * float(np.linalg.norm(clean)) if noise_norm is None else positive_float(noise_norm, "noise_norm",
+                                                                                           allow_zero=True)
+    eps = _noise(as_rng(seed), A.shape[0], nn) if nn > 0 else np.zeros(A.shape[0])
+    return Problem(A=A, y=clean + eps, x_bar=z, noise=eps, name="normal-integration", seed=seed,
+                   info={"operator": f"forward-difference gradient, Neumann boundary, {n1}x{n2}",
+                         "signal": "sphere cap plus three Gaussian bumps", "image_shape": [n1, n2],
+                         "noise": f"uniform on the sphere of radius {nn:.6g}"})
+
+
+#: Built-in problems by name (``--problem NAME``).
+PROBLEMS = ("gaussian", "deblurring", "normal-integration")
+
+
+def builtin_problem(name: str, *, m: int = 30, n: int = 3, size: tuple[int, int] = (32, 32),
+                    noise_norm: float | None = None, signal_norm: float = 1.0, blur_sigma: float = 1.5,
+                    seed: int = 0) -> Problem:
+    """A built-in problem by name: "gaussian" (m, n, signal_norm), "deblurring" (size, blur_sigma)
+    or "normal-integration" (size); ``noise_norm`` None takes each problem's default."""
+    if name == "gaussian":
+        return gaussian_problem(m, n, noise_norm=0.01 if noise_norm is None else noise_norm,
+                                signal_norm=signal_norm, seed=seed)
+    if name == "deblurring":
+        return deblurring_problem(size, blur_sigma=blur_sigma, noise_norm=noise_norm, seed=seed)
+    if name == "normal-integration":
+        return normal_integration_problem(size, noise_norm=noise_norm, seed=seed)
+    raise ValueError(f"problem must be one of {PROBLEMS}, got {name!r}")
 
 
 #: Parameters of the built-in default problem used by ``boundcalc report``. The theorem's
