@@ -72,10 +72,10 @@ def main():
     for state in ("full", "reduced"):
         iters = 5 if small else 20
         kw = {"alpha": 1.0, "beta": 0.05, "step": 1e-3, "iterations": iters, "record_every": iters}
-        t_c, run_c = timed(lambda st=state: igahd_dip(make_objective(net, A, y, state=st), **kw))
+        t_c, run_c = timed(lambda st=state, kw=kw: igahd_dip(make_objective(net, A, y, state=st), **kw))
         obj = make_objective(net, A, y, state=state, device=device, xp=None if device else torch)
         igahd_dip(obj, **{**kw, "iterations": 2, "record_every": 2})  # warm-up
-        t_g, run_g = timed(lambda o=obj: igahd_dip(o, **kw), sync=sync)
+        t_g, run_g = timed(lambda o=obj, kw=kw: igahd_dip(o, **kw), sync=sync)
         rel = abs(run_g.loss[-1] - run_c.loss[-1]) / run_c.loss[-1]
         report[f"igahd_{state}"] = {"cpu_ms": 1e3 * t_c / iters, "gpu_ms": 1e3 * t_g / iters,
                                     "ratio": t_c / t_g, "rel_diff": rel}
