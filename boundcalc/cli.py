@@ -355,6 +355,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_phase_diagram(args: argparse.Namespace) -> int:
     from .sweeps import check_sweep_folder, phase_diagram, plot_phase_diagram
     out = check_sweep_folder(args.out)
+    if args.full:
+        args.n, args.m, args.d, args.trials, args.iterations = 50, 25, 10, 20, 15000
+        args.step, args.form = 1e-3, "slide"
+        args.ks = [int(k) for k in np.unique(np.geomspace(10, 10_000, 10).astype(int))]
+        args.alphas = [float(a) for a in np.linspace(0.0, 900.0, 10)]
     res = phase_diagram(n=args.n, m=args.m, d=args.d, ks=tuple(args.ks), alphas=tuple(args.alphas), beta=args.beta,
                         step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
                         seed=args.seed, out_dir=out, progress=not args.json, form=args.form, device=args.device)
@@ -449,8 +454,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     # the output folder; write_report builds the report beside it and moves it in when complete.
     problem, inputs = load_config(args.config) if args.config is not None else (None, None)
     check_output_folder(args.out, force=args.force)
-    out = write_report(args.out, force=args.force, progress=True, problem=problem, inputs=inputs)
-    print(f"report written to {out}/report.md and {out}/results.json")
+    out = write_report(args.out, force=args.force, progress=True, problem=problem, inputs=inputs,
+                       experiments=not args.no_experiments)
+    print(f"report written to {out}/report.html (also report.md, results.json, tables.tex)")
     return 0
 
 
@@ -551,6 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--form", choices=["ode", "slide"], default="ode",
                     help="IGAHD form: 'ode' (1 − α√s, β√s) or 'slide' (αs, βs², the slide before the figure)")
     pd.add_argument("--out", default="reports/phase_diagram", help="folder for cells, JSON and figure (resumes)")
+    pd.add_argument("--full", action="store_true",
+                    help="the talk's size: n = 50, m = 25, 10 widths (10 … 10⁴) × 10 α (0 … 900, form slide, "
+                         "s = 1e-3), 20 trials, 15000 iterations (overrides the grid options)")
     pd.add_argument("--json", action="store_true")
     pd.set_defaults(func=cmd_phase_diagram)
 
@@ -586,6 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports/default", help="output folder (default reports/default)")
     r.add_argument("--force", action="store_true",
                    help="replace an existing report folder (only one holding a boundcalc manifest and nothing else)")
+    r.add_argument("--no-experiments", action="store_true",
+                   help="only the problem's sections (skip the imaging problems, the widths and the phase diagram)")
     r.add_argument("--config", metavar="experiment.toml", default=None,
                    help="[problem] m, n, noise_norm, seed and [network] d, k, activation, v_init, seed")
     r.set_defaults(func=cmd_report)

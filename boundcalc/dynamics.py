@@ -185,10 +185,11 @@ class Trajectory(Result):
     theta_sample_index: np.ndarray = field(repr=False, default=None)
     final_dist: np.ndarray = field(repr=False, default=None)
     state: str = "full"
+    x_samples: np.ndarray = field(repr=False, default=None)
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
-        for key in ("theta_final", "theta_samples", "theta_sample_index", "final_dist"):
+        for key in ("theta_final", "theta_samples", "theta_sample_index", "final_dist", "x_samples"):
             d.pop(key)
         return d
 
@@ -197,8 +198,12 @@ class _Recorder:
     """Collects metrics at the recorded iterations, and the state at every ``keep_theta``-th record
     (0: never) so that distances to the final point can be measured afterwards."""
 
-    def __init__(self, obj: DIPObjective | ReducedDIPObjective, start: np.ndarray, keep_theta: int, records: int):
-        self.obj, self.start, self.keep = obj, start, int(keep_theta)
+    def __init__(self, obj: DIPObjective | ReducedDIPObjective, start: np.ndarray, keep_theta: int, records: int,
+                 keep_x: bool = False):
+        self.obj, self.start, self.keep, self.keep_x = obj, start, int(keep_theta), bool(keep_x)
+        self.xs: list[np.ndarray] = []
+        if self.keep_x:
+            require_memory(float_bytes(records * obj.net.n), f"{records} stored signals x(t) of {obj.net.n} entries")
         if self.keep:
             snapshots = records // self.keep + 2
             size = math.prod(start.shape)
@@ -215,6 +220,8 @@ class _Recorder:
             self.states.append(copy(state))
             self.kept.append(len(self.rows))
         self.rows.append((t, it, loss, self.obj.dist(state, self.start), dy, dx, step, energy))
+        if self.keep_x:
+            self.xs.append(np.array(to_numpy(self.obj.forward(state)), dtype=float).ravel())
 
     def result(self, method: str, params: dict, state: np.ndarray, status: str) -> Trajectory:
         cols = np.array(self.rows, dtype=float).T
@@ -224,7 +231,8 @@ class _Recorder:
                           cols[7], {**params, "state": self.obj.state_name, **self.obj.backend.describe()},
                           self.obj.n_grad, status, np.array(self.obj.theta(state), copy=True),
                           np.array([to_numpy(s) for s in self.states]) if self.keep else None,
-                          np.array(self.kept, dtype=int) if self.keep else None, final_dist, self.obj.state_name)
+                          np.array(self.kept, dtype=int) if self.keep else None, final_dist, self.obj.state_name,
+                          np.array(self.xs) if self.keep_x else None)
 
 
 def _check_common(iterations: int, record_every: int) -> tuple[int, int]:
@@ -234,7 +242,7 @@ def _check_common(iterations: int, record_every: int) -> tuple[int, int]:
 def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iterations: int,
               form: str = "ode", backtracking: bool = False, rho: float = 0.5, delta: float = 0.9,
               record_every: int = 1, keep_theta: int = 0, theta0: np.ndarray | None = None,
-              loss_tol: float | None = None) -> Trajectory:
+              loss_tol: float | None = None, keep_x: bool = False) -> Trajectory:
     """IGAHD for DIP training (THEORY.md §7), in one of the talk's two forms:
 
         η_ℓ = θ_ℓ + a_ℓ(θ_ℓ − θ_{ℓ−1}) − b_ℓ(∇L(θ_ℓ) − ∇L(θ_{ℓ−1})),  θ_{ℓ+1} = η_ℓ − s_ℓ∇L(θ_ℓ),
@@ -260,7 +268,7 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
         raise ValueError("alpha must be > 0 with backtracking (its rule is β + √s/2 ≤ δα/L)")
     theta = copy(obj.start() if theta0 is None else obj.as_state(theta0))
     start = copy(theta)
-    rec = _Recorder(obj, start, keep_theta, iterations // record_every + 2)
+    rec = _Recorder(obj, start, keep_theta, iterations // record_every + 2, keep_x)
     L, g = obj.value_and_grad(theta)
     prev, g_prev = copy(theta), copy(g)
     in_place = namespace(theta) is np
@@ -336,12 +344,13 @@ def dip_coefficients(alpha: float, beta: float, s: float, form: str) -> tuple[fl
 
 
 def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_every: int = 1,
-                     keep_theta: int = 0, loss_tol: float | None = None) -> Trajectory:
-    """θ_{τ+1} = θ_τ − γ∇L(θ_τ); time t_τ = τγ (so GD is compared with GF at equal time)."""
+                     keep_theta: int = 0, loss_tol: float | None = None, keep_x: bool = False) -> Trajectory:
+    """θ_{τ+1} = θ_τ − γ∇L(θ_τ); time t_τ = τγ (so GD is compared with GF at equal time).
+    ``keep_x`` stores x(t) at every recorded iteration (``Trajectory.x_samples``)."""
     gamma = positive_float(step, "step")
     iterations, record_every = _check_common(iterations, record_every)
     theta = obj.start()
-    rec = _Recorder(obj, copy(theta), keep_theta, iterations // record_every + 2)
+    rec = _Recorder(obj, copy(theta), keep_theta, iterations // record_every + 2, keep_x)
     rec(0, 0.0, theta, gamma)
     status = "max_iterations"
     _, g = obj.value_and_grad(theta)

@@ -170,6 +170,7 @@ def normal_integration_problem(size: tuple[int, int] = (32, 32), *, noise_norm: 
     return Problem(A=A, y=clean + eps, x_bar=z, noise=eps, name="normal-integration", seed=seed,
                    info={"operator": f"forward-difference gradient, Neumann boundary, {n1}x{n2}",
                          "signal": "sphere cap plus three Gaussian bumps", "image_shape": [n1, n2],
+                         "kernel": "constant images (depth is recovered up to an additive constant)",
                          "noise": f"uniform on the sphere of radius {nn:.6g}"})
 
 

@@ -27,13 +27,15 @@ __all__ = ["Section", "build_report", "write_report", "SECTIONS"]
 
 @dataclass
 class Section:
-    """One report section: Markdown text, JSON data and figures (name → matplotlib Figure)."""
+    """One report section: Markdown text, JSON data, figures (name → matplotlib Figure) and the
+    claims it checked (``(problem, ClaimCheck)`` pairs, for the verdict summary and tables.tex)."""
 
     key: str
     title: str
     markdown: str
     data: dict[str, Any]
     figures: dict[str, Any] = field(default_factory=dict)
+    claims: list = field(default_factory=list)
 
 
 def _md_table(rows: list[tuple[str, Any]]) -> str:
@@ -152,7 +154,6 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
     and the IGAHD test-function claims."""
     from .cones import universal_lower_bound
     from .harness import check_energy_decrease, check_lojasiewicz_rate, check_trap_avoidance, verify
-    from .sweeps import phase_diagram, plot_phase_diagram
     net = context["net"]
     dense_A = problem.A if isinstance(problem.A, np.ndarray) else None
     lam = context.get("lam_min")
@@ -171,9 +172,6 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
 
     tests = [check_energy_decrease(f, g, [1.5, 0.3], lipschitz=11.0, c=1.0, beta=0.02, h=0.1),
              check_trap_avoidance(starts=100, seed=0)] + [check_lojasiewicz_rate(p) for p in (2, 3, 4)]
-    pd_spec = {"n": 20, "m": 10, "d": 5, "ks": (5, 50, 500), "alphas": (0.1, 1.0, 10.0, 30.0),
-               "iterations": 8000, "trials": 4, "loss_tol": 1e-6, "step": 1e-3}
-    pd = phase_diagram(**pd_spec, progress=False, executor=None)
     def cell(text: str) -> str:  # a '|' inside a cell would end it
         return str(text).replace("|", "\\|")
 
@@ -200,11 +198,6 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
     md += [f"| `{c.claim_id}`: {cell(c.statement)} | **{c.status}** | {c.predicted:.4g} | {c.measured:.4g} | "
            f"{c.margin:+.3g} | {cell(c.note or c.failed_hypothesis)} |" for c in tests]
     md += ["", "![trajectory against the bounds](trajectory.png)", "",
-           f"### Phase diagram (small grid: {json.dumps(pd_spec)}; the talk's full grid: `boundcalc phase-diagram`)",
-           "", "![phase diagram](phase_diagram.png)", "",
-           "With the same step s an IGAHD iteration advances time by √s and a GD iteration by s: within the "
-           "iteration budget GD does not reach the tolerance while IGAHD does for moderate α; large α "
-           "(α√s near 1) over-damps IGAHD.", "",
            "The talk writes two IGAHD-for-DIP forms (THEORY §7, §10.1), and they differ: form `ode` "
            "(momentum 1 − α√s, Hessian term β√s) is the explicit discretization of ISEHD with h = √s and is "
            "the one run above; form `slide` (momentum αs, Hessian term βs², the slide before the phase "
@@ -244,9 +237,10 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
     data = {dyn: res.to_dict() for dyn, res in runs.items()}
     data["lam_min_used"] = list(lam) if lam is not None else None
     data["test_functions"] = [c.to_dict() for c in tests]
-    data["phase_diagram"] = pd.to_dict()
+    claims = [(f"{problem.name} ({dyn})", c) for dyn, res in runs.items() for c in res.claims]
+    claims += [("test functions", c) for c in tests]
     return Section("verification", "Claims against measured trajectories (THEORY §3–§7)", "\n".join(md), data,
-                   {"trajectory.png": fig, "phase_diagram.png": plot_phase_diagram(pd)})
+                   {"trajectory.png": fig}, claims)
 
 
 def cones_section(problem: Problem, context: dict[str, Any]) -> Section:
@@ -319,21 +313,30 @@ def default_inputs() -> dict[str, Any]:
 
 
 def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None = None, *,
-                 sections: int | None = None, progress: bool = False) -> list[Section]:
-    """Build the sections of :data:`SECTIONS` for ``problem`` (the default problem if None).
+                 sections: int | None = None, experiments: bool = True, progress: bool = False) -> list[Section]:
+    """Build the sections of :data:`SECTIONS` for ``problem`` (the default problem if None), then,
+    with ``experiments``, the talk's experiments (:data:`boundcalc.report_experiments.EXPERIMENTS`:
+    imaging problems, the three widths, the slide's phase diagram).
 
     ``inputs["network"]`` gives the network (keys of :data:`DEFAULT_NETWORK`); ``sections`` keeps
-    only the first that many sections (each section may use the results of the ones before).
+    only the first that many problem sections (each may use the results of the ones before). Every
+    section records its wall time in ``data["seconds"]``.
     """
+    import time
+
+    from .report_experiments import EXPERIMENTS
     problem = problem if problem is not None else default_problem()
     inputs = inputs if inputs is not None else default_inputs()
     context: dict[str, Any] = {"inputs": inputs, "network": {**DEFAULT_NETWORK, **inputs.get("network", {})}}
-    builders = SECTIONS[:sections]
+    builders = SECTIONS[:sections] + (EXPERIMENTS if experiments else [])
     out = []
     for i, builder in enumerate(builders, 1):
         if progress:
             print(f"[{i}/{len(builders)}] {builder.__name__.removesuffix('_section')} ...", file=sys.stderr, flush=True)
-        out.append(builder(problem, context))
+        t0 = time.perf_counter()
+        sec = builder(problem, context)
+        sec.data["seconds"] = time.perf_counter() - t0
+        out.append(sec)
     return out
 
 
@@ -382,8 +385,10 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
 
 def write_report(out: str | Path = "reports/default", *, force: bool = False,
                  problem: Problem | None = None, inputs: dict[str, Any] | None = None,
-                 sections: int | None = None, progress: bool = False) -> Path:
-    """Write ``report.md``, ``results.json``, the figures and a manifest into the folder ``out``.
+                 sections: int | None = None, experiments: bool = True, progress: bool = False) -> Path:
+    """Write ``report.html`` (self-contained), ``report.md``, ``results.json`` (described by the JSON
+    Schema ``boundcalc/schemas/results.schema.json``), ``tables.tex`` (booktabs), the figures and a
+    manifest into the folder ``out``.
 
     Everything is validated before anything on disk changes; the report is built in a temporary
     folder beside ``out`` and moved into place only when complete (:mod:`boundcalc.outputs`).
@@ -394,26 +399,41 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
         If ``out`` cannot be a report folder: an existing boundcalc report without ``force``, a
         folder holding files boundcalc did not write, the current/home/root folder, a file.
     """
+    import time
+
+    from .report_render import summary_markdown, to_html, to_tex, verdict_summary
+    t_start = time.perf_counter()
     check_output_folder(out, force=force)
     problem = problem if problem is not None else default_problem()
     inputs = inputs if inputs is not None else default_inputs()
     TwoLayerDIP.validate_spec(problem.n, **_network_spec(inputs))
     with staged_output_folder(out, force=force) as tmp:
-        built = build_report(problem, inputs, sections=sections, progress=progress)
+        built = build_report(problem, inputs, sections=sections, experiments=experiments, progress=progress)
         env = _environment()
-        md = ["# boundcalc verification report", "",
-              f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: "
-              f"`{json.dumps(jsonable(inputs))}`.", "", "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()),
-              ""]
-        results: dict[str, Any] = {"environment": env, "inputs": jsonable(inputs), "problem": problem.to_dict()}
+        summary = verdict_summary(built)
+        head = ["# boundcalc verification report", "",
+                f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: "
+                f"`{json.dumps(jsonable(inputs))}`.", "",
+                "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), ""]
+        md = ["## Verdicts", "", summary_markdown(summary), ""]
+        results: dict[str, Any] = {"schema": "boundcalc/results/1", "environment": env, "inputs": jsonable(inputs),
+                                   "problem": problem.to_dict(),
+                                   "verdicts": [{"problem": p, "holds": h, "violated": v, "not_applicable": n}
+                                                for p, h, v, n in summary]}
         for sec in built:
             md += [f"## {sec.title}", "", sec.markdown, ""]
             results[sec.key] = jsonable(sec.data)
             for fname, fig in sec.figures.items():
-                fig.savefig(tmp / fname, dpi=120, bbox_inches="tight")
+                fig.savefig(tmp / fname, dpi=110, bbox_inches="tight")
                 close_figure(fig)
-        (tmp / "report.md").write_text("\n".join(md))
+        results["timings"] = {sec.key: sec.data["seconds"] for sec in built}
+        results["timings"]["total"] = time.perf_counter() - t_start
+        (tmp / "report.md").write_text("\n".join(head + md))
         (tmp / "results.json").write_text(json.dumps(results, indent=2))
+        (tmp / "tables.tex").write_text(to_tex(built, results))
+        # The page puts the verdicts at its top itself; the Markdown copy of that table is left out.
+        (tmp / "report.html").write_text(to_html("\n".join(head[2:] + md[4:]), tmp, "boundcalc verification report",
+                                                 summary))
     return Path(out)
 
 

@@ -71,7 +71,7 @@ def test_report_refuses_home_and_root(target):
 def small_report(tmp_path_factory):
     """A folder holding a real boundcalc report (first section only: fast)."""
     out = tmp_path_factory.mktemp("faults") / "rep"
-    write_report(out, sections=1)
+    write_report(out, sections=1, experiments=False)
     return out
 
 
@@ -122,7 +122,7 @@ def test_interrupted_report_leaves_the_old_one_intact(small_report, monkeypatch)
 
     monkeypatch.setattr(report, "build_report", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        write_report(small_report, sections=1, force=True)
+        write_report(small_report, sections=1, force=True, experiments=False)
     assert snapshot(small_report) == before
     assert sorted(p.name for p in small_report.parent.iterdir()) == ["rep"]  # no staging folder left
 

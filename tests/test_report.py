@@ -1,7 +1,10 @@
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+import boundcalc
 from boundcalc.cli import main
 from boundcalc.outputs import MANIFEST, read_manifest
 from boundcalc.report import SECTIONS, write_report
@@ -16,15 +19,68 @@ def full_report(tmp_path_factory):
 
 def test_full_report_content(full_report):
     data = json.loads((full_report / "results.json").read_text())
-    assert {"environment", "inputs", "spectrum", "initialization", "rates", "verification", "cones"} <= set(data)
+    assert {"environment", "inputs", "spectrum", "initialization", "rates", "verification", "cones", "imaging",
+            "widths", "phase_diagram", "verdicts", "timings"} <= set(data)
+    assert set(read_manifest(full_report)) >= {"report.html", "report.md", "results.json", "tables.tex"}
+    assert all(data[key]["seconds"] > 0 for key in ("spectrum", "imaging", "widths", "phase_diagram"))
     assert data["initialization"]["verdict"] == "non_degenerate"
     for dyn in ("isehd", "igahd", "gf"):
         statuses = [c["status"] for c in data["verification"][dyn]["claims"]]
         assert "violated" not in statuses and statuses.count("holds") >= 4
     md = (full_report / "report.md").read_text()
     assert "σ_A" in md and "numpy" in md and "holds" in md
-    for fig in ("spectrum.png", "envelopes.png", "trajectory.png", "phase_diagram.png"):
+    for fig in ("spectrum.png", "envelopes.png", "trajectory.png", "phase_diagram.png", "widths.png",
+                "deblurring_early_stopping.png", "normal-integration_early_stopping.png"):
         assert (full_report / fig).stat().st_size > 1000
+    for name in ("deblurring", "normal-integration"):
+        runs = data["imaging"][name]["runs"]
+        assert {r["dynamics"] for r in runs} == {"igahd", "gd"}
+        assert all(np.isfinite(r["best_t"]) and r["T_ES"] != "nan" for r in runs)
+        assert {"signal", "noise"} <= set(data["imaging"][name]["problem"]["info"])
+
+
+def test_results_json_follows_its_schema(full_report):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(boundcalc.__file__).parent / "schemas" / "results.schema.json").read_text())
+    data = json.loads((full_report / "results.json").read_text())
+    jsonschema.validate(data, schema)
+    broken = json.loads(json.dumps(data))
+    broken["verification"]["isehd"]["claims"][0]["status"] = "probably"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def test_html_is_self_contained(full_report):
+    from html.parser import HTMLParser
+
+    class Collect(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.imgs, self.urls, self.ids = [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "img":
+                self.imgs.append(a.get("src", ""))
+            for key in ("src", "href"):
+                if a.get(key):
+                    self.urls.append(a[key])
+            if tag in ("link", "script") and (a.get("src") or a.get("href")):
+                self.urls.append(a.get("src") or a.get("href"))
+
+    page = (full_report / "report.html").read_text()
+    parser = Collect()
+    parser.feed(page)
+    pngs = list(full_report.glob("*.png"))
+    assert len(parser.imgs) == len(pngs) >= 7
+    assert all(src.startswith("data:image/png;base64,") for src in parser.imgs)
+    assert not [u for u in parser.urls if "://" in u or u.startswith("//")]  # nothing loaded from outside
+    assert page.index("Verdicts") < page.index("Contents") < page.index("Operator spectrum")
+
+
+def test_tables_tex(full_report):
+    tex = (full_report / "tables.tex").read_text()
+    assert tex.count("\\toprule") >= 3 and "\\begin{tabular}" in tex and "phase\\_gain\\_over" in tex
 
 
 def test_report_refuses_overwrite_without_force(full_report, capsys):
@@ -39,12 +95,12 @@ def test_report_refuses_overwrite_without_force(full_report, capsys):
 
 def test_force_replaces_only_a_boundcalc_report(tmp_path):
     out = tmp_path / "r"
-    write_report(out, sections=1)
+    write_report(out, sections=1, experiments=False)
     first = set(read_manifest(out))
     assert first == {p.name for p in out.iterdir()} - {MANIFEST}
     with pytest.raises(ValueError, match="--force"):
-        write_report(out, sections=1)
-    write_report(out, sections=2, force=True)
+        write_report(out, sections=1, experiments=False)
+    write_report(out, sections=2, force=True, experiments=False)
     assert set(read_manifest(out)) == first
     assert "initialization" in json.loads((out / "results.json").read_text())
     assert not [p for p in tmp_path.iterdir() if p.name != "r"]  # no staging folder left behind
@@ -52,9 +108,13 @@ def test_force_replaces_only_a_boundcalc_report(tmp_path):
 
 def test_report_reproducible(tmp_path):
     # The deterministic sections (no timings, no solver output): same seeds, same numbers.
-    a = json.loads((write_report(tmp_path / "a", sections=3) / "results.json").read_text())
-    b = json.loads((write_report(tmp_path / "b", sections=3) / "results.json").read_text())
-    a.pop("environment"), b.pop("environment")
+    a = json.loads((write_report(tmp_path / "a", sections=3, experiments=False) / "results.json").read_text())
+    b = json.loads((write_report(tmp_path / "b", sections=3, experiments=False) / "results.json").read_text())
+    for d in (a, b):  # timings are not reproducible numbers
+        d.pop("environment"), d.pop("timings")
+        for sec in d.values():
+            if isinstance(sec, dict):
+                sec.pop("seconds", None)
     assert a == b
     assert len(SECTIONS) == 5
 
@@ -63,7 +123,7 @@ def test_config_file(tmp_path, capsys):
     cfg = tmp_path / "exp.toml"
     cfg.write_text("[problem]\nm = 30\nn = 3\nseed = 0\n[network]\nk = 1000\nd = 3\n")
     out = tmp_path / "cfg"
-    assert main(["report", "--config", str(cfg), "--out", str(out)]) == 0
+    assert main(["report", "--config", str(cfg), "--out", str(out), "--no-experiments"]) == 0
     data = json.loads((out / "results.json").read_text())
     assert data["problem"]["m"] == 30 and data["inputs"]["network"]["k"] == 1000
     assert data["initialization"]["verdict"] == "degenerate"  # k = 1000 is far too narrow here

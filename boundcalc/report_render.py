@@ -1,0 +1,119 @@
+"""Rendering a built report: the verdict summary, a self-contained HTML page (figures embedded,
+no external resource, table of contents) and LaTeX tables (booktabs) for papers."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+__all__ = ["verdict_summary", "summary_markdown", "to_html", "to_tex"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1.2em;color:#1d1d1f;line-height:1.45}
+h1{border-bottom:2px solid #444;padding-bottom:.2em}h2{margin-top:2.2em;border-bottom:1px solid #bbb}
+table{border-collapse:collapse;margin:.8em 0;font-size:.86em;display:block;overflow-x:auto}
+th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top}th{background:#f2f2f2}
+tr:nth-child(even) td{background:#fafafa}code{background:#f4f4f4;padding:0 .2em;border-radius:3px}
+img{max-width:100%;height:auto;border:1px solid #eee}.toc{background:#f7f7f9;padding:.5em 1.2em;
+border-radius:6px}.verdict td.holds{color:#0a6b2d;font-weight:600}.verdict td.violated{color:#b00020;
+font-weight:700}.verdict td.na{color:#666}
+"""
+
+
+def verdict_summary(sections: list) -> list[tuple[str, int, int, int]]:
+    """(problem, holds, violated, not applicable) over every claim the sections checked."""
+    counts: OrderedDict[str, list[int]] = OrderedDict()
+    for sec in sections:
+        for problem, claim in getattr(sec, "claims", []):
+            c = counts.setdefault(problem, [0, 0, 0])
+            c[("holds", "violated", "not_applicable").index(claim.status)] += 1
+    return [(p, *c) for p, c in counts.items()]
+
+
+def summary_markdown(rows: list[tuple[str, int, int, int]]) -> str:
+    lines = ["| problem / run | holds | violated | not applicable |", "|---|---|---|---|"]
+    lines += [f"| {p} | {h} | {v} | {n} |" for p, h, v, n in rows]
+    return "\n".join(lines)
+
+
+def _embed_images(body: str, folder: Path) -> str:
+    def repl(m: re.Match) -> str:
+        src = m.group(2)
+        path = folder / src
+        if not path.is_file():
+            return m.group(0)
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'{m.group(1)}"data:image/png;base64,{data}"'
+    return re.sub(r'(<img[^>]*?src=)"([^"]+\.png)"', repl, body)
+
+
+def to_html(markdown_text: str, folder: Path, title: str, summary: list[tuple[str, int, int, int]]) -> str:
+    """One self-contained HTML page: the Markdown rendered (``markdown`` with tables and a table of
+    contents), every figure embedded as a data: URI, the verdict per problem at the top."""
+    import markdown as md_lib
+    conv = md_lib.Markdown(extensions=["tables", "toc"], extension_configs={"toc": {"toc_depth": "2-3"}})
+    body = conv.convert(markdown_text)
+    rows = "".join(
+        f"<tr><td>{html.escape(p)}</td><td class='holds'>{h}</td><td class='{'violated' if v else 'na'}'>{v}</td>"
+        f"<td class='na'>{n}</td></tr>" for p, h, v, n in summary)
+    verdict = ("<h2 id='verdicts'>Verdicts</h2><table class='verdict'><tr><th>problem / run</th><th>holds</th>"
+               f"<th>violated</th><th>not applicable</th></tr>{rows}</table>")
+    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{_CSS}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1>{verdict}<div class='toc'><strong>Contents</strong>{conv.toc}</div>"
+            f"{body}</body></html>")
+    return _embed_images(page, folder)
+
+
+def _tex_escape(text: Any) -> str:
+    s = str(text)
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+        s = s.replace(a, b)
+    return s
+
+
+def _num(v: Any) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return _tex_escape(v)
+    if f != f:
+        return "--"
+    return f"{f:.4g}"
+
+
+def to_tex(sections: list, data: dict[str, Any]) -> str:
+    """LaTeX tables (booktabs): the verdict summary, every checked claim, the widths table."""
+    out = ["% boundcalc tables; needs \\usepackage{booktabs}", ""]
+    summ = verdict_summary(sections)
+    out += [r"\begin{table}[ht]\centering", r"\caption{Verdicts per problem}", r"\begin{tabular}{lrrr}",
+            r"\toprule", r"problem / run & holds & violated & not applicable \\", r"\midrule"]
+    out += [f"{_tex_escape(p)} & {h} & {v} & {n} \\\\" for p, h, v, n in summ]
+    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    out += [r"\begin{table}[ht]\centering\small", r"\caption{Claims against measurements}",
+            r"\begin{tabular}{llllrrr}", r"\toprule",
+            r"problem / run & claim & kind & status & predicted & measured & margin \\", r"\midrule"]
+    for sec in sections:
+        for problem, c in getattr(sec, "claims", []):
+            out.append(f"{_tex_escape(problem)} & \\texttt{{{_tex_escape(c.claim_id)}}} & {_tex_escape(c.kind)} & "
+                       f"{_tex_escape(c.status)} & {_num(c.predicted)} & {_num(c.measured)} & {_num(c.margin)} \\\\")
+    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    widths = data.get("widths", {}).get("rows")
+    if widths:
+        out += [r"\begin{table}[ht]\centering",
+                r"\caption{Theorem, instance and empirical widths ($c_1 = c_2 = C = 1$)}",
+                r"\begin{tabular}{lrrrrr}", r"\toprule",
+                r"problem & $n$ & $m$ & $k_\mathrm{theorem}$ & $k_\mathrm{instance}$ & $k_\mathrm{empirical}$ \\",
+                r"\midrule"]
+        for r in widths:
+            ki = f"$>{r['k_instance_max']}$" if r["k_instance"] < 0 else str(r["k_instance"])
+            ke = f"$>{r['k_empirical_max']}$" if r["k_empirical"] < 0 else str(r["k_empirical"])
+            out.append(f"{_tex_escape(r['problem'])} & {r['n']} & {r['m']} & {_num(r['k_theorem'])} & {ki} & {ke} \\\\")
+        out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    return "\n".join(out)

@@ -1,0 +1,50 @@
+"""The talk's experiments: phase-diagram claims on known grids, PSNR, widths shown as bounds."""
+
+import numpy as np
+import pytest
+
+from boundcalc.experiments import REGIMES, phase_diagram_claims, psnr, width_table
+from boundcalc.problems import deblurring_problem, gaussian_problem, normal_integration_problem
+from boundcalc.sweeps import PhaseDiagramResult
+
+
+def grid(igahd, ks=(5, 10, 200, 400), n=20):
+    return PhaseDiagramResult(tuple(ks), (0.0, 100.0, 900.0), np.array(igahd, float), np.zeros(len(ks)), 8,
+                              {"n": n}, 0, 0)
+
+
+def test_phase_claims_follow_the_declared_thresholds():
+    flat_then_gain = grid([[0, 0.125, 0.25], [0.5, 0.5, 0.625], [0, 0.5, 1.0], [0.25, 1.0, 0.75]])
+    under, over = phase_diagram_claims(flat_then_gain)
+    assert (under.status, over.status) == ("holds", "holds")
+    assert under.measured == pytest.approx(0.25) and over.measured == pytest.approx(0.75)
+    gain_under = grid([[0, 0.5, 0.0], [0, 0, 0], [0, 0.25, 0.375], [0, 1, 1]])
+    under, over = phase_diagram_claims(gain_under)
+    assert under.status == "violated" and under.margin == pytest.approx(REGIMES["flat_max_gain"] - 0.5)
+    assert over.status == "violated" and over.at == 200  # the tightest width is named
+    no_over = grid([[0, 0, 0], [0, 0, 0]], ks=(5, 10))
+    assert phase_diagram_claims(no_over)[1].status == "not_applicable"
+    with pytest.raises(ValueError, match="α = 0"):
+        phase_diagram_claims(PhaseDiagramResult((5,), (1.0, 2.0), np.zeros((1, 2)), np.zeros(1), 4, {"n": 20}, 0, 0))
+
+
+def test_psnr():
+    x = np.linspace(0, 1, 100)
+    assert psnr([np.linalg.norm(0.1 * np.ones(100))], x)[0] == pytest.approx(20.0)
+
+
+def test_widths_not_found_are_bounds_never_guesses():
+    rows, expo = width_table([gaussian_problem(2, 2, seed=6, noise_norm=0.01), gaussian_problem(2, 4, seed=0)],
+                             k_max=2**10, k_empirical_max=4, trials=4, iterations=300)
+    assert rows[0].k_instance == -1 and rows[0].k_instance_max == 2**10  # 2x2 needs 16384: shown as "> 1024"
+    assert all(r.k_theorem > 0 for r in rows)
+    assert "k_theorem" in expo
+
+
+def test_imaging_problems_record_their_inputs():
+    for p in (deblurring_problem((16, 16), seed=3), normal_integration_problem((16, 16), seed=3)):
+        d = p.to_dict()
+        assert d["seed"] == 3 and d["noise_norm"] > 0 and {"signal", "noise", "operator"} <= set(d["info"])
+        assert p.x_bar.shape == (256,) and np.all(np.isfinite(p.y))
+    with pytest.raises(ValueError, match="kernel"):
+        deblurring_problem((4, 4), blur_sigma=1.5)
