@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ._core import Result, as_finite_array, positive_float, positive_int
+from ._core import Result, positive_float, positive_int
 from .activations import get_activation
 from .backend import Backend, asarray, copy, dot, namespace, norm, problem_arrays, resolve_backend, to_numpy
 from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
 from .memory import float_bytes, require_memory
 from .operators import as_operator
-from .reduced import ReducedDIPObjective
+from .reduced import ReducedDIPObjective, objective_inputs
 
 __all__ = [
     "DIPObjective", "GeneratorObjective", "ReducedDIPObjective", "make_objective", "STATES",
@@ -54,15 +54,8 @@ class DIPObjective:
 
     def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
                  backend: Backend | None = None):
-        A = as_operator(A)
-        m, n = A.shape
-        if net.n != n:
-            raise ValueError(f"net: output size n = {net.n} must equal the columns of A, {n}")
+        A, y, x_bar = objective_inputs(net, A, y, x_bar, train)
         self.net = net
-        y = as_finite_array(y, "y", ndim=1, shape=(m,))
-        x_bar = None if x_bar is None else as_finite_array(x_bar, "x_bar", ndim=1, shape=(n,))
-        if train not in ("all", "V"):
-            raise ValueError(f"train must be 'all' or 'V', got {train!r}")
         self.backend = backend or Backend()
         self.A, self.y, self.y_clean, self.x_bar = problem_arrays(self.backend, A, y, x_bar)
         self.train = train

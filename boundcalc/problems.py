@@ -100,6 +100,15 @@ def _noise(rng: np.random.Generator, m: int, norm: float) -> np.ndarray:
     return e * (norm / np.linalg.norm(e))
 
 
+def _observe(A: Any, x: np.ndarray, noise_norm: float | None, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(A x, ε, ‖ε‖) with ε uniform on the sphere of radius ``noise_norm`` (default 2% of ‖A x‖)."""
+    clean = A @ x
+    nn = 0.02 * float(np.linalg.norm(clean)) if noise_norm is None else positive_float(noise_norm, "noise_norm",
+                                                                                           allow_zero=True)
+    eps = _noise(as_rng(seed), A.shape[0], nn) if nn > 0 else np.zeros(A.shape[0])
+    return clean, eps, nn
+
+
 def sample_image(size: tuple[int, int]) -> np.ndarray:
     """A real photograph shipped with matplotlib (Grace Hopper, 600×512), in gray levels [0, 1],
     centre-cropped to a multiple of ``size`` and block-averaged down to it (no download)."""
@@ -134,10 +143,7 @@ def deblurring_problem(size: tuple[int, int] = (32, 32), *, blur_sigma: float = 
         raise ValueError(f"blur_sigma = {blur_sigma} gives a {kernel.shape[0]}-pixel kernel, larger than {n1}x{n2}")
     A = Convolution2D(kernel, (n1, n2))
     x = sample_image((n1, n2)).ravel()
-    clean = A @ x
-    nn = 0.02 * float(np.linalg.norm(clean)) if noise_norm is None else positive_float(noise_norm, "noise_norm",
-                                                                                           allow_zero=True)
-    eps = _noise(as_rng(seed), A.shape[0], nn) if nn > 0 else np.zeros(A.shape[0])
+    clean, eps, nn = _observe(A, x, noise_norm, seed)
     return Problem(A=A, y=clean + eps, x_bar=x, noise=eps, name="deblurring", seed=seed,
                    info={"operator": f"periodic Gaussian blur, σ = {blur_sigma:g} px, {n1}x{n2}",
                          "signal": "matplotlib sample image grace_hopper.jpg, gray, block-averaged",
@@ -163,10 +169,7 @@ def normal_integration_problem(size: tuple[int, int] = (32, 32), *, noise_norm: 
     n1, n2 = positive_int(size[0], "size[0]"), positive_int(size[1], "size[1]")
     A = Gradient2D((n1, n2), boundary="neumann")
     z = depth_map((n1, n2)).ravel()
-    clean = A @ z
-    nn = 0.02 * float(np.linalg.norm(clean)) if noise_norm is None else positive_float(noise_norm, "noise_norm",
-                                                                                           allow_zero=True)
-    eps = _noise(as_rng(seed), A.shape[0], nn) if nn > 0 else np.zeros(A.shape[0])
+    clean, eps, nn = _observe(A, z, noise_norm, seed)
     return Problem(A=A, y=clean + eps, x_bar=z, noise=eps, name="normal-integration", seed=seed,
                    info={"operator": f"forward-difference gradient, Neumann boundary, {n1}x{n2}",
                          "signal": "sphere cap plus three Gaussian bumps", "image_shape": [n1, n2],

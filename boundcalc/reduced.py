@@ -31,7 +31,21 @@ from .generators import TwoLayerDIP
 from .memory import float_bytes, require_memory
 from .operators import as_operator
 
-__all__ = ["ReducedDIPObjective"]
+__all__ = ["ReducedDIPObjective", "objective_inputs"]
+
+
+def objective_inputs(net: Any, A: Any, y: Any, x_bar: Any, train: str) -> tuple[Any, np.ndarray, np.ndarray | None]:
+    """(A, y, x̄) of a training objective, validated: A an operator whose columns match the
+    generator's output, y of A's rows, x̄ of its columns, ``train`` in {"all", "V"}."""
+    A = as_operator(A)
+    m, n = A.shape
+    if net.n != n:
+        raise ValueError(f"net: output size n = {net.n} must equal the columns of A, {n}")
+    if train not in ("all", "V"):
+        raise ValueError(f"train must be 'all' or 'V', got {train!r}")
+    y = as_finite_array(y, "y", ndim=1, shape=(m,))
+    x_bar = None if x_bar is None else as_finite_array(x_bar, "x_bar", ndim=1, shape=(n,))
+    return A, y, x_bar
 
 
 class ReducedDIPObjective:
@@ -46,15 +60,9 @@ class ReducedDIPObjective:
 
     def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
                  backend: Backend | None = None):
-        A = as_operator(A)
-        m, n = A.shape
-        if net.n != n:
-            raise ValueError(f"net: output size n = {net.n} must equal the columns of A, {n}")
-        if train not in ("all", "V"):
-            raise ValueError(f"train must be 'all' or 'V', got {train!r}")
+        A, y, x_bar = objective_inputs(net, A, y, x_bar, train)
+        m = A.shape[0]
         self.net, self.train, self.m = net, train, m
-        y = as_finite_array(y, "y", ndim=1, shape=(m,))
-        x_bar = None if x_bar is None else as_finite_array(x_bar, "x_bar", ndim=1, shape=(n,))
         k = net.k
         require_memory(float_bytes(4 * m * k, m * m), f"the reduced state (m = {m}, k = {k})")
         self.backend = backend or Backend()
