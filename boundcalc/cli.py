@@ -546,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--m", type=POS_INT, default=25)
     pd.add_argument("--d", type=POS_INT, default=10)
     pd.add_argument("--ks", type=POS_INT, nargs="+", default=[10, 100, 1000])
-    pd.add_argument("--alphas", type=POS_FLOAT, nargs="+", default=[0.1, 1.0, 10.0, 30.0])
+    pd.add_argument("--alphas", type=NONNEG_FLOAT, nargs="+", default=[0.0, 100.0, 300.0, 600.0, 900.0],
+                    help="viscous dampings α (default for form slide: 0 = no inertia up to below 1/s)")
     pd.add_argument("--beta", type=NONNEG_FLOAT, default=0.05)
     pd.add_argument("--step", type=POS_FLOAT, default=1e-3)
     pd.add_argument("--iterations", type=POS_INT, default=15000)
@@ -554,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--loss-tol", type=POS_FLOAT, default=1e-6)
     pd.add_argument("--seed", type=NONNEG_INT, default=0)
     add_device_option(pd)
-    pd.add_argument("--form", choices=["ode", "slide"], default="ode",
+    pd.add_argument("--form", choices=["ode", "slide"], default="slide",
                     help="IGAHD form: 'ode' (1 − α√s, β√s) or 'slide' (αs, βs², the slide before the figure)")
     pd.add_argument("--out", default="reports/phase_diagram", help="folder for cells, JSON and figure (resumes)")
     pd.add_argument("--full", action="store_true",

@@ -181,8 +181,8 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] = (10, 100, 1000),
-                  alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 30.0), beta: float = 0.05, step: float = 1e-3,
-                  form: str = "ode",
+                  alphas: tuple[float, ...] = (0.0, 100.0, 300.0, 600.0, 900.0), beta: float = 0.05,
+                  step: float = 1e-3, form: str = "slide",
                   iterations: int = 15000, trials: int = 10, loss_tol: float = 1e-6, noise_norm: float = 0.0,
                   activation: str = "tanh", seed: int = 0, include_gd: bool = True,
                   out_dir: str | Path | None = None, executor: Executor | None = None,
@@ -191,8 +191,9 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     ``iterations`` iterations over a grid of widths k and viscous dampings α, for Gaussian A with
     N(0, 1/m) entries; the same grid in k for gradient descent (step ``step``) for comparison.
 
-    With the same step s, an IGAHD iteration advances the time t by √s and a GD iteration by s,
-    which is what the figure shows. The defaults (s = 1e-3, loss ≤ 1e-6) are where the picture has
+    The default is the form written on the slide before the talk's figure (``form="slide"``:
+    momentum αs, Hessian term βs²), with α from 0 (no inertia: gradient descent) up to below 1/s;
+    ``form="ode"`` (1 − α√s, β√s) needs α√s < 1. s = 1e-3 and loss ≤ 1e-6 are where the picture has
     structure: with s = 0.05 and loss ≤ 1e-4 every cell, GD included, succeeds (measured).
 
     Parameters

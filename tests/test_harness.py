@@ -134,7 +134,9 @@ def test_phase_diagram_resumes_and_accepts_executor(tmp_path):
     assert c.computed == 1 and c.reused == 5
     np.testing.assert_array_equal(a.gd, c.gd)
     with pytest.raises(ValueError, match="α√s"):
-        phase_diagram(alphas=(10.0,), step=0.05, progress=False)
+        phase_diagram(alphas=(10.0,), step=0.05, progress=False, form="ode")
+    with pytest.raises(ValueError, match="αs"):
+        phase_diagram(alphas=(30.0,), step=0.05, progress=False, form="slide")
 
 
 def test_cli_verify(capsys):
