@@ -327,12 +327,27 @@ def test_corrupt_cell_is_named_and_recomputed(tmp_path):
     (["phase-diagram", "--alphas", "-1"], "--alphas"),
     (["bounds", "--lam-min", "-1"], "--lam-min"),
 ])
-def test_options_are_validated_before_any_computation(argv, needle):
-    t0 = time.perf_counter()
+def test_options_are_validated_before_any_computation(argv, needle, monkeypatch, capsys):
     code, _, err = cli(*argv)
     assert code == 2
     assert_one_line(err, needle)
-    assert time.perf_counter() - t0 < 30  # refused up front, not after integrating (was 12 s)
+    # In process, with every computing entry point replaced by a tripwire: the refusal comes first
+    # (before 0.1, a reversed bracket was refused only after 12 s of ISEHD integration).
+    import boundcalc.bounds
+    import boundcalc.harness
+    import boundcalc.problems
+    import boundcalc.sweeps
+    from boundcalc.cli import main
+
+    def tripwire(*args, **kwargs):
+        raise AssertionError("computation started before the options were validated")
+
+    for mod, name in ((boundcalc.harness, "verify"), (boundcalc.bounds, "check_initialization"),
+                      (boundcalc.bounds, "compute_bounds"), (boundcalc.sweeps, "phase_diagram"),
+                      (boundcalc.problems, "gaussian_problem")):
+        monkeypatch.setattr(mod, name, tripwire)
+    assert main(argv) == 2
+    assert needle in capsys.readouterr().err
 
 
 def test_init_with_draw_options_is_refused(user_files):
