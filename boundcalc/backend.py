@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["namespace", "resolve_backend", "to_numpy", "asarray", "device_of", "describe", "Backend", "norm", "dot",
-           "copy", "problem_arrays"]
+           "copy", "matrix_transpose", "problem_arrays"]
 
 
 def namespace(*arrays: Any) -> Any:
@@ -139,6 +139,12 @@ def dot(a: Any, b: Any) -> float:
     """⟨a, b⟩ as a Python float, any backend."""
     xp = namespace(a, b)
     return float(a @ b) if xp is np else float(xp.sum(a * b))
+
+
+def matrix_transpose(x: Any) -> Any:
+    """Transpose of the last two axes (one matrix or a stack of them), any backend."""
+    xp = namespace(x)
+    return np.swapaxes(x, -1, -2) if xp is np else xp.matrix_transpose(x)
 
 
 def copy(x: Any) -> Any:

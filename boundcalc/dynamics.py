@@ -20,12 +20,12 @@ from scipy.integrate import solve_ivp
 
 from ._core import Result, positive_float, positive_int
 from .activations import get_activation
-from .backend import Backend, asarray, copy, dot, namespace, norm, problem_arrays, resolve_backend, to_numpy
+from .backend import Backend, asarray, copy, dot, matrix_transpose, namespace, norm, resolve_backend, to_numpy
 from .formulas import FORMULAS, evaluate_many
 from .generators import TwoLayerDIP
 from .memory import float_bytes, require_memory
 from .operators import as_operator
-from .reduced import ReducedDIPObjective, objective_inputs
+from .reduced import ObjectiveBase, ReducedDIPObjective, reduced_loss_grad
 
 __all__ = [
     "DIPObjective", "GeneratorObjective", "ReducedDIPObjective", "make_objective", "STATES",
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class DIPObjective:
+class DIPObjective(ObjectiveBase):
     """L(θ) = ½‖A g(u, θ) − y‖² for a :class:`TwoLayerDIP`, with the metrics the claims need.
 
     Parameters
@@ -54,16 +54,7 @@ class DIPObjective:
 
     def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
                  backend: Backend | None = None):
-        A, y, x_bar = objective_inputs(net, A, y, x_bar, train)
-        self.net = net
-        self.backend = backend or Backend()
-        self.A, self.y, self.y_clean, self.x_bar = problem_arrays(self.backend, A, y, x_bar)
-        self.train = train
-        self.n_grad = 0
-
-    def as_state(self, x: Any) -> Any:
-        """``x`` (e.g. a NumPy state from solve_ivp) in this objective's backend."""
-        return self.backend.asarray(x) if self.backend.xp is not np else x
+        self._setup(net, A, y, x_bar, train, backend)
 
     def start(self) -> Any:
         """The initial state: θ₀ itself."""
@@ -113,15 +104,18 @@ class GeneratorObjective(DIPObjective):
     def __init__(self, net: Any, A: Any, y: Any, *, x_bar: Any = None):
         super().__init__(net, A, y, x_bar=x_bar)
 
+    def _residual(self, theta: Any) -> np.ndarray:
+        return np.asarray(self.A @ self.net.forward(theta)).ravel() - self.y
+
     def value_and_grad(self, theta: Any) -> tuple[float, Any]:
         self.n_grad += 1
         if callable(getattr(self.net, "loss_and_grad", None)):
             return self.net.loss_and_grad(theta, self.A, self.y)
-        r = np.asarray(self.A @ self.net.forward(theta)).ravel() - self.y
+        r = self._residual(theta)
         return 0.5 * float(r @ r), np.asarray(self.net.vjp(theta, np.asarray(self.A.T @ r).ravel()))
 
     def loss(self, theta: Any) -> float:
-        r = np.asarray(self.A @ self.net.forward(theta)).ravel() - self.y
+        r = self._residual(theta)
         return 0.5 * float(r @ r)
 
 
@@ -571,62 +565,43 @@ def _batched_reduced_chunk(V0, W0, u, A, y, mom, hess, act, step, iterations, lo
     xp = namespace(V0)
     T, _, k = V0.shape
     sk = 1 / math.sqrt(k)
-
-    def mT(x):
-        return xp.permute_dims(x, (0, 2, 1)) if xp is not np else np.swapaxes(x, 1, 2)
-
     P0 = xp.matmul(A, V0)                                              # (T, m, k)
-    K = xp.matmul(A, mT(A))                                            # (T, m, m)
+    K = xp.matmul(A, matrix_transpose(A))                                           # (T, m, m)
     h0 = xp.matmul(W0, u[:, :, None])[:, :, 0]                         # (T, k)
     uu = xp.sum(u * u, axis=1)[:, None]
     Z, b = xp.zeros_like(P0), xp.zeros_like(h0)
-
-    def loss_grad(Z, b, P0, K, h0, uu, y):
-        h = h0 + uu * b
-        a, da = act.phi(h), act.dphi(h)
-        Za = xp.matmul(Z, a[:, :, None])
-        r = (xp.matmul(P0, a[:, :, None]) + xp.matmul(K, Za))[:, :, 0] * sk - y
-        GZ = r[:, :, None] * a[:, None, :] * sk
-        Kr = xp.matmul(K, r[:, :, None])
-        c = da * (xp.matmul(mT(P0), r[:, :, None]) + xp.matmul(mT(Z), Kr))[:, :, 0] * sk
-        return 0.5 * xp.sum(r * r, axis=1), GZ, c
-
-    L, GZ, Gb = loss_grad(Z, b, P0, K, h0, uu, y)
+    L, GZ, Gb = reduced_loss_grad(Z, h0, P0, K, y, sk, act)
     L = to_numpy(L).copy()
     L0 = L.copy()
     final, hit, ran = L.copy(), np.where(L <= loss_tol, 0, -1), np.zeros(T, dtype=int)
     idx = np.arange(T)  # trials still running (host bookkeeping)
-    mom3, hess3, mom2, hess2 = mom[:, None, None], hess[:, None, None], mom[:, None], hess[:, None]
-    Zp, bp, GZp, Gbp = copy(Z), copy(b), copy(GZ), copy(Gb)
-    arrays = [Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2]
+    # The running trials' arrays: the iterate pair, the gradient pair, and the per-trial constants.
+    state = [Z, b, GZ, Gb, copy(Z), copy(b), copy(GZ), copy(Gb)]
+    const = [P0, K, h0, uu, y, mom[:, None, None], hess[:, None, None], mom[:, None], hess[:, None]]
 
     def drop(arrays, keep):
-        mask = keep if xp is np else asarray(keep, like=arrays[0])
-        if xp is not np:
-            mask = xp.astype(mask, xp.bool)
+        mask = keep if xp is np else xp.astype(asarray(keep, like=arrays[0]), xp.bool)
         return [x[mask] for x in arrays]
 
     if stop_early and (hit >= 0).any():
-        keep = hit < 0
-        idx = idx[keep]
-        arrays = drop(arrays, keep)
-    Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2 = arrays
+        idx = idx[hit < 0]
+        state, const = drop(state, hit == -1), drop(const, hit == -1)
     for it in range(1, iterations + 1):
         if idx.size == 0:
             break
+        Z, b, GZ, Gb, Zp, bp, GZp, Gbp = state
+        P0, K, h0, uu, y, mom3, hess3, mom2, hess2 = const
         Z_new = Z + mom3 * (Z - Zp) - hess3 * (GZ - GZp) - step * GZ
         b_new = b + mom2 * (b - bp) - hess2 * (Gb - Gbp) - step * Gb
-        Zp, bp, GZp, Gbp, Z, b = Z, b, GZ, Gb, Z_new, b_new
-        L, GZ, Gb = loss_grad(Z, b, P0, K, h0, uu, y)
+        L, GZ_new, Gb_new = reduced_loss_grad(Z_new, h0 + uu * b_new, P0, K, y, sk, act)
+        state = [Z_new, b_new, GZ_new, Gb_new, Z, b, GZ, Gb]
         L = to_numpy(L)
         final[idx], ran[idx] = L, it
         newly = (hit[idx] < 0) & (L <= loss_tol)
         hit[idx[newly]] = it
         if stop_early and newly.any():
-            keep = ~newly
-            idx = idx[keep]
-            Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2 = drop(
-                [Z, b, GZ, Gb, Zp, bp, GZp, Gbp, P0, K, h0, uu, y, mom3, hess3, mom2, hess2], keep)
+            idx = idx[~newly]
+            state, const = drop(state, ~newly), drop(const, ~newly)
     return final, L0, hit, ran
 
 

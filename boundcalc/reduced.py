@@ -26,12 +26,54 @@ from typing import Any
 import numpy as np
 
 from ._core import as_finite_array
-from .backend import Backend, dot, namespace, norm, problem_arrays, to_numpy
+from .backend import Backend, dot, matrix_transpose, namespace, norm, problem_arrays, to_numpy
 from .generators import TwoLayerDIP
 from .memory import float_bytes, require_memory
 from .operators import as_operator
 
-__all__ = ["ReducedDIPObjective", "objective_inputs"]
+__all__ = ["ReducedDIPObjective", "objective_inputs", "ObjectiveBase", "reduced_residual",
+           "reduced_loss_grad"]
+
+
+def reduced_residual(Z: Any, a: Any, P0: Any, K: Any, y: Any, sk: float) -> Any:
+    """r = (P₀a + K Z a)/√k − y, for one trial (Z m×k, a k) or a stack (leading trial axis)."""
+    ac = a[..., None]
+    return (P0 @ ac + K @ (Z @ ac))[..., 0] * sk - y
+
+
+def reduced_loss_grad(Z: Any, h: Any, P0: Any, K: Any, y: Any, sk: float, act: Any, *, train_W: bool = True,
+                      gz_out: np.ndarray | None = None) -> tuple[Any, Any, Any]:
+    """The one source of the reduced formulas (module docstring): (L, G_Z, G_b) with L = ½‖r‖²,
+    G_Z = r aᵀ/√k, G_b = φ′(h) ⊙ (P₀ᵀ r + Zᵀ K r)/√k — for one trial or a stack of trials
+    (:func:`boundcalc.dynamics.igahd_dip_batched`); L is an array over the trial axis. ``gz_out``
+    (NumPy) receives G_Z in place, saving a pass over an m×k array per step."""
+    xp = namespace(Z)
+    a = act.phi(h)
+    r = reduced_residual(Z, a, P0, K, y, sk)
+    if gz_out is not None:
+        GZ = np.multiply(r[..., :, None], (a * sk)[..., None, :], out=gz_out)
+    else:
+        GZ = r[..., :, None] * (a * sk)[..., None, :]
+    rc = r[..., None]
+    if not train_W:
+        return 0.5 * xp.sum(r * r, axis=-1), GZ, xp.zeros_like(h)
+    Gb = act.dphi(h) * (matrix_transpose(P0) @ rc + matrix_transpose(Z) @ (K @ rc))[..., 0] * sk
+    return 0.5 * xp.sum(r * r, axis=-1), GZ, Gb
+
+
+class ObjectiveBase:
+    """What the full and reduced objectives share: validated inputs held in a backend."""
+
+    def _setup(self, net: Any, A: Any, y: Any, x_bar: Any, train: str, backend: Backend | None):
+        A, y, x_bar = objective_inputs(net, A, y, x_bar, train)
+        self.net, self.train, self.n_grad = net, train, 0
+        self.backend = backend or Backend()
+        self.A, self.y, self.y_clean, self.x_bar = problem_arrays(self.backend, A, y, x_bar)
+        return A
+
+    def as_state(self, x: Any) -> Any:
+        """``x`` (e.g. a NumPy state from solve_ivp) in this objective's backend."""
+        return self.backend.asarray(x) if self.backend.xp is not np else x
 
 
 def objective_inputs(net: Any, A: Any, y: Any, x_bar: Any, train: str) -> tuple[Any, np.ndarray, np.ndarray | None]:
@@ -48,7 +90,7 @@ def objective_inputs(net: Any, A: Any, y: Any, x_bar: Any, train: str) -> tuple[
     return A, y, x_bar
 
 
-class ReducedDIPObjective:
+class ReducedDIPObjective(ObjectiveBase):
     """L as a function of the reduced state ζ = (vec Z, b) ∈ R^{k(m+1)}, ζ = 0 at θ₀.
 
     Same interface as :class:`boundcalc.dynamics.DIPObjective` (``start``, ``value_and_grad``,
@@ -60,24 +102,18 @@ class ReducedDIPObjective:
 
     def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
                  backend: Backend | None = None):
-        A, y, x_bar = objective_inputs(net, A, y, x_bar, train)
-        m = A.shape[0]
-        self.net, self.train, self.m = net, train, m
-        k = net.k
+        m, k = as_operator(A).shape[0], net.k
         require_memory(float_bytes(4 * m * k, m * m), f"the reduced state (m = {m}, k = {k})")
-        self.backend = backend or Backend()
-        self._A_host = A
-        self.A, self.y, self.y_clean, self.x_bar = problem_arrays(self.backend, A, y, x_bar)
+        self._setup(net, A, y, x_bar, train, backend)
+        self.m = m
         V0, W0 = net.unpack()
-        self.V0 = self.backend.asarray(V0) if self.backend.xp is not np else V0
+        self.V0 = self.as_state(V0)
         self.P0 = self._apply_A(self.V0)                       # A V₀, m×k
         self.K = self._gram()                                  # A Aᵀ, m×m
-        h0 = W0 @ net.u
-        self.h0 = self.backend.asarray(h0) if self.backend.xp is not np else h0
+        self.h0 = self.as_state(W0 @ net.u)
         self.uu = net.norm_u**2
         self.sk = 1.0 / math.sqrt(k)
         self.size = k * (m + 1)
-        self.n_grad = 0
 
     def _apply_A(self, X: Any) -> Any:
         return np.asarray(self.A @ X) if self.backend.xp is np else self.A @ X
@@ -100,10 +136,6 @@ class ReducedDIPObjective:
         mk = self.m * self.net.k
         return namespace(state).reshape(state[:mk], (self.m, self.net.k)), state[mk:]
 
-    def as_state(self, x: Any) -> Any:
-        """``x`` (e.g. a NumPy state from solve_ivp) in this objective's backend."""
-        return self.backend.asarray(x) if self.backend.xp is not np else x
-
     def start(self) -> Any:
         """ζ₀ = 0 (θ = θ₀)."""
         return self.backend.xp.zeros(self.size, dtype=self.backend.dtype, **(
@@ -119,18 +151,15 @@ class ReducedDIPObjective:
         """L and the gradient representation (G_Z, G_b) flattened like the state."""
         self.n_grad += 1
         xp = namespace(state)
-        Z, h, a = self._hidden(state)
-        Ax = (self.P0 @ a + self.K @ (Z @ a)) * self.sk
-        r = Ax - self.y
-        Gb = xp.zeros_like(h) if self.train == "V" else \
-            self.net.activation.dphi(h) * (self.P0.T @ r + Z.T @ (self.K @ r)) * self.sk
-        if xp is not np:
-            return 0.5 * dot(r, r), xp.concat([xp.reshape(r[:, None] * (a * self.sk)[None, :], (-1,)), Gb])
-        out = np.empty(self.size)  # NumPy: written in place
-        GZ, Gb_out = self.split(out)
-        np.multiply.outer(r * self.sk, a, out=GZ)
-        Gb_out[:] = Gb
-        return 0.5 * float(r @ r), out
+        Z, b = self.split(state)
+        out = np.empty(self.size) if xp is np else None
+        L, GZ, Gb = reduced_loss_grad(Z, self.h0 + self.uu * b, self.P0, self.K, self.y, self.sk,
+                                      self.net.activation, train_W=self.train == "all",
+                                      gz_out=None if out is None else self.split(out)[0])
+        if out is None:
+            return float(L), xp.concat([xp.reshape(GZ, (-1,)), Gb])
+        out[self.m * self.net.k:] = Gb  # G_Z is already in place
+        return float(L), out
 
     def grad(self, state: Any) -> Any:
         return self.value_and_grad(state)[1]
@@ -146,9 +175,8 @@ class ReducedDIPObjective:
     def metrics(self, state: Any) -> tuple[float, float, float]:
         """(loss, ‖y(θ) − ȳ‖, ‖x(θ) − x̄‖), nan where ȳ or x̄ is unknown; x only when x̄ is known."""
         Z, _, a = self._hidden(state)
-        Ax = (self.P0 @ a + self.K @ (Z @ a)) * self.sk
-        r = Ax - self.y
-        dy = norm(Ax - self.y_clean) if self.y_clean is not None else float("nan")
+        r = reduced_residual(Z, a, self.P0, self.K, self.y, self.sk)
+        dy = norm(r + self.y - self.y_clean) if self.y_clean is not None else float("nan")
         dx = norm(self.forward(state) - self.x_bar) if self.x_bar is not None else float("nan")
         return 0.5 * dot(r, r), dy, dx
 
