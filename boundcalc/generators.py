@@ -70,6 +70,44 @@ class JacobianSpectrum:
         return self.sigma_max / self.sigma_min if self.sigma_min > 0 else float("inf")
 
 
+def into_ball(theta: Any, center: Any, radius: float, norm: Any = np.linalg.norm) -> Any:
+    """The projection of ``theta`` onto the ball B(center, radius); ``norm`` of the arrays' backend."""
+    d = theta - center
+    nd = float(norm(d))
+    return theta if nd <= radius else center + d * (radius / nd)
+
+
+def projected_ratio_ascent(value_and_grad: Any, value: Any, t1: Any, t2: Any, *, center: Any, radius: float,
+                           steps: int, norm: Any = np.linalg.norm) -> float:
+    """Projected gradient ascent with Armijo steps on a ratio f(θ₁, θ₂) = ‖J₁ − J₂‖²/‖θ₁ − θ₂‖² (or a
+    lower bound of it) over pairs in B(center, radius); returns √ of the largest value attained.
+
+    ``value_and_grad(t1, t2)`` → (f, ∇₁f, ∇₂f) and ``value(t1, t2)`` → f (any backend whose arrays
+    support arithmetic; ``norm`` is its Euclidean norm). A step is accepted only if it increases f
+    and keeps the pair at least 1e-6·radius apart (closer, the difference J₁ − J₂ loses its digits);
+    the step doubles after each success. Every returned value is attained by a pair in the ball.
+    """
+    f, g1, g2 = value_and_grad(t1, t2)
+    best, lr = f, None
+    for _ in range(steps):
+        gn = math.sqrt(float(norm(g1)) ** 2 + float(norm(g2)) ** 2)
+        if gn == 0:
+            break
+        lr = 0.1 * radius / gn if lr is None else 2 * lr
+        while lr * gn > 1e-12 * radius:
+            n1 = into_ball(t1 + lr * g1, center, radius, norm)
+            n2 = into_ball(t2 + lr * g2, center, radius, norm)
+            if float(norm(n1 - n2)) >= 1e-6 * radius and value(n1, n2) > f:
+                break
+            lr *= 0.5
+        else:
+            break
+        t1, t2 = n1, n2
+        f, g1, g2 = value_and_grad(t1, t2)
+        best = max(best, f)
+    return math.sqrt(max(best, 0.0))
+
+
 class TwoLayerDIP:
     """Two-layer generator g(u, θ) = V φ(W u)/√k, V ∈ R^{n×k}, W ∈ R^{k×d} (THEORY.md §1).
 
@@ -315,7 +353,11 @@ class TwoLayerDIP:
         V2, a2, d2 = self._hidden(theta2)
         diff = V1 * d1[None, :] - V2 * d2[None, :]
         s = scipy.linalg.svdvals(diff)[0] if min(diff.shape) else 0.0
-        return float(np.sqrt((np.sum((a1 - a2) ** 2) + self.norm_u**2 * s**2) / self.k))
+        return float(np.sqrt(self._difference_sq(a1 - a2, s)))
+
+    def _difference_sq(self, da: np.ndarray, sigma: float) -> float:
+        """k‖J₁ − J₂‖² = ‖a₁ − a₂‖² + ‖u‖² σ_max(V₁D₁ − V₂D₂)²: the Gram identity of the difference."""
+        return float((da @ da + self.norm_u**2 * sigma**2) / self.k)
 
     def max_column_norm(self, theta: np.ndarray | None = None) -> float:
         """M(θ) = max_r ‖V_{:,r}‖ (THEORY.md §2)."""
@@ -359,24 +401,23 @@ class TwoLayerDIP:
                 pts.append(center + v / np.linalg.norm(v) * radius * rng.uniform() ** (1 / self.p))
             if i % 2:  # a close pair around the first point
                 v = rng.standard_normal(self.p)
-                pts[1] = self._into_ball(pts[0] + 1e-3 * radius * v / np.linalg.norm(v), center, radius)
-            starts.append((self._ratio2(pts[0], pts[1])[0], pts[0], pts[1]))
+                pts[1] = into_ball(pts[0] + 1e-3 * radius * v / np.linalg.norm(v), center, radius)
+            starts.append((self._ratio2(pts[0], pts[1]), pts[0], pts[1]))
         starts.sort(key=lambda item: -item[0])
         best = float(np.sqrt(starts[0][0]))
         if self.activation.d2phi is None:
             return best
         for _, t1, t2 in starts[: positive_int(restarts, "restarts")]:
-            best = max(best, self._ascend(t1, t2, center, radius, steps))
+            best = max(best, projected_ratio_ascent(lambda a, b: self._ratio2(a, b, grad=True), self._ratio2, t1, t2,
+                                                    center=center, radius=radius, steps=steps))
         return best
 
-    @staticmethod
-    def _into_ball(theta: np.ndarray, center: np.ndarray, radius: float) -> np.ndarray:
-        d = theta - center
-        nd = np.linalg.norm(d)
-        return theta if nd <= radius else center + d * (radius / nd)
-
     def _ratio2(self, t1: np.ndarray, t2: np.ndarray, *, grad: bool = False):
-        """ρ² = ‖J₁ − J₂‖²/‖θ₁ − θ₂‖² and, with ``grad``, its gradient in (θ₁, θ₂)."""
+        """ρ² = ‖J₁ − J₂‖²/‖θ₁ − θ₂‖², or with ``grad`` (ρ², ∇_θ₁ρ², ∇_θ₂ρ²)."""
+        diff = t1 - t2
+        den = float(diff @ diff)
+        if not grad:
+            return self.jacobian_difference_norm(t1, t2) ** 2 / den
         V1, W1 = self.unpack(t1)
         V2, W2 = self.unpack(t2)
         z1, z2 = W1 @ self.u, W2 @ self.u
@@ -386,11 +427,7 @@ class TwoLayerDIP:
         U, sv, Vt = scipy.linalg.svd(delta, full_matrices=False)
         sig, pl, qr = sv[0], U[:, 0], Vt[0]
         da = a1 - a2
-        num = (da @ da + self.norm_u**2 * sig**2) / self.k
-        diff = t1 - t2
-        den = float(diff @ diff)
-        if not grad:
-            return num / den, None
+        num = self._difference_sq(da, sig)
         uu = self.norm_u**2 / self.k
         g1V = 2 * uu * sig * np.outer(pl, qr * d1)
         g2V = -2 * uu * sig * np.outer(pl, qr * d2)
@@ -399,25 +436,4 @@ class TwoLayerDIP:
         g2W = np.outer(-(2 / self.k) * da * d2 - 2 * uu * sig * qr * (V2.T @ pl) * d2p2, self.u)
         gnum1, gnum2 = self.pack(g1V, g1W), self.pack(g2V, g2W)
         f = num / den
-        return f, ((gnum1 - f * 2 * diff) / den, (gnum2 + f * 2 * diff) / den)
-
-    def _ascend(self, t1: np.ndarray, t2: np.ndarray, center: np.ndarray, radius: float, steps: int) -> float:
-        """Projected gradient ascent on ρ² from (t1, t2) with Armijo backtracking; returns max ρ seen."""
-        f, (g1, g2) = self._ratio2(t1, t2, grad=True)
-        lr = 0.1 * radius / max(np.sqrt(g1 @ g1 + g2 @ g2), 1e-300)
-        floor = 1e-6 * radius  # below this separation the difference Δ loses its digits
-        for _ in range(steps):
-            while lr * np.sqrt(g1 @ g1 + g2 @ g2) > 1e-12 * radius:
-                n1 = self._into_ball(t1 + lr * g1, center, radius)
-                n2 = self._into_ball(t2 + lr * g2, center, radius)
-                if np.linalg.norm(n1 - n2) >= floor:
-                    fn = self._ratio2(n1, n2)[0]
-                    if fn > f:
-                        break
-                lr *= 0.5
-            else:
-                break
-            t1, t2 = n1, n2
-            f, (g1, g2) = self._ratio2(t1, t2, grad=True)
-            lr *= 2.0
-        return float(np.sqrt(f))
+        return f, (gnum1 - f * 2 * diff) / den, (gnum2 + f * 2 * diff) / den

@@ -25,7 +25,7 @@ from torch.func import functional_call, jvp, vjp
 
 from ._core import as_rng, positive_float, positive_int
 from .eigen_bracket import extreme_eigen_bracket
-from .generators import JacobianSpectrum
+from .generators import JacobianSpectrum, into_ball, projected_ratio_ascent
 from .memory import float_bytes, require_memory
 
 __all__ = ["TorchGenerator", "load_model_factory"]
@@ -196,42 +196,31 @@ class TorchGenerator:
         radius = positive_float(radius, "radius")
         rng = as_rng(seed)
         c = self._theta(center).detach()
+        norm = torch.linalg.vector_norm
 
-        def into_ball(t):
-            d = t - c
-            nd = torch.linalg.vector_norm(d)
-            return t if nd <= radius else c + d * (radius / nd)
+        def draw(size):
+            v = torch.as_tensor(rng.standard_normal(size), device=self.device, dtype=self.dtype)
+            return v / norm(v)
 
         best = 0.0
         for i in range(positive_int(starts, "starts")):
-            v = torch.as_tensor(rng.standard_normal(self.p), device=self.device, dtype=self.dtype)
-            t1 = into_ball(c + v / torch.linalg.vector_norm(v) * radius * float(rng.uniform()))
-            v = torch.as_tensor(rng.standard_normal(self.p), device=self.device, dtype=self.dtype)
-            scale = 1e-3 if i % 2 else float(rng.uniform())
-            t2 = into_ball(t1 + v / torch.linalg.vector_norm(v) * radius * scale)
-            p = torch.as_tensor(rng.standard_normal(self.n), device=self.device, dtype=self.dtype)
-            p = p / torch.linalg.vector_norm(p)
-            lr = None
-            for _ in range(steps + 1):
-                p = self._difference(t1, t2, p, power_steps).detach()
-                a, b = t1.clone().requires_grad_(True), t2.clone().requires_grad_(True)
-                f = self._ratio2(a, b, p)
+            t1 = into_ball(c + draw(self.p) * radius * float(rng.uniform()), c, radius, norm)
+            t2 = into_ball(t1 + draw(self.p) * radius * (1e-3 if i % 2 else float(rng.uniform())), c, radius, norm)
+            p = [draw(self.n)]  # the current singular vector, refreshed at every accepted pair
+
+            def value_and_grad(t1, t2, p=p):
+                p[0] = self._difference(t1, t2, p[0], power_steps).detach()
+                a, b = t1.detach().clone().requires_grad_(True), t2.detach().clone().requires_grad_(True)
+                f = self._ratio2(a, b, p[0])
                 g1, g2 = torch.autograd.grad(f, (a, b))
-                fv = float(f)
-                best = max(best, math.sqrt(max(fv, 0.0)))
-                gn = float(torch.sqrt(torch.sum(g1 * g1) + torch.sum(g2 * g2)))
-                if gn == 0:
-                    break
-                lr = 0.1 * radius / gn if lr is None else lr * 2
-                while lr * gn > 1e-12 * radius:  # Armijo: accept the first step that increases the ratio
-                    n1, n2 = into_ball(t1 + lr * g1), into_ball(t2 + lr * g2)
-                    if float(torch.linalg.vector_norm(n1 - n2)) >= 1e-6 * radius and \
-                            float(self._ratio2(n1, n2, p)) > fv:
-                        break
-                    lr *= 0.5
-                else:
-                    break
-                t1, t2 = n1.detach(), n2.detach()
+                return float(f), g1, g2
+
+            def value(t1, t2, p=p):
+                with torch.no_grad():
+                    return float(self._ratio2(t1, t2, p[0]))
+
+            best = max(best, projected_ratio_ascent(value_and_grad, value, t1, t2, center=c, radius=radius,
+                                                    steps=steps, norm=norm))
         return best
 
 
