@@ -18,6 +18,7 @@ import threading
 import warnings
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -36,11 +37,6 @@ class UsageError(ValueError):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own errors: one line, exit 2
         raise UsageError(message)
-
-
-def load_array(path: str, name: str) -> np.ndarray:
-    """Load a ``.npy`` array without pickle, its header checked first (:func:`boundcalc.files.load_npy`)."""
-    return load_npy(path, name)
 
 
 def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], Any]:
@@ -72,9 +68,11 @@ def parse_shape(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
-def _print(obj: Any, as_json: bool) -> None:
+def _print(obj: Any, as_json: bool, inputs: dict[str, Any] | None = None) -> None:
+    """The result, as JSON (with the ``inputs`` that produced it, seeds included) or as text."""
     if as_json:
-        print(json.dumps(jsonable(obj.to_dict() if hasattr(obj, "to_dict") else obj), indent=2))
+        data = obj.to_dict() if hasattr(obj, "to_dict") else obj
+        print(json.dumps(jsonable({**data, "inputs": inputs} if inputs else data), indent=2))
     else:
         print(obj)
 
@@ -87,13 +85,13 @@ def cmd_spectrum(args: argparse.Namespace) -> int:
     if len(chosen) != 1:
         raise UsageError("give exactly one of --operator, --gradient2d, --convolution")
     if args.operator is not None:
-        A = load_array(args.operator, "--operator")
+        A = load_npy(args.operator, "--operator")
     elif args.gradient2d is not None:
         A = Gradient2D(parse_shape(args.gradient2d), boundary=args.boundary)
     else:
         if args.shape is None:
             raise UsageError("--convolution needs --shape N1xN2")
-        A = Convolution2D(load_array(args.convolution, "--convolution"), parse_shape(args.shape))
+        A = Convolution2D(load_npy(args.convolution, "--convolution"), parse_shape(args.shape))
     _print(spectrum(A, rtol=args.rtol), args.json)
     return 0
 
@@ -143,7 +141,7 @@ def problem_from_args(args: argparse.Namespace, *, noise_alone: bool = False):
     ``--noise-norm`` with user data is accepted only where ‖ε‖ alone is enough (``noise_alone``,
     the ``bounds`` command); elsewhere it needs x̄ too, so ``--x-bar`` is asked for instead.
     """
-    from .problems import DEFAULT_PROBLEM, builtin_problem, gaussian_problem, make_problem
+    from .problems import builtin_problem, make_problem
     if args.operator is not None:
         if args.problem is not None:
             raise UsageError("give either --problem or --operator, not both")
@@ -154,13 +152,12 @@ def problem_from_args(args: argparse.Namespace, *, noise_alone: bool = False):
         if args.noise_norm is not None and not noise_alone:
             raise UsageError("--noise-norm with user data: the claims also need ȳ = A x̄; give --x-bar x.npy "
                              "(ε = y − A x̄ is then known)")
-        A = load_array(args.operator, "--operator")
-        y = load_array(args.y, "--y")
+        A = load_npy(args.operator, "--operator")
+        y = load_npy(args.y, "--y")
         inputs = {"operator": args.operator, "y": args.y, "x_bar": args.x_bar, "noise_norm": args.noise_norm}
         if args.x_bar is not None:
-            x_bar = load_array(args.x_bar, "--x-bar")
-            prob = make_problem(A, y, x_bar=x_bar)
-            prob = make_problem(A, y, x_bar=x_bar, noise=y - np.asarray(prob.y_clean))
+            prob = make_problem(A, y, x_bar=load_npy(args.x_bar, "--x-bar"))
+            prob = replace(prob, noise=prob.y - prob.y_clean)  # with x̄ known, ε = y − A x̄ is too
         else:
             prob = make_problem(A, y)
             if args.noise_norm is not None:
@@ -169,21 +166,17 @@ def problem_from_args(args: argparse.Namespace, *, noise_alone: bool = False):
     if args.y is not None or args.x_bar is not None:
         raise UsageError("--y and --x-bar are user data: they need --operator")
     name = args.problem or "gaussian"
-    if name == "gaussian":
-        noise = DEFAULT_PROBLEM["noise_norm"] if args.noise_norm is None else args.noise_norm
-        prob = gaussian_problem(args.m, args.n, noise_norm=noise, signal_norm=args.signal_norm, seed=args.seed)
-        return prob, {"problem": "gaussian", "m": args.m, "n": args.n, "noise_norm": noise,
-                      "signal_norm": args.signal_norm, "seed": args.seed}
     size = parse_shape(args.size)
-    prob = builtin_problem(name, size=size, noise_norm=args.noise_norm, blur_sigma=args.blur_sigma, seed=args.seed)
-    return prob, {"problem": name, "size": list(size), "noise_norm": prob.noise_norm, "seed": args.seed,
-                  **({"blur_sigma": args.blur_sigma} if name == "deblurring" else {})}
+    prob = builtin_problem(name, m=args.m, n=args.n, size=size, noise_norm=args.noise_norm,
+                           signal_norm=args.signal_norm, blur_sigma=args.blur_sigma, seed=args.seed)
+    shape = {"m": args.m, "n": args.n, "signal_norm": args.signal_norm} if name == "gaussian" else \
+        {"size": list(size), **({"blur_sigma": args.blur_sigma} if name == "deblurring" else {})}
+    return prob, {"problem": name, **shape, "noise_norm": prob.noise_norm, "seed": args.seed}
 
 
 def network_from_args(args: argparse.Namespace, n: int):
     """The generator named by the network options (a user --init or a seeded draw)."""
     from .generators import TwoLayerDIP
-    from .problems import DEFAULT_NETWORK
     drawn = {"--k": args.k, "--d": args.d, "--v-init": args.v_init, "--net-seed": args.net_seed}
     if getattr(args, "torch_model", None) is not None:
         given = [flag for flag, value in {**drawn, "--init": args.init}.items() if value is not None]
@@ -206,22 +199,31 @@ def network_from_args(args: argparse.Namespace, n: int):
         if net.n != n:
             raise UsageError(f"--init: V has {net.n} rows but the operator has n = {n} columns")
         return net, {"init": args.init, "activation": args.activation}
-    k, d = args.k or DEFAULT_NETWORK["k"], args.d or DEFAULT_NETWORK["d"]
-    v_init = args.v_init or DEFAULT_NETWORK["v_init"]
-    seed = DEFAULT_NETWORK["seed"] if args.net_seed is None else args.net_seed
-    net = TwoLayerDIP(n, d, k, args.activation, v_init=v_init, seed=seed)
-    return net, {"k": k, "d": d, "activation": args.activation, "v_init": v_init, "net_seed": seed}
+    draw = draw_spec(args)
+    net = TwoLayerDIP(n, draw["d"], draw["k"], args.activation, v_init=draw["v_init"], seed=draw["seed"])
+    return net, _recorded(draw, args.activation)
+
+
+def _recorded(draw: dict[str, Any], activation: str) -> dict[str, Any]:
+    """The network inputs as recorded in JSON (``net_seed``: the problem has a ``seed`` of its own)."""
+    return {"k": draw["k"], "d": draw["d"], "v_init": draw["v_init"], "net_seed": draw["seed"],
+            "activation": activation}
+
+
+def draw_spec(args: argparse.Namespace) -> dict[str, Any]:
+    """k, d, v_init and seed of the seeded draw: the options given, the defaults of DEFAULT_NETWORK
+    otherwise (the options default to None so that --init can tell which were given)."""
+    from .problems import DEFAULT_NETWORK
+    given = {"k": args.k, "d": args.d, "v_init": args.v_init, "seed": args.net_seed}
+    return {key: DEFAULT_NETWORK[key] if value is None else value for key, value in given.items()}
 
 
 def validate_network_args(args: argparse.Namespace, n: int) -> None:
     """Check the network options before any computation (sizes against memory included)."""
     from .generators import TwoLayerDIP
-    from .problems import DEFAULT_NETWORK
     if args.init is not None or getattr(args, "torch_model", None) is not None:
         return  # checked when the file is read, before anything is computed from it
-    TwoLayerDIP.validate_spec(n, d=args.d or DEFAULT_NETWORK["d"], k=args.k or DEFAULT_NETWORK["k"],
-                              activation=args.activation, v_init=args.v_init or DEFAULT_NETWORK["v_init"],
-                              seed=DEFAULT_NETWORK["seed"] if args.net_seed is None else args.net_seed)
+    TwoLayerDIP.validate_spec(n, activation=args.activation, **draw_spec(args))
 
 
 def add_device_option(p: argparse.ArgumentParser) -> None:
@@ -254,18 +256,17 @@ def cmd_check_init(args: argparse.Namespace) -> int:
     from .backend import resolve_backend
     from .bounds import check_initialization
     resolve_backend(args.device)
-    prob, _ = problem_from_args(args)
+    prob, p_in = problem_from_args(args)
     validate_network_args(args, prob.n)
-    net, _ = network_from_args(args, prob.n)
+    net, n_in = network_from_args(args, prob.n)
     res = check_initialization(prob.A, prob.y, net, dynamics=args.dynamics, device=args.device,
                                estimate_lipschitz=args.estimate_lipschitz)
-    _print(res, args.json)
+    _print(res, args.json, {**p_in, **n_in})
     return 0 if res.non_degenerate else 1
 
 
 def cmd_width(args: argparse.Namespace) -> int:
     from .operators import spectrum
-    from .problems import DEFAULT_NETWORK
     from .width import instance_width, required_width
     only_formula = args.operator is not None and args.y is None
     if args.init is not None:
@@ -275,16 +276,14 @@ def cmd_width(args: argparse.Namespace) -> int:
             raise UsageError("--instance needs an observation: give --y with --operator, or a built-in problem")
         if args.snr is None:
             raise UsageError("--operator alone needs --snr (no x̄ and ε to compute it from)")
-        A = load_array(args.operator, "--operator")
+        A = load_npy(args.operator, "--operator")
         res = required_width(A, snr=args.snr, c1=args.c1, c2=args.c2, C=args.C)
         _print(res, args.json)
         return 0
-    prob, _ = problem_from_args(args)
+    prob, p_in = problem_from_args(args)
     if args.snr is None and prob.snr is None:
         raise UsageError("--snr is needed for user data without --x-bar (x̄ and ε unknown)")
-    d = args.d or DEFAULT_NETWORK["d"]
-    v_init = args.v_init or DEFAULT_NETWORK["v_init"]
-    seed = DEFAULT_NETWORK["seed"] if args.net_seed is None else args.net_seed
+    draw = draw_spec(args)
     if args.instance:
         from .activations import get_activation
         get_activation(args.activation)
@@ -293,14 +292,14 @@ def cmd_width(args: argparse.Namespace) -> int:
                          c1=args.c1, c2=args.c2, C=args.C)
     out: dict[str, Any] = res.to_dict()
     if args.instance:
-        iw = instance_width(prob.A, prob.y, d=d, activation=args.activation, v_init=v_init,
-                            seed=seed, trials=args.trials, dynamics=args.dynamics,
+        iw = instance_width(prob.A, prob.y, d=draw["d"], activation=args.activation, v_init=draw["v_init"],
+                            seed=draw["seed"], trials=args.trials, dynamics=args.dynamics,
                             progress=not args.json)
         out.update({"k_instance": iw.k_instance, "pass_probability": iw.pass_probability,
                     "pass_probability_ci": list(iw.ci), "instance": iw.to_dict(),
                     "ratio_theorem_to_instance": res.k_theorem / iw.k_instance if iw.found else None})
     if args.json:
-        _print(out, True)
+        _print(out, True, {**p_in, **_recorded(draw, args.activation)})
     else:
         print(res)
         if args.instance:
@@ -313,15 +312,15 @@ def cmd_width(args: argparse.Namespace) -> int:
 def cmd_bounds(args: argparse.Namespace) -> int:
     from .bounds import check_initialization, compute_bounds
     lam = lam_min_from_args(args)
-    prob, _ = problem_from_args(args, noise_alone=True)
+    prob, p_in = problem_from_args(args, noise_alone=True)
     validate_network_args(args, prob.n)
-    net, _ = network_from_args(args, prob.n)
+    net, n_in = network_from_args(args, prob.n)
     check = check_initialization(prob.A, prob.y, net, dynamics="isehd")
     noise = prob.noise_norm if prob.noise_norm is not None else args.noise_norm
     res = compute_bounds(check, noise_norm=noise, times=args.times, lam_min=lam,
                          dist=0.0 if args.dist is None else args.dist, gd_step=args.gd_step)
     if args.json:
-        _print(res, True)
+        _print(res, True, {**p_in, **n_in})
     else:
         print(res)
         for x in res.x_space:
@@ -334,9 +333,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .harness import verify
     resolve_backend(args.device, dtype=args.dtype)
     lam = lam_min_from_args(args)
-    prob, _ = problem_from_args(args)
+    prob, p_in = problem_from_args(args)
     validate_network_args(args, prob.n)
-    net, _ = network_from_args(args, prob.n)
+    net, n_in = network_from_args(args, prob.n)
     if args.dynamics != "igahd" and args.form != "ode":
         raise UsageError("--form applies to --dynamics igahd only")
     if args.dynamics in ("gf", "gd") and (args.alpha is not None or args.beta is not None):
@@ -345,7 +344,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                  step=args.step, alpha=args.alpha, beta=args.beta, form=args.form, lam_min=lam, dist=args.dist,
                  compare_gf=args.compare_gf, state=args.state, device=args.device, dtype=args.dtype)
     if args.json:
-        print(json.dumps(jsonable(res.to_dict()), indent=2))
+        _print(res, True, {**p_in, **n_in})
     else:
         print(res.summary())
     # 1 when a claim is violated, or when the theorem's hypothesis (non-degeneracy) is false.
@@ -387,7 +386,7 @@ def cmd_cone(args: argparse.Namespace) -> int:
         Subspace,
         restricted_min_singular_value,
     )
-    A = load_array(args.operator, "--operator")
+    A = load_npy(args.operator, "--operator")
     if A.ndim != 2:
         raise UsageError(f"--operator must be a 2-D array, got shape {A.shape}")
     n = A.shape[1]
@@ -396,15 +395,15 @@ def cmd_cone(args: argparse.Namespace) -> int:
     if args.cone in needs and needs[args.cone][1] is None:
         raise UsageError(f"--cone {args.cone} needs --{needs[args.cone][0]}")
     if args.cone == "l1-descent":
-        cone = L1DescentCone(load_array(args.x, "--x"))
+        cone = L1DescentCone(load_npy(args.x, "--x"))
     elif args.cone == "subspace":
-        cone = Subspace(load_array(args.basis, "--basis"))
+        cone = Subspace(load_npy(args.basis, "--basis"))
     elif args.cone == "orthant":
         cone = NonnegativeOrthant(n)
     elif args.cone == "polyhedral":
-        cone = PolyhedralCone(load_array(args.G, "--G"))
+        cone = PolyhedralCone(load_npy(args.G, "--G"))
     else:
-        cone = FinitelyGeneratedCone(load_array(args.D, "--D"))
+        cone = FinitelyGeneratedCone(load_npy(args.D, "--D"))
     solver = "auto" if args.solver == "auto" else args.solver.upper()
     res = restricted_min_singular_value(A, cone, solver=solver, seed=args.seed)
     if args.json:

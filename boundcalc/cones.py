@@ -28,7 +28,7 @@ from scipy.optimize import linprog, lsq_linear
 
 from ._core import Result, as_finite_array, as_rng, positive_float, positive_int
 from .memory import float_bytes, require_memory
-from .operators import as_operator
+from .operators import as_operator, spectrum
 
 __all__ = [
     "Cone", "Subspace", "NonnegativeOrthant", "PolyhedralCone", "FinitelyGeneratedCone", "L1DescentCone",
@@ -452,8 +452,7 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
 
 def universal_lower_bound(A: Any) -> float:
     """σ_n(A) (0 when m < n): λ_min(A; C) ≥ σ_n(A) for every cone C, with no solver involved."""
-    A = as_finite_array(A, "A", ndim=2)
-    return float(scipy.linalg.svdvals(A)[-1]) if A.shape[0] >= A.shape[1] else 0.0
+    return spectrum(as_finite_array(A, "A", ndim=2)).sigma_n
 
 
 def l1_kernel_test(A: Any, x: Any) -> tuple[bool, np.ndarray | None, float]:

@@ -57,9 +57,7 @@ class EigenBracket(Result):
     @property
     def relative_width(self) -> float:
         """Largest relative width of the two brackets."""
-        w1 = (self.lambda_min_upper - self.lambda_min_lower) / max(self.lambda_min_upper, 1e-300)
-        w2 = (self.lambda_max_upper - self.lambda_max_lower) / max(self.lambda_max_lower, 1e-300)
-        return float(max(w1, w2))
+        return max(_widths(self.lambda_min_lower, self.lambda_min_upper, self.lambda_max_lower, self.lambda_max_upper))
 
 
 def _lower_end(theta1: float, r1: float, theta2: float, r2: float) -> float:
@@ -80,8 +78,9 @@ def _brackets(theta: list[float], res: list[float], n: int) -> tuple[float, floa
     return max(lo_min, 0.0), theta[0] + fl, theta[3] - fl, hi_max, fl
 
 
-def _width(lo_min: float, hi_min: float, lo_max: float, hi_max: float) -> float:
-    return max((hi_min - lo_min) / max(hi_min, 1e-300), (hi_max - lo_max) / max(lo_max, 1e-300))
+def _widths(lo_min: float, hi_min: float, lo_max: float, hi_max: float) -> tuple[float, float]:
+    """Relative widths of the λ_min and λ_max brackets (each over its larger-magnitude end)."""
+    return float((hi_min - lo_min) / max(hi_min, 1e-300)), float((hi_max - lo_max) / max(lo_max, 1e-300))
 
 
 def extreme_eigen_bracket(matvec: Callable[[np.ndarray], np.ndarray], n: int, *, rtol: float = 1e-7,
@@ -154,10 +153,10 @@ def extreme_eigen_bracket(matvec: Callable[[np.ndarray], np.ndarray], n: int, *,
         theta, S = np.linalg.eigh(T)
         idx = [0, 1, len(theta) - 2, len(theta) - 1]
         est = _brackets([theta[i] for i in idx], [b * abs(S[-1, i]) for i in idx], n)
-        if _width(*est[:4]) <= rtol / 2 or b <= 1e-14 * abs(theta[-1]):
+        w_min, w_max = _widths(*est[:4])
+        if max(w_min, w_max) <= rtol / 2 or b <= 1e-14 * abs(theta[-1]):
             break
-        top_ok = (est[3] - est[2]) / max(est[2], 1e-300) <= rtol / 2
-        if not require_min and top_ok and est[1] <= 2 * est[4]:  # λ_min at the rounding floor
+        if not require_min and w_max <= rtol / 2 and est[1] <= 2 * est[4]:  # λ_min at the rounding floor
             break
         Q[:, j + 1] = w / b
     T = np.diag(alphas) + np.diag(betas[:-1], 1) + np.diag(betas[:-1], -1)
@@ -174,12 +173,13 @@ def _certify(mv, X: np.ndarray, n: int, count: list[int], rtol: float, require_m
     theta = np.einsum("ij,ij->j", X, MX)
     res = np.linalg.norm(MX - X * theta, axis=0)
     lo_min, hi_min, lo_max, hi_max, _ = _brackets(theta.tolist(), res.tolist(), n)
-    min_ok = (hi_min - lo_min) / max(hi_min, 1e-300) <= rtol
+    w_min, w_max = _widths(lo_min, hi_min, lo_max, hi_max)
+    min_ok = w_min <= rtol
     out = EigenBracket(lo_min, hi_min, lo_max, hi_max, (float(res[0]), float(res[3])), count[0],
                        "Lanczos (full reorthogonalization, both ends) + Kato–Temple/Weyl residual bounds "
                        "recomputed from the Ritz vectors; assumes the random start vector is not orthogonal "
                        "to the extreme eigenvectors", min_ok)
-    if not require_min and not min_ok and (hi_max - lo_max) / max(lo_max, 1e-300) <= rtol:
+    if not require_min and not min_ok and w_max <= rtol:
         return out  # λ_min ∈ [lo_min, hi_min] is all float64 can certify; the caller says so
     if not out.relative_width <= rtol:
         raise RuntimeError(f"Lanczos bracket on J Jᵀ is {out.relative_width:.2e} wide (relative), above "

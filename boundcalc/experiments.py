@@ -81,7 +81,7 @@ def early_stopping_experiment(problem: Problem, *, k: int = 1000, d: int = 8, se
     bounds = compute_bounds(check, noise_norm=problem.noise_norm)
     L = check.sigma_max_J**2 * spec.norm_A**2
     shape = tuple(problem.info.get("image_shape", (problem.n,)))
-    lam = spec.singular_values.min() if spec.singular_values is not None and problem.m >= problem.n else 0.0
+    lam = spec.sigma_n
     clean = problem.y_clean
     runs = []
     for name, run in (("igahd", lambda o: igahd_dip(o, alpha=1.0, beta=0.05, step=0.25 / L, iterations=iterations,
@@ -90,7 +90,8 @@ def early_stopping_experiment(problem: Problem, *, k: int = 1000, d: int = 8, se
                                                         record_every=record_every, keep_x=True))):
         tr = run(make_objective(net, problem.A, problem.y, x_bar=problem.x_bar))
         x_dist = tr.x_dist
-        if "kernel" in problem.info:  # x̄ is defined up to the constants: compare modulo them
+        modulo_constants = "kernel" in problem.info
+        if modulo_constants:  # x̄ is defined up to the constants: compare modulo them
             x_dist = np.linalg.norm((tr.x_samples - tr.x_samples.mean(axis=1, keepdims=True))
                                     - (problem.x_bar - problem.x_bar.mean()), axis=1)
         p = psnr(x_dist, problem.x_bar)
@@ -98,7 +99,7 @@ def early_stopping_experiment(problem: Problem, *, k: int = 1000, d: int = 8, se
         T = bounds.T_ES
         reached = bool(np.isfinite(T) and tr.t[-1] >= T)
         at_T = int(np.searchsorted(tr.t, T)) if reached else None
-        if lam > 0:
+        if lam > 0:  # nan (unresolved) compares False: no certified λ_min
             xb = x_space_bound(check, float(tr.t[best]), float(lam), noise_norm=problem.noise_norm)
             xs, note = xb.total, "λ_min ≥ σ_n(A) (certified for every cone); dist(x̄, Σ′) taken as 0"
         else:
@@ -115,7 +116,9 @@ def early_stopping_experiment(problem: Problem, *, k: int = 1000, d: int = 8, se
             problem.name, name, tr.t, x_dist, p, fit, float(tr.t[best]), float(p[best]), float(p[-1]), float(T),
             reached, float(xs), note, check.non_degenerate,
             float(check.R_prime / check.R) if check.R > 0 else float("inf"),
-            {**tr.params, "k": k, "d": d, "seed": seed, "L": L, "sigma_A": spec.sigma_A}, images))
+            {**tr.params, "k": k, "d": d, "seed": seed, "L": L, "sigma_A": spec.sigma_A,
+             "modulo_constants": modulo_constants,
+             "y_shown": "y" if problem.m == problem.n else "Aᵀy (back-projection)"}, images))
     return tuple(runs)
 
 
@@ -147,7 +150,7 @@ def _empirical_width(problem: Problem, *, d: int, trials: int, iterations: int, 
     from .harness import _range_residual
     A = np.asarray(problem.A @ np.eye(problem.n)) if not isinstance(problem.A, np.ndarray) else problem.A
     L_star = 0.5 * _range_residual(problem.A, problem.y) ** 2
-    k = 2
+    k, rate = 2, 0.0
     while k <= k_max:
         nets = [TwoLayerDIP(problem.n, d, k, "tanh", seed=seed + i) for i in range(trials)]
         V = np.stack([n.unpack()[0] for n in nets])

@@ -425,16 +425,14 @@ def _igahd_convergence_claim(traj, check, v, alpha, beta, step, form, r_res) -> 
     # ‖A g − y‖ stays below its largest measured value along the run; with θ in B(θ₀, R′) this
     # makes L_loc a bound on ‖∇²L‖ at every iterate.
     a, b = dip_coefficients(alpha, beta, step, form)
-    if not check.non_degenerate:  # L_loc needs the certified Lipschitz bound of a non-degenerate check
-        return _not_applicable("igahd_convergence", "IGAHD iterates converge (discrete theorem §7 i)",
-                               [("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", False)]), float("nan"), \
-            {"a": a, "b": b, "s": step}
-    r_max = float(np.sqrt(2 * np.max(traj.loss)))
-    lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": r_max})["L_loc"]
     statement = "IGAHD iterates converge (discrete theorem §7 i, exact coefficient mapping, L = L_loc on B(θ₀, R′))"
     mapping: dict[str, float] = {"a": a, "b": b, "s": step}
-    hyps = [("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", check.non_degenerate),
-            (f"exact mapping onto the discrete theorem exists: momentum a = {a:.6g} in (0, 1)", bool(0 < a < 1))]
+    hyps = [("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", check.non_degenerate)]
+    if not check.non_degenerate:  # L_loc needs the certified Lipschitz bound of a non-degenerate check
+        return _not_applicable("igahd_convergence", statement, hyps), float("nan"), mapping
+    r_max = float(np.sqrt(2 * np.max(traj.loss)))
+    lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": r_max})["L_loc"]
+    hyps += [(f"exact mapping onto the discrete theorem exists: momentum a = {a:.6g} in (0, 1)", bool(0 < a < 1))]
     if hyps[-1][1]:
         mapping.update({k.removeprefix("igahd_map_"): val for k, val in evaluate_many(
             ["igahd_map_h", "igahd_map_gamma", "igahd_map_beta"], {"a_k": a, "b_k": b, "s": step}).items()})

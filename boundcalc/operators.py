@@ -321,6 +321,18 @@ class SpectrumResult(Result):
         return d
 
     @property
+    def sigma_n(self) -> float:
+        """σ_n(A), the n-th singular value: λ_min(A; C) ≥ σ_n(A) for every cone C. 0 when m < n or
+        when the rank decision finds a kernel (a computed σ at rounding level is not a certified
+        lower bound); nan when the route kept no singular values (Lanczos on a large operator)."""
+        m, n = self.shape
+        if m < n or self.rank < n:
+            return 0.0
+        if self.singular_values is None:
+            return float("nan")
+        return float(np.min(self.singular_values)) if self.singular_values.size >= n else 0.0
+
+    @property
     def ambiguous_rank(self) -> bool:
         """True when the gap is below 1e6: σ_A then depends on the tolerance, not on A alone."""
         return self.gap < 1e6

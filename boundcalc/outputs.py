@@ -74,7 +74,10 @@ def check_output_folder(out: str | os.PathLike, *, force: bool, name: str = "out
             if listed is None:
                 raise OutputFolderError(f"{name}: {out} is not empty and holds no boundcalc manifest ({MANIFEST}); "
                                         "boundcalc replaces only folders it wrote: choose another folder")
-            extra = [e for e in entries if e not in set(listed) | {MANIFEST}]
+            # Ours: a regular file the manifest names. A folder or link under a listed name is not.
+            ours = {e for e in entries if e in set(listed) | {MANIFEST} and (out / e).is_file()
+                    and not (out / e).is_symlink()}
+            extra = [e for e in entries if e not in ours]
             if extra:
                 raise OutputFolderError(f"{name}: {out} holds files boundcalc did not write ({', '.join(extra[:5])}"
                                         f"{' …' if len(extra) > 5 else ''}); move them or choose another folder")
@@ -108,7 +111,12 @@ def staged_output_folder(out: str | os.PathLike, *, force: bool, name: str = "ou
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.boundcalc-old-", dir=out.parent))
             os.replace(out, old / "previous")
-            os.replace(tmp, out)
+            try:
+                os.replace(tmp, out)
+            except BaseException:  # the previous report goes back where it was
+                os.replace(old / "previous", out)
+                old.rmdir()
+                raise
             _remove_listed(old / "previous")
             with contextlib.suppress(OSError):  # kept if it still holds something we did not write
                 old.rmdir()
@@ -122,8 +130,9 @@ def staged_output_folder(out: str | os.PathLike, *, force: bool, name: str = "ou
 def _remove_listed(folder: Path) -> None:
     """Delete the files ``folder``'s manifest lists, the manifest, then the folder if it is empty."""
     for fname in read_manifest(folder) or []:
-        with contextlib.suppress(FileNotFoundError):
-            (folder / fname).unlink()
+        path = folder / fname
+        if path.is_file() and not path.is_symlink():  # checked before the swap; anything else is kept
+            path.unlink()
     with contextlib.suppress(FileNotFoundError):
         (folder / MANIFEST).unlink()
     with contextlib.suppress(OSError):  # not empty: something appeared that we did not write; keep it

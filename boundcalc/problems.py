@@ -187,7 +187,7 @@ def builtin_problem(name: str, *, m: int = 30, n: int = 3, size: tuple[int, int]
     """A built-in problem by name: "gaussian" (m, n, signal_norm), "deblurring" (size, blur_sigma)
     or "normal-integration" (size); ``noise_norm`` None takes each problem's default."""
     if name == "gaussian":
-        return gaussian_problem(m, n, noise_norm=0.01 if noise_norm is None else noise_norm,
+        return gaussian_problem(m, n, noise_norm=DEFAULT_PROBLEM["noise_norm"] if noise_norm is None else noise_norm,
                                 signal_norm=signal_norm, seed=seed)
     if name == "deblurring":
         return deblurring_problem(size, blur_sigma=blur_sigma, noise_norm=noise_norm, seed=seed)

@@ -48,6 +48,25 @@ def _md_table(rows: list[tuple[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _cell(text: Any) -> str:
+    """Text for a Markdown table cell: a '|' inside would end the cell."""
+    return str(text).replace("|", "\\|")
+
+
+def claims_table(claims) -> str:
+    """The Markdown table of claim checks: statement, kind, status, predicted, measured, margin and
+    the note, the failed hypothesis, or the assumptions taken as given (never marked verified)."""
+    rows = ["| claim | kind | status | predicted | measured | margin | note / failed hypothesis |",
+            "|---|---|---|---|---|---|---|"]
+    for c in claims:
+        extra = c.failed_hypothesis if c.status == "not_applicable" else c.note
+        if c.assumptions:
+            extra = f"{extra}; assumed, not verified: {'; '.join(c.assumptions)}".lstrip("; ")
+        rows.append(f"| `{c.claim_id}`: {_cell(c.statement)} | {c.kind} | **{c.status}** | {c.predicted:.4g} | "
+                    f"{c.measured:.4g} | {c.margin:+.3g} | {_cell(extra)} |")
+    return "\n".join(rows)
+
+
 def spectrum_section(problem: Problem, context: dict[str, Any]) -> Section:
     """σ_A, ‖A‖, κ(A), rank and a plot of the singular values (THEORY.md §2)."""
     res = spectrum(problem.A)
@@ -150,16 +169,15 @@ def rates_section(problem: Problem, context: dict[str, Any]) -> Section:
 
 
 def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
-    """ISEHD (and GF, IGAHD) trajectories against every claim (THEORY §3–§7), a small phase diagram
-    and the IGAHD test-function claims."""
-    from .cones import universal_lower_bound
+    """ISEHD (and GF, IGAHD) trajectories against every claim (THEORY §3–§7) and the IGAHD
+    test-function claims."""
     from .harness import check_energy_decrease, check_lojasiewicz_rate, check_trap_avoidance, verify
     net = context["net"]
-    dense_A = problem.A if isinstance(problem.A, np.ndarray) else None
     lam = context.get("lam_min")
-    if lam is None and dense_A is not None and universal_lower_bound(dense_A) > 0:
+    sigma_n = context["spectrum"].sigma_n if "spectrum" in context else 0.0
+    if lam is None and sigma_n > 0:
         # σ_n(A) ≤ λ_min(A; C) for every cone, so it is a certified lower end for the x-space claim.
-        lam = (universal_lower_bound(dense_A), float("inf"))
+        lam = (sigma_n, float("inf"))
         context["lam_min"] = lam
     runs = {dyn: verify(problem, net, dynamics=dyn, lam_min=lam, compare_gf=(dyn == "isehd"), iterations=3000)
             for dyn in ("isehd", "igahd", "gf")}
@@ -172,31 +190,18 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
 
     tests = [check_energy_decrease(f, g, [1.5, 0.3], lipschitz=11.0, c=1.0, beta=0.02, h=0.1),
              check_trap_avoidance(starts=100, seed=0)] + [check_lojasiewicz_rate(p) for p in (2, 3, 4)]
-    def cell(text: str) -> str:  # a '|' inside a cell would end it
-        return str(text).replace("|", "\\|")
-
     md = []
     for dyn, res in runs.items():
         tr = res.trajectory
-        md += [f"### {dyn.upper()} ({tr.method}, {tr.n_grad} gradient evaluations, status {tr.status})", ""]
-        md += ["| claim | kind | status | predicted | measured | margin | note / failed hypothesis |",
-               "|---|---|---|---|---|---|---|"]
-        for c in res.claims:
-            extra = c.failed_hypothesis if c.status == "not_applicable" else c.note
-            if c.assumptions:
-                extra = f"{extra}; assumed, not verified: {'; '.join(c.assumptions)}".lstrip("; ")
-            md.append(f"| `{c.claim_id}`: {cell(c.statement)} | {c.kind} | **{c.status}** | {c.predicted:.4g} | "
-                      f"{c.measured:.4g} | {c.margin:+.3g} | {cell(extra)} |")
+        md += [f"### {dyn.upper()} ({tr.method}, {tr.n_grad} gradient evaluations, status {tr.status})", "",
+               claims_table(res.claims)]
         if res.measurements:
             md += ["", "Measurements (fitted exponents beside the bounds' exponents; not verdicts, THEORY §10.6):",
                    "", "| quantity | predicted exponent | measured exponent | ratio | note |", "|---|---|---|---|---|"]
-            md += [f"| {cell(m.quantity)} | {m.predicted_exponent:.4g} | {m.measured_exponent:.4g} | "
-                   f"{m.ratio:.3g} | {cell(m.note)} |" for m in res.measurements]
+            md += [f"| {_cell(m.quantity)} | {m.predicted_exponent:.4g} | {m.measured_exponent:.4g} | "
+                   f"{m.ratio:.3g} | {_cell(m.note)} |" for m in res.measurements]
         md.append("")
-    md += ["### IGAHD on test functions (THEORY §7)", "",
-           "| claim | status | predicted | measured | margin | note |", "|---|---|---|---|---|---|"]
-    md += [f"| `{c.claim_id}`: {cell(c.statement)} | **{c.status}** | {c.predicted:.4g} | {c.measured:.4g} | "
-           f"{c.margin:+.3g} | {cell(c.note or c.failed_hypothesis)} |" for c in tests]
+    md += ["### IGAHD on test functions (THEORY §7)", "", claims_table(tests)]
     md += ["", "![trajectory against the bounds](trajectory.png)", "",
            "The talk writes two IGAHD-for-DIP forms (THEORY §7, §10.1), and they differ: form `ode` "
            "(momentum 1 − α√s, Hessian term β√s) is the explicit discretization of ISEHD with h = √s and is "
@@ -415,7 +420,8 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
                 f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: "
                 f"`{json.dumps(jsonable(inputs))}`.", "",
                 "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), ""]
-        md = ["## Verdicts", "", summary_markdown(summary), ""]
+        verdicts_md = ["## Verdicts", "", summary_markdown(summary), ""]
+        md: list[str] = []
         results: dict[str, Any] = {"schema": "boundcalc/results/1", "environment": env, "inputs": jsonable(inputs),
                                    "problem": problem.to_dict(),
                                    "verdicts": [{"problem": p, "holds": h, "violated": v, "not_applicable": n}
@@ -428,11 +434,11 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
                 close_figure(fig)
         results["timings"] = {sec.key: sec.data["seconds"] for sec in built}
         results["timings"]["total"] = time.perf_counter() - t_start
-        (tmp / "report.md").write_text("\n".join(head + md))
+        (tmp / "report.md").write_text("\n".join(head + verdicts_md + md))
         (tmp / "results.json").write_text(json.dumps(results, indent=2))
         (tmp / "tables.tex").write_text(to_tex(built, results))
-        # The page puts the verdicts at its top itself; the Markdown copy of that table is left out.
-        (tmp / "report.html").write_text(to_html("\n".join(head[2:] + md[4:]), tmp, "boundcalc verification report",
+        # The page puts the verdicts at its top itself, so their Markdown copy is left out.
+        (tmp / "report.html").write_text(to_html("\n".join(head[2:] + md), tmp, "boundcalc verification report",
                                                  summary))
     return Path(out)
 

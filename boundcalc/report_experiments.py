@@ -42,13 +42,11 @@ def _image_figure(runs) -> Any:
                 if key == "y":  # data, or Aᵀy for the gradient: its own gray scale
                     ax.imshow(img, cmap="gray")
                 else:
-                    if "kernel" in run.params.get("problem_info", {}):
+                    if run.params["modulo_constants"]:
                         img = img - img.mean() + x_bar.mean()
                     ax.imshow(img, cmap="gray", vmin=lo, vmax=hi)
-                label = {"x_bar": "x̄", "y": "y" if img.size == run.images["x_bar"].size and
-                         "kernel" not in run.params.get("problem_info", {}) else "Aᵀy (back-projection)",
-                         "T_ES": f"x(T_ES = {run.T_ES:.3g})", "best": f"x(best, t = {run.best_t:.3g})",
-                         "end": f"x(end, t = {run.t[-1]:.3g})"}[key]
+                label = {"x_bar": "x̄", "y": run.params["y_shown"], "T_ES": f"x(T_ES = {run.T_ES:.3g})",
+                         "best": f"x(best, t = {run.best_t:.3g})", "end": f"x(end, t = {run.t[-1]:.3g})"}[key]
                 ax.set_title(f"{run.dynamics.upper()}: {label}" if key not in ("x_bar", "y") else label, fontsize=8)
             else:
                 ax.set_title(f"T_ES = {run.T_ES:.3g}\nnot reached", fontsize=8)
@@ -75,8 +73,6 @@ def imaging_section(problem: Problem, context: dict[str, Any]):
         spec = spectrum(prob.A)
         runs = early_stopping_experiment(prob, k=IMAGING["k"], d=IMAGING["d"], seed=IMAGING["seed"],
                                          iterations=IMAGING["iterations"][prob.name])
-        for r in runs:
-            r.params["problem_info"] = prob.info
         first = runs[0]
         nd = ("holds" if first.non_degenerate else
               f"does **not** hold at k = {IMAGING['k']}: R′/R = {first.R_prime_over_R:.3g} (the theorem needs < 1)")
@@ -160,7 +156,7 @@ def widths_section(problem: Problem, context: dict[str, Any]):
 
 def phase_section(problem: Problem, context: dict[str, Any]):
     """The slide's phase diagram (form slide) and its two sentences as claims (THEORY §11)."""
-    from .report import Section
+    from .report import Section, claims_table
     res = phase_diagram(**PHASE_GRID, progress=False)
     c_under, c_over = phase_diagram_claims(res)
     md = [f"Form **slide** (momentum αs, Hessian term βs²; the slide before the figure), α from 0 (no inertia) to "
@@ -170,11 +166,7 @@ def phase_section(problem: Problem, context: dict[str, Any]):
           f"{REGIMES['under']}, "
           f"over-parametrized {REGIMES['over']}; gain = max over α > 0 of P(success) − P(α = 0); 'no gain' means "
           f"gain ≤ {REGIMES['flat_max_gain']}, 'substantial gain' gain ≥ {REGIMES['substantial_min_gain']}.", "",
-          "| claim | status | threshold | measured (tightest width) | margin | note |", "|---|---|---|---|---|---|"]
-    for c in (c_under, c_over):
-        extra = c.failed_hypothesis if c.status == "not_applicable" else c.note
-        md.append(f"| `{c.claim_id}`: {c.statement} | **{c.status}** | {c.predicted:.3g} | {c.measured:.3g} | "
-                  f"{c.margin:+.3g} | {extra} |")
+          claims_table([c_under, c_over])]
     md += ["", "![phase diagram](phase_diagram.png)"]
     return Section("phase_diagram", "The slide's phase diagram and its two claims (THEORY §11)", "\n".join(md),
                    {"result": res.to_dict(), "claims": [c_under.to_dict(), c_over.to_dict()], "regimes": REGIMES},

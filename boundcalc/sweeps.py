@@ -81,7 +81,9 @@ def check_sweep_folder(out_dir: str | Path) -> Path:
     if out.exists():
         if not out.is_dir():
             raise ValueError(f"out: {out} exists and is not a folder")
-        foreign = [p.name for p in out.iterdir() if p.name not in ("cells", *SWEEP_OUTPUTS)]
+        # Ours: cells/, the outputs, and their staging copies (.NAME.tmp) an interrupted write leaves.
+        ours = {"cells", *SWEEP_OUTPUTS, *(f".{name}.tmp" for name in SWEEP_OUTPUTS)}
+        foreign = [p.name for p in out.iterdir() if p.name not in ours]
         if foreign or ((out / "cells").exists() and not (out / "cells").is_dir()):
             raise ValueError(f"out: {out} holds files a phase diagram did not write ({', '.join(foreign[:5])}); "
                              "choose a new folder (an existing one is reused only to resume a sweep)")

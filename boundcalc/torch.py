@@ -76,11 +76,12 @@ class TorchGenerator:
         require_memory(float_bytes(8 * self.p), f"θ of the torch module ({self.p} parameters)")
         self._theta0 = torch.cat([named[p].detach().reshape(-1) for p in self.names])
         with torch.no_grad():
-            x0 = self._g(self._theta0)
+            out0 = functional_call(self.module, self._unflatten(self._theta0), (self.u,))
+            x0 = out0.reshape(-1)
         if not torch.all(torch.isfinite(x0)):
             raise ValueError("module: the output at θ₀ is not finite")
         self.n = int(x0.numel())
-        self.output_shape = tuple(self.module(self.u).shape)
+        self.output_shape = tuple(out0.shape)
         self.theta0 = self._theta0.cpu().numpy()
 
     def __repr__(self) -> str:

@@ -62,3 +62,12 @@ def test_nan_operator_file(tmp_path, capsys):
     np.save(tmp_path / "A.npy", np.array([[1.0, np.nan]]))
     code, _, err = run(capsys, "spectrum", "--operator", str(tmp_path / "A.npy"))
     assert code == 2 and "finite" in err
+
+
+def test_json_records_the_inputs_and_seeds(capsys):
+    code, out, _ = run(capsys, "check-init", "--seed", "3", "--net-seed", "5", "--k", "50", "--json")
+    inputs = json.loads(out)["inputs"]
+    assert code in (0, 1) and inputs["seed"] == 3 and inputs["net_seed"] == 5 and inputs["k"] == 50
+    code, out, _ = run(capsys, "verify", "--dynamics", "gd", "--iterations", "5", "--k", "50", "--net-seed", "5",
+                       "--step", "0.01", "--json")
+    assert json.loads(out)["inputs"]["net_seed"] == 5

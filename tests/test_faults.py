@@ -104,6 +104,25 @@ def test_report_force_never_deletes_a_users_file(small_report):
         mine.unlink()
 
 
+def test_a_folder_under_a_listed_name_is_not_ours(small_report):
+    """A user's folder named like a report file (report.md/) is theirs: --force refuses it."""
+    listed = small_report / "results.json"
+    saved = listed.read_bytes()
+    listed.unlink()
+    listed.mkdir()
+    (listed / "mine.txt").write_text("mine")
+    try:
+        before = snapshot(small_report)
+        with pytest.raises(OutputFolderError, match="results.json"):
+            check_output_folder(small_report, force=True)
+        code, _, err = cli("report", "--force", "--out", small_report, "--no-experiments")
+        assert code == 2 and snapshot(small_report) == before
+    finally:
+        (listed / "mine.txt").unlink()
+        listed.rmdir()
+        listed.write_bytes(saved)
+
+
 def test_report_refuses_a_folder_without_manifest(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "report.md").write_text("someone else's report")
@@ -392,3 +411,13 @@ def test_noise_norm_with_user_data(user_files):
     assert_one_line(err, "not both")
     code, out, _ = cli("bounds", *base, "--noise-norm", "0.01", "--json")  # ‖ε‖ alone is enough for T_ES
     assert code == 0 and np.isfinite(json.loads(out)["T_ES"])
+
+
+def test_sweep_folder_accepts_its_own_leftovers_only(tmp_path):
+    from boundcalc.sweeps import check_sweep_folder
+    (tmp_path / "cells").mkdir()
+    (tmp_path / ".phase_diagram.png.tmp").write_bytes(b"half a figure")  # an interrupted final write
+    assert check_sweep_folder(tmp_path) == tmp_path
+    (tmp_path / "mine.txt").write_text("mine")
+    with pytest.raises(ValueError, match="mine.txt"):
+        check_sweep_folder(tmp_path)
