@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from boundcalc.cones import L1DescentCone, restricted_min_singular_value
+from boundcalc.theory.cones import L1DescentCone, restricted_min_singular_value
 
 
 def main():

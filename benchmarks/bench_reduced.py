@@ -14,11 +14,11 @@ import time
 
 import numpy as np
 
-from boundcalc.dynamics import igahd_dip, make_objective
-from boundcalc.generators import TwoLayerDIP
-from boundcalc.operators import Convolution2D
+from boundcalc.dynamics.discrete import igahd_dip, make_objective
+from boundcalc.nets.two_layer import TwoLayerDIP
+from boundcalc.linalg.operators import Convolution2D
 from boundcalc.problems import gaussian_problem, make_problem
-from boundcalc.sweeps import phase_diagram
+from boundcalc.verification.sweeps import phase_diagram
 
 
 def per_iteration(obj, iters, repeats=3):

@@ -18,10 +18,10 @@ import time
 
 import numpy as np
 
-from boundcalc.dynamics import igahd_dip, make_objective
-from boundcalc.generators import TwoLayerDIP
-from boundcalc.operators import gaussian
-from boundcalc.sweeps import phase_diagram
+from boundcalc.dynamics.discrete import igahd_dip, make_objective
+from boundcalc.nets.two_layer import TwoLayerDIP
+from boundcalc.linalg.operators import gaussian
+from boundcalc.verification.sweeps import phase_diagram
 
 
 def timed(fn, repeats=1, sync=None):

@@ -6,12 +6,12 @@ computed here cites its section.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .activations import Activation, custom_activation, get_activation
-from .bounds import CheckInitResult, check_initialization
 from .formulas import FORMULAS, evaluate
-from .generators import TwoLayerDIP
-from .operators import Convolution2D, Gradient2D, Mask, SpectrumResult, adjoint_test, gaussian, spectrum
+from .linalg.operators import Convolution2D, Gradient2D, Mask, SpectrumResult, adjoint_test, gaussian, spectrum
+from .nets.activations import Activation, custom_activation, get_activation
+from .nets.two_layer import TwoLayerDIP
 from .problems import Problem, default_problem, gaussian_problem, make_problem
+from .theory.bounds import CheckInitResult, check_initialization
 
 try:
     __version__ = version("boundcalc")

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from ._core import Terminated, jsonable
-from .files import load_npy, load_npz
-from .memory import ENV_VAR, float_bytes, parse_bytes, require_memory
+from .io.files import load_npy, load_npz
+from .io.memory import ENV_VAR, float_bytes, parse_bytes, require_memory
 
 __all__ = ["main"]
 
@@ -80,7 +80,7 @@ def _print(obj: Any, as_json: bool, inputs: dict[str, Any] | None = None) -> Non
 # ----------------------------------------------------------------------------- commands
 
 def cmd_spectrum(args: argparse.Namespace) -> int:
-    from .operators import Convolution2D, Gradient2D, spectrum
+    from .linalg.operators import Convolution2D, Gradient2D, spectrum
     chosen = [a for a in (args.operator, args.gradient2d, args.convolution) if a is not None]
     if len(chosen) != 1:
         raise UsageError("give exactly one of --operator, --gradient2d, --convolution")
@@ -176,14 +176,14 @@ def problem_from_args(args: argparse.Namespace, *, noise_alone: bool = False):
 
 def network_from_args(args: argparse.Namespace, n: int):
     """The generator named by the network options (a user --init or a seeded draw)."""
-    from .generators import TwoLayerDIP
+    from .nets.two_layer import TwoLayerDIP
     drawn = {"--k": args.k, "--d": args.d, "--v-init": args.v_init, "--net-seed": args.net_seed}
     if getattr(args, "torch_model", None) is not None:
         given = [flag for flag, value in {**drawn, "--init": args.init}.items() if value is not None]
         if given:
             raise UsageError(f"--torch-model gives the network; {', '.join(given)} would be ignored: drop them")
         try:
-            from .torch import TorchGenerator, load_model_factory
+            from .nets.torch import TorchGenerator, load_model_factory
         except ImportError:
             raise UsageError("--torch-model needs PyTorch: pip install 'boundcalc[torch]'") from None
         net = TorchGenerator(*load_model_factory(args.torch_model))
@@ -220,7 +220,7 @@ def draw_spec(args: argparse.Namespace) -> dict[str, Any]:
 
 def validate_network_args(args: argparse.Namespace, n: int) -> None:
     """Check the network options before any computation (sizes against memory included)."""
-    from .generators import TwoLayerDIP
+    from .nets.two_layer import TwoLayerDIP
     if args.init is not None or getattr(args, "torch_model", None) is not None:
         return  # checked when the file is read, before anything is computed from it
     TwoLayerDIP.validate_spec(n, activation=args.activation, **draw_spec(args))
@@ -253,8 +253,8 @@ def lam_min_from_args(args: argparse.Namespace) -> float | tuple[float, float] |
 
 
 def cmd_check_init(args: argparse.Namespace) -> int:
-    from .backend import resolve_backend
-    from .bounds import check_initialization
+    from .linalg.backend import resolve_backend
+    from .theory.bounds import check_initialization
     resolve_backend(args.device)
     prob, p_in = problem_from_args(args)
     validate_network_args(args, prob.n)
@@ -266,8 +266,8 @@ def cmd_check_init(args: argparse.Namespace) -> int:
 
 
 def cmd_width(args: argparse.Namespace) -> int:
-    from .operators import spectrum
-    from .width import instance_width, required_width
+    from .linalg.operators import spectrum
+    from .theory.width import instance_width, required_width
     only_formula = args.operator is not None and args.y is None
     if args.init is not None:
         raise UsageError("width draws its own networks; --init does not apply")
@@ -285,7 +285,7 @@ def cmd_width(args: argparse.Namespace) -> int:
         raise UsageError("--snr is needed for user data without --x-bar (x̄ and ε unknown)")
     draw = draw_spec(args)
     if args.instance:
-        from .activations import get_activation
+        from .nets.activations import get_activation
         get_activation(args.activation)
     spec = spectrum(prob.A)
     res = required_width(prob.A, spec=spec, snr=args.snr, x_bar=prob.x_bar, noise_norm=prob.noise_norm,
@@ -310,7 +310,7 @@ def cmd_width(args: argparse.Namespace) -> int:
 
 
 def cmd_bounds(args: argparse.Namespace) -> int:
-    from .bounds import check_initialization, compute_bounds
+    from .theory.bounds import check_initialization, compute_bounds
     lam = lam_min_from_args(args)
     prob, p_in = problem_from_args(args, noise_alone=True)
     validate_network_args(args, prob.n)
@@ -329,8 +329,8 @@ def cmd_bounds(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .backend import resolve_backend
-    from .harness import verify
+    from .linalg.backend import resolve_backend
+    from .verification.claims import verify
     resolve_backend(args.device, dtype=args.dtype)
     lam = lam_min_from_args(args)
     prob, p_in = problem_from_args(args)
@@ -352,7 +352,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_phase_diagram(args: argparse.Namespace) -> int:
-    from .sweeps import check_sweep_folder, phase_diagram, plot_phase_diagram
+    from .verification.sweeps import check_sweep_folder, phase_diagram, plot_phase_diagram
     out = check_sweep_folder(args.out)
     if args.full:
         args.n, args.m, args.d, args.trials, args.iterations = 50, 25, 10, 20, 15000
@@ -378,7 +378,7 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
 
 
 def cmd_cone(args: argparse.Namespace) -> int:
-    from .cones import (
+    from .theory.cones import (
         FinitelyGeneratedCone,
         L1DescentCone,
         NonnegativeOrthant,
@@ -416,7 +416,7 @@ def cmd_cone(args: argparse.Namespace) -> int:
 
 
 def cmd_statdim(args: argparse.Namespace) -> int:
-    from .cones import L1DescentCone, NonnegativeOrthant, l1_statistical_dimension, statistical_dimension
+    from .theory.cones import L1DescentCone, NonnegativeOrthant, l1_statistical_dimension, statistical_dimension
     if args.cone == "l1-descent":
         if args.s is None:
             raise UsageError("--cone l1-descent needs --s (sparsity)")
@@ -447,8 +447,8 @@ def cmd_formulas(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .outputs import check_output_folder
-    from .report import load_config, write_report
+    from .io.outputs import check_output_folder
+    from .report.build import load_config, write_report
     # Everything is validated before the disk changes: the config (network sizes included), then
     # the output folder; write_report builds the report beside it and moves it in when complete.
     problem, inputs = load_config(args.config) if args.config is not None else (None, None)
@@ -620,7 +620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from numpy.linalg import LinAlgError
 
-    from .sweeps import SweepInterrupted
+    from .verification.sweeps import SweepInterrupted
     parser = build_parser()
     previous = signal.getsignal(signal.SIGTERM)
     in_main = threading.current_thread() is threading.main_thread()  # signal handlers need it

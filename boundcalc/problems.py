@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._core import Result, as_finite_array, as_rng, positive_float, positive_int
-from .operators import Convolution2D, Gradient2D, as_operator, gaussian
+from .linalg.operators import Convolution2D, Gradient2D, as_operator, gaussian
 
 __all__ = ["Problem", "gaussian_problem", "deblurring_problem", "normal_integration_problem", "default_problem",
            "make_problem", "builtin_problem", "PROBLEMS", "DEFAULT_PROBLEM", "DEFAULT_NETWORK"]

@@ -4,10 +4,10 @@ and, where installed, PyTorch on the CPU. GPU paths are exercised by benchmarks/
 import numpy as np
 import pytest
 
-from boundcalc.backend import resolve_backend, to_numpy
+from boundcalc.linalg.backend import resolve_backend, to_numpy
 from boundcalc.cli import main
-from boundcalc.dynamics import as_trials, gradient_descent, igahd_dip, igahd_dip_batched, isehd, make_objective
-from boundcalc.generators import TwoLayerDIP
+from boundcalc.dynamics.discrete import as_trials, gradient_descent, igahd_dip, igahd_dip_batched, isehd, make_objective
+from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
 
 xps = [pytest.param("array_api_strict", id="array-api-strict"), pytest.param("torch", id="torch-cpu")]
@@ -97,7 +97,7 @@ def test_cuda_refused_clearly_without_a_gpu(capsys):
 
 
 def test_structured_operators_stay_on_numpy():
-    from boundcalc.operators import Gradient2D
+    from boundcalc.linalg.operators import Gradient2D
     A = Gradient2D((4, 4))
     with pytest.raises(ValueError, match="dense array"):
         make_objective(TwoLayerDIP(16, 2, 5, seed=0), A, np.zeros(32), xp=pytest.importorskip("array_api_strict"))

@@ -5,10 +5,10 @@ import pytest
 import scipy.sparse.linalg as spla
 import sympy as sp
 
-from boundcalc.bounds import check_initialization
+from boundcalc.theory.bounds import check_initialization
 from boundcalc.cli import main
 from boundcalc.formulas import FORMULAS, SYMBOLS, evaluate, evaluate_many
-from boundcalc.generators import TwoLayerDIP
+from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
 
 PROB = gaussian_problem(30, 3, noise_norm=0.01, seed=0)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from boundcalc.cli import main
-from boundcalc.cones import (
+from boundcalc.theory.cones import (
     ChordCone,
     FinitelyGeneratedCone,
     L1DescentCone,
@@ -19,7 +19,7 @@ from boundcalc.cones import (
     restricted_min_singular_value,
     statistical_dimension,
 )
-from boundcalc.generators import TwoLayerDIP
+from boundcalc.nets.two_layer import TwoLayerDIP
 
 
 def brute_force_polyhedral(A, G):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from boundcalc.sweeps import phase_diagram
+from boundcalc.verification.sweeps import phase_diagram
 
 distributed = pytest.importorskip("distributed")
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from boundcalc.dynamics import (
+from boundcalc.dynamics.discrete import (
     DIPObjective,
     as_trials,
     gradient_descent,
@@ -12,7 +12,7 @@ from boundcalc.dynamics import (
     isehd,
     isehd_second_order,
 )
-from boundcalc.generators import TwoLayerDIP
+from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
 
 PROB = gaussian_problem(3, 5, noise_norm=0.01, seed=1)

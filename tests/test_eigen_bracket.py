@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from boundcalc.bounds import check_initialization
-from boundcalc.eigen_bracket import extreme_eigen_bracket
-from boundcalc.generators import TwoLayerDIP
+from boundcalc.theory.bounds import check_initialization
+from boundcalc.linalg.eigen_bracket import extreme_eigen_bracket
+from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from boundcalc.experiments import REGIMES, phase_diagram_claims, psnr, width_table
+from boundcalc.verification.experiments import REGIMES, phase_diagram_claims, psnr, width_table
 from boundcalc.problems import deblurring_problem, gaussian_problem, normal_integration_problem
-from boundcalc.sweeps import PhaseDiagramResult
+from boundcalc.verification.sweeps import PhaseDiagramResult
 
 
 def grid(igahd, ks=(5, 10, 200, 400), n=20):

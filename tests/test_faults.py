@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from boundcalc.files import InputFileError, load_npy, load_npz
-from boundcalc.generators import TwoLayerDIP
-from boundcalc.memory import MemoryLimitError, format_bytes, parse_bytes, require_memory
-from boundcalc.outputs import MANIFEST, OutputFolderError, check_output_folder
+from boundcalc.io.files import InputFileError, load_npy, load_npz
+from boundcalc.nets.two_layer import TwoLayerDIP
+from boundcalc.io.memory import MemoryLimitError, format_bytes, parse_bytes, require_memory
+from boundcalc.io.outputs import MANIFEST, OutputFolderError, check_output_folder
 from boundcalc.problems import gaussian_problem
-from boundcalc.report import write_report
+from boundcalc.report.build import write_report
 
 
 def cli(*argv, cwd=None, env=None, timeout=120):
@@ -133,7 +133,7 @@ def test_report_refuses_a_folder_without_manifest(tmp_path):
 
 
 def test_interrupted_report_leaves_the_old_one_intact(small_report, monkeypatch):
-    import boundcalc.report as report
+    import boundcalc.report.build as report
     before = snapshot(small_report)
 
     def interrupted(*args, **kwargs):
@@ -352,17 +352,17 @@ def test_options_are_validated_before_any_computation(argv, needle, monkeypatch,
     assert_one_line(err, needle)
     # In process, with every computing entry point replaced by a tripwire: the refusal comes first
     # (before 0.1, a reversed bracket was refused only after 12 s of ISEHD integration).
-    import boundcalc.bounds
-    import boundcalc.harness
+    import boundcalc.theory.bounds
+    import boundcalc.verification.claims
     import boundcalc.problems
-    import boundcalc.sweeps
+    import boundcalc.verification.sweeps
     from boundcalc.cli import main
 
     def tripwire(*args, **kwargs):
         raise AssertionError("computation started before the options were validated")
 
-    for mod, name in ((boundcalc.harness, "verify"), (boundcalc.bounds, "check_initialization"),
-                      (boundcalc.bounds, "compute_bounds"), (boundcalc.sweeps, "phase_diagram"),
+    for mod, name in ((boundcalc.verification.claims, "verify"), (boundcalc.theory.bounds, "check_initialization"),
+                      (boundcalc.theory.bounds, "compute_bounds"), (boundcalc.verification.sweeps, "phase_diagram"),
                       (boundcalc.problems, "gaussian_problem")):
         monkeypatch.setattr(mod, name, tripwire)
     assert main(argv) == 2
@@ -414,7 +414,7 @@ def test_noise_norm_with_user_data(user_files):
 
 
 def test_sweep_folder_accepts_its_own_leftovers_only(tmp_path):
-    from boundcalc.sweeps import check_sweep_folder
+    from boundcalc.verification.sweeps import check_sweep_folder
     (tmp_path / "cells").mkdir()
     (tmp_path / ".phase_diagram.png.tmp").write_bytes(b"half a figure")  # an interrupted final write
     assert check_sweep_folder(tmp_path) == tmp_path

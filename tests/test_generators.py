@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from boundcalc.activations import ACTIVATIONS, custom_activation, gaussian_moments, get_activation
-from boundcalc.generators import TwoLayerDIP
+from boundcalc.nets.activations import ACTIVATIONS, custom_activation, gaussian_moments, get_activation
+from boundcalc.nets.two_layer import TwoLayerDIP
 
 ADMISSIBLE = ["tanh", "sigmoid", "softplus", "sin"]
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from boundcalc.cli import main
-from boundcalc.dynamics import DIPObjective, isehd
-from boundcalc.generators import TwoLayerDIP
-from boundcalc.harness import (
+from boundcalc.dynamics.discrete import DIPObjective, isehd
+from boundcalc.nets.two_layer import TwoLayerDIP
+from boundcalc.verification.claims import (
     ClaimCheck,
     check_energy_decrease,
     check_lojasiewicz_rate,
@@ -16,7 +16,7 @@ from boundcalc.harness import (
     verify,
 )
 from boundcalc.problems import gaussian_problem
-from boundcalc.sweeps import phase_diagram
+from boundcalc.verification.sweeps import phase_diagram
 
 # A certified non-degenerate instance (THEORY §3 holds with margin 0.36): 2x2 Gaussian A, k = 10^5.
 SQUARE = gaussian_problem(2, 2, noise_norm=0.01, seed=6)
@@ -152,8 +152,8 @@ def test_cli_verify(capsys):
 
 
 def test_range_residual_matrix_free():
-    from boundcalc.harness import _range_residual
-    from boundcalc.operators import Gradient2D
+    from boundcalc.verification.claims import _range_residual
+    from boundcalc.linalg.operators import Gradient2D
     rng = np.random.default_rng(0)
     G = Gradient2D((12, 12))  # m = 2n: Im(G) is a proper subspace (curl-free fields)
     x = rng.standard_normal(144)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boundcalc import Convolution2D, Gradient2D, Mask, adjoint_test, gaussian, spectrum
-from boundcalc.operators import _lanczos_gram
+from boundcalc.linalg.operators import _lanczos_gram
 
 SHAPES = [(4, 4), (5, 3), (6, 7), (8, 8)]
 

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from boundcalc.bounds import (
+from boundcalc.theory.bounds import (
     check_initialization,
     compute_bounds,
     early_stopping_times,
@@ -14,10 +14,10 @@ from boundcalc.bounds import (
 )
 from boundcalc.cli import main
 from boundcalc.formulas import evaluate
-from boundcalc.generators import TwoLayerDIP
-from boundcalc.operators import spectrum
+from boundcalc.nets.two_layer import TwoLayerDIP
+from boundcalc.linalg.operators import spectrum
 from boundcalc.problems import gaussian_problem
-from boundcalc.width import instance_width, required_width
+from boundcalc.theory.width import instance_width, required_width
 
 PROB = gaussian_problem(30, 3, noise_norm=0.01, seed=0)
 CHECK = check_initialization(PROB.A, PROB.y, TwoLayerDIP(3, 3, 100_000, seed=0))

@@ -6,8 +6,8 @@ import pytest
 
 import boundcalc
 from boundcalc.cli import main
-from boundcalc.outputs import MANIFEST, read_manifest
-from boundcalc.report import SECTIONS, write_report
+from boundcalc.io.outputs import MANIFEST, read_manifest
+from boundcalc.report.build import SECTIONS, write_report
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_full_report_content(full_report):
 
 def test_results_json_follows_its_schema(full_report):
     jsonschema = pytest.importorskip("jsonschema")
-    schema = json.loads((Path(boundcalc.__file__).parent / "schemas" / "results.schema.json").read_text())
+    schema = json.loads((Path(boundcalc.__file__).parent / "io" / "schemas" / "results.schema.json").read_text())
     data = json.loads((full_report / "results.json").read_text())
     jsonschema.validate(data, schema)
     broken = json.loads(json.dumps(data))

@@ -10,12 +10,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from boundcalc.bounds import check_initialization  # noqa: E402
-from boundcalc.dynamics import igahd_dip, make_objective  # noqa: E402
-from boundcalc.generators import TwoLayerDIP  # noqa: E402
-from boundcalc.harness import verify  # noqa: E402
+from boundcalc.theory.bounds import check_initialization  # noqa: E402
+from boundcalc.dynamics.discrete import igahd_dip, make_objective  # noqa: E402
+from boundcalc.nets.two_layer import TwoLayerDIP  # noqa: E402
+from boundcalc.verification.claims import verify  # noqa: E402
 from boundcalc.problems import deblurring_problem, gaussian_problem  # noqa: E402
-from boundcalc.torch import TorchGenerator, load_model_factory  # noqa: E402
+from boundcalc.nets.torch import TorchGenerator, load_model_factory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from boundcalc.bounds import check_initialization
+from boundcalc.theory.bounds import check_initialization
 from boundcalc.cli import main
-from boundcalc.cones import L1DescentCone, gaussian_width, gordon_lower_bound, l1_statistical_dimension
-from boundcalc.dynamics import Trajectory, dip_coefficients
+from boundcalc.theory.cones import L1DescentCone, gaussian_width, gordon_lower_bound, l1_statistical_dimension
+from boundcalc.dynamics.discrete import Trajectory, dip_coefficients
 from boundcalc.formulas import evaluate_many
-from boundcalc.generators import TwoLayerDIP
-from boundcalc.harness import (
+from boundcalc.nets.two_layer import TwoLayerDIP
+from boundcalc.verification.claims import (
     TRANSFER_ASSUMPTION,
     _isehd_claims,
     check_trap_avoidance,
@@ -22,7 +22,7 @@ from boundcalc.harness import (
     verify,
 )
 from boundcalc.problems import default_problem, gaussian_problem
-from boundcalc.width import instance_width
+from boundcalc.theory.width import instance_width
 
 SQUARE = gaussian_problem(2, 2, noise_norm=0.01, seed=6)
 SQUARE_NET = TwoLayerDIP(2, 2, 100_000, "tanh", seed=0)
@@ -180,7 +180,7 @@ def test_statdim_closed_form_is_called_an_upper_bound(capsys):
 def test_empirical_lipschitz_is_an_adversarial_search():
     """Known constant: n = k = d = 1, u = 1, g = vφ(w): Lip of J on the ball is the largest
     ‖[[0, φ′(w)], [φ′(w), vφ″(w)]]‖ over the disc (a grid here)."""
-    from boundcalc.activations import get_activation
+    from boundcalc.nets.activations import get_activation
     act = get_activation("tanh")
     net = TwoLayerDIP.from_arrays(np.array([[0.7]]), np.array([[0.3]]), np.array([1.0]), "tanh")
     R = 1.5
@@ -215,7 +215,7 @@ def test_gordon_uses_the_upper_confidence_end_of_the_width():
 
 
 def test_trap_avoidance_draws_both_starting_points(monkeypatch):
-    import boundcalc.harness as harness
+    import boundcalc.verification.claims as harness
     seen = []
     real = harness.igahd
 

@@ -3,7 +3,7 @@
 Before any data is read, the header (shape, dtype) is parsed and checked: the dtype must be a
 real number type (no objects, so nothing can execute), the file must hold as many bytes as the
 header claims (a truncated or forged header is refused instead of read), and the array must fit
-in memory (:mod:`boundcalc.memory`). Every failure raises :class:`InputFileError` (a
+in memory (:mod:`boundcalc.io.memory`). Every failure raises :class:`InputFileError` (a
 ``ValueError``) whose message names the file and the real cause ("is a directory", "is empty",
 "permission denied", "not a .npy file", …).
 """

@@ -1,6 +1,6 @@
-"""Report sections for the talk's experiments (:mod:`boundcalc.experiments`): imaging problems and
+"""Report sections for the talk's experiments (:mod:`boundcalc.verification.experiments`): imaging problems and
 early stopping seen on images, how far the theorem's width is from practice, and the slide's phase
-diagram with its two claims. Each builder returns a :class:`boundcalc.report.Section`."""
+diagram with its two claims. Each builder returns a :class:`boundcalc.report.build.Section`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from ._core import subplots
-from .experiments import REGIMES, early_stopping_experiment, phase_diagram_claims, width_table
-from .operators import spectrum
-from .problems import Problem, deblurring_problem, gaussian_problem, normal_integration_problem
-from .sweeps import phase_diagram, plot_phase_diagram
+from .._core import subplots
+from ..linalg.operators import spectrum
+from ..problems import Problem, deblurring_problem, gaussian_problem, normal_integration_problem
+from ..verification.experiments import REGIMES, early_stopping_experiment, phase_diagram_claims, width_table
+from ..verification.sweeps import phase_diagram, plot_phase_diagram
 
 __all__ = ["imaging_section", "widths_section", "phase_section", "EXPERIMENTS", "IMAGING", "PHASE_GRID"]
 
@@ -65,7 +65,7 @@ def _image_figure(runs) -> Any:
 def imaging_section(problem: Problem, context: dict[str, Any]):
     """Deblurring and normal integration (the talk's examples): exact spectra, non-degeneracy (R′/R),
     and early stopping seen on images (THEORY §3 ii, §5)."""
-    from .report import Section, _md_table
+    from .build import Section, _md_table
     probs = [deblurring_problem(IMAGING["size"], seed=IMAGING["seed"]),
              normal_integration_problem(IMAGING["size"], seed=IMAGING["seed"])]
     md, data, figures = [], {}, {}
@@ -113,7 +113,7 @@ def imaging_section(problem: Problem, context: dict[str, Any]):
 
 def widths_section(problem: Problem, context: dict[str, Any]):
     """k_theorem, k_instance and k_empirical side by side, with fitted exponents in n (THEORY §6)."""
-    from .report import Section
+    from .build import Section
     gauss = [gaussian_problem(2, 2, seed=6, noise_norm=0.01)] + [gaussian_problem(n // 2, n, seed=0, noise_norm=0.01)
                                                                 for n in (4, 8, 16, 32)]
     rows, expo = width_table(gauss, k_max=2**18)
@@ -156,7 +156,7 @@ def widths_section(problem: Problem, context: dict[str, Any]):
 
 def phase_section(problem: Problem, context: dict[str, Any]):
     """The slide's phase diagram (form slide) and its two sentences as claims (THEORY §11)."""
-    from .report import Section, claims_table
+    from .build import Section, claims_table
     res = phase_diagram(**PHASE_GRID, progress=False)
     c_under, c_over = phase_diagram_claims(res)
     md = [f"Form **slide** (momentum αs, Hessian term βs²; the slide before the figure), α from 0 (no inertia) to "

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from ._core import close_figure, jsonable, subplots
-from .generators import TwoLayerDIP
-from .operators import spectrum
-from .outputs import check_output_folder, staged_output_folder
-from .problems import DEFAULT_NETWORK, DEFAULT_PROBLEM, Problem, default_problem
+from .._core import close_figure, jsonable, subplots
+from ..io.outputs import check_output_folder, staged_output_folder
+from ..linalg.operators import spectrum
+from ..nets.two_layer import TwoLayerDIP
+from ..problems import DEFAULT_NETWORK, DEFAULT_PROBLEM, Problem, default_problem
 
 __all__ = ["Section", "build_report", "write_report", "SECTIONS"]
 
@@ -94,15 +94,15 @@ def spectrum_section(problem: Problem, context: dict[str, Any]) -> Section:
 
 
 def _formula_block(names: list[str]) -> str:
-    from .formulas import FORMULAS
+    from ..formulas import FORMULAS
     return "\n".join(f"- {FORMULAS[n].description} ({FORMULAS[n].section}, {FORMULAS[n].kind}): "
                      f"${FORMULAS[n].latex()}$" for n in names)
 
 
 def initialization_section(problem: Problem, context: dict[str, Any]) -> Section:
     """The non-degeneracy check of THEORY.md §3 for the report's network."""
-    from .bounds import check_initialization
-    from .generators import TwoLayerDIP
+    from ..nets.two_layer import TwoLayerDIP
+    from ..theory.bounds import check_initialization
     spec = context["network"]
     net = TwoLayerDIP(problem.n, spec["d"], spec["k"], spec["activation"], v_init=spec["v_init"],
                       seed=spec["seed"])
@@ -121,8 +121,8 @@ def initialization_section(problem: Problem, context: dict[str, Any]) -> Section
 
 def rates_section(problem: Problem, context: dict[str, Any]) -> Section:
     """Envelopes, early-stopping times, the GF/ISEHD comparison and the width (THEORY §3–§6)."""
-    from .bounds import compute_bounds
-    from .width import instance_width, required_width
+    from ..theory.bounds import compute_bounds
+    from ..theory.width import instance_width, required_width
     check = context["check"]
     bounds = compute_bounds(check, noise_norm=problem.noise_norm)
     width = required_width(problem.A, spec=context.get("spectrum"), x_bar=problem.x_bar,
@@ -171,7 +171,7 @@ def rates_section(problem: Problem, context: dict[str, Any]) -> Section:
 def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
     """ISEHD (and GF, IGAHD) trajectories against every claim (THEORY §3–§7) and the IGAHD
     test-function claims."""
-    from .harness import check_energy_decrease, check_lojasiewicz_rate, check_trap_avoidance, verify
+    from ..verification.claims import check_energy_decrease, check_lojasiewicz_rate, check_trap_avoidance, verify
     net = context["net"]
     lam = context.get("lam_min")
     sigma_n = context["spectrum"].sigma_n if "spectrum" in context else 0.0
@@ -215,7 +215,7 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
     iso = runs["isehd"]
     tr = iso.trajectory
     env = context["bounds"]
-    from .bounds import envelopes
+    from ..theory.bounds import envelopes
     e = envelopes(iso.check, tr.t)
     axes[0].semilogy(tr.t, tr.loss, label="ISEHD L(t)")
     axes[0].semilogy(runs["gf"].trajectory.t, runs["gf"].trajectory.loss, label="GF L(t)")
@@ -251,7 +251,7 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
 def cones_section(problem: Problem, context: dict[str, Any]) -> Section:
     """λ_min brackets (THEORY §5, §8): the sampled chord cone at the trained point, and an ℓ1
     sparse-recovery illustration with its statistical dimension and Gordon bound."""
-    from .cones import (
+    from ..theory.cones import (
         ChordCone,
         L1DescentCone,
         gordon_lower_bound,
@@ -320,7 +320,7 @@ def default_inputs() -> dict[str, Any]:
 def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None = None, *,
                  sections: int | None = None, experiments: bool = True, progress: bool = False) -> list[Section]:
     """Build the sections of :data:`SECTIONS` for ``problem`` (the default problem if None), then,
-    with ``experiments``, the talk's experiments (:data:`boundcalc.report_experiments.EXPERIMENTS`:
+    with ``experiments``, the talk's experiments (:data:`boundcalc.report.sections.EXPERIMENTS`:
     imaging problems, the three widths, the slide's phase diagram).
 
     ``inputs["network"]`` gives the network (keys of :data:`DEFAULT_NETWORK`); ``sections`` keeps
@@ -329,7 +329,7 @@ def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None =
     """
     import time
 
-    from .report_experiments import EXPERIMENTS
+    from .sections import EXPERIMENTS
     problem = problem if problem is not None else default_problem()
     inputs = inputs if inputs is not None else default_inputs()
     context: dict[str, Any] = {"inputs": inputs, "network": {**DEFAULT_NETWORK, **inputs.get("network", {})}}
@@ -373,7 +373,7 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
         if unknown:
             raise ValueError(f"config: unknown keys {sorted(unknown)} in [{section}]; allowed: "
                              f"{sorted(allowed[section])}")
-    from .problems import gaussian_problem
+    from ..problems import gaussian_problem
     prob_in = {**DEFAULT_PROBLEM, **cfg.get("problem", {})}
     net_in = {**DEFAULT_NETWORK, **cfg.get("network", {})}
     try:
@@ -392,11 +392,11 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
                  problem: Problem | None = None, inputs: dict[str, Any] | None = None,
                  sections: int | None = None, experiments: bool = True, progress: bool = False) -> Path:
     """Write ``report.html`` (self-contained), ``report.md``, ``results.json`` (described by the JSON
-    Schema ``boundcalc/schemas/results.schema.json``), ``tables.tex`` (booktabs), the figures and a
+    Schema ``boundcalc/io/schemas/results.schema.json``), ``tables.tex`` (booktabs), the figures and a
     manifest into the folder ``out``.
 
     Everything is validated before anything on disk changes; the report is built in a temporary
-    folder beside ``out`` and moved into place only when complete (:mod:`boundcalc.outputs`).
+    folder beside ``out`` and moved into place only when complete (:mod:`boundcalc.io.outputs`).
 
     Raises
     ------
@@ -406,7 +406,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     """
     import time
 
-    from .report_render import summary_markdown, to_html, to_tex, verdict_summary
+    from .render import summary_markdown, to_html, to_tex, verdict_summary
     t_start = time.perf_counter()
     check_output_folder(out, force=force)
     problem = problem if problem is not None else default_problem()

@@ -18,17 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Result, positive_float
-from .bounds import (
-    CheckInitResult,
-    check_initialization,
-    compute_bounds,
-    envelopes,
-    lam_min_bracket,
-    rate_comparison,
-    x_space_bound,
-)
-from .dynamics import (
+from .._core import Result, positive_float
+from ..dynamics.discrete import (
     Trajectory,
     check_form,
     dip_coefficients,
@@ -39,9 +30,18 @@ from .dynamics import (
     isehd,
     make_objective,
 )
-from .formulas import FORMULAS, evaluate_many
-from .generators import TwoLayerDIP
-from .problems import Problem
+from ..formulas import FORMULAS, evaluate_many
+from ..nets.two_layer import TwoLayerDIP
+from ..problems import Problem
+from ..theory.bounds import (
+    CheckInitResult,
+    check_initialization,
+    compute_bounds,
+    envelopes,
+    lam_min_bracket,
+    rate_comparison,
+    x_space_bound,
+)
 
 __all__ = ["RESOLUTION", "ClaimCheck", "RateMeasurement", "TRANSFER_ASSUMPTION", "VerifyResult",
             "verify", "fit_decay_rate", "check_trap_avoidance",
@@ -249,7 +249,7 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
         Damping; default the theorem's α = σ₀σ_A, β = 1/(2α). Other values make the §3 claims
         not applicable.
     form : {"ode", "slide"}
-        IGAHD form (:func:`~boundcalc.dynamics.igahd_dip`). The ISEHD claims are read on an IGAHD
+        IGAHD form (:func:`~boundcalc.dynamics.discrete.igahd_dip`). The ISEHD claims are read on an IGAHD
         path only for form "ode" and labelled ``kind="transferred"`` (THEORY.md §10.5).
     lam_min, dist
         For the x-space claim (§5): λ_min(A; T_Σ′) (a value or a bracket) and dist(x̄, Σ′). Without
@@ -258,7 +258,7 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     compare_gf : bool
         With ISEHD, also run GF and show both fitted decay exponents (a measurement).
     state : {"auto", "reduced", "full"}
-        Coordinates of the run (:func:`~boundcalc.dynamics.make_objective`): the exact reduced state
+        Coordinates of the run (:func:`~boundcalc.dynamics.discrete.make_objective`): the exact reduced state
         (V − V₀ ∈ range(Aᵀ), W − W₀ = b uᵀ) or θ itself; "auto" takes the smaller.
     device, dtype
         Backend of the run ("cpu": NumPy, "cuda": PyTorch on the GPU; float64 unless "float32" is
@@ -535,7 +535,7 @@ def check_trap_avoidance(*, starts: int = 200, seed: int = 0, c: float = 1.0, be
     """Trap avoidance on f(x, y) = x²/2 + y⁴/4 − y²/2 (strict saddle at 0, minima (0, ±1)):
     from random starts (x₀ uniform in the box, x₁ = x₀ + a uniform draw in [−0.05·box, 0.05·box]²),
     IGAHD should converge to a minimum, never to the saddle."""
-    from ._core import as_rng
+    from .._core import as_rng
     rng = as_rng(seed)
 
     def grad(z):

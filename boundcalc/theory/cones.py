@@ -26,9 +26,9 @@ import numpy as np
 import scipy.linalg
 from scipy.optimize import linprog, lsq_linear
 
-from ._core import Result, as_finite_array, as_rng, positive_float, positive_int
-from .memory import float_bytes, require_memory
-from .operators import as_operator, spectrum
+from .._core import Result, as_finite_array, as_rng, positive_float, positive_int
+from ..io.memory import float_bytes, require_memory
+from ..linalg.operators import as_operator, spectrum
 
 __all__ = [
     "Cone", "Subspace", "NonnegativeOrthant", "PolyhedralCone", "FinitelyGeneratedCone", "L1DescentCone",
@@ -497,7 +497,7 @@ def _psi(rho: float) -> float:
     """ψ(ρ) = inf_{τ≥0} of FORMULAS["psi_objective"] (ALMT; McCoy's SNOW code)."""
     from scipy.optimize import minimize_scalar
 
-    from .formulas import FORMULAS
+    from ..formulas import FORMULAS
 
     def F(tau):
         return FORMULAS["psi_objective"](rho=rho, tau=float(tau))
@@ -515,7 +515,7 @@ def l1_statistical_dimension(n: int, s: int) -> StatDimResult:
     n, s = positive_int(n, "n"), positive_int(s, "s")
     if s > n:
         raise ValueError(f"s must be <= n, got s = {s}, n = {n}")
-    from .formulas import FORMULAS
+    from ..formulas import FORMULAS
     psi = _psi(s / n)
     d = n * psi
     low = FORMULAS["l1_statdim_lower"](n=float(n), s=float(s), psi=psi)
@@ -588,7 +588,7 @@ def gordon_lower_bound(cone: Cone, m: int, *, t: float = 2.0, width: float | Non
     end of the Monte-Carlo Gaussian width (an exact ``width`` is used as given)."""
     from scipy.stats import norm
 
-    from .formulas import evaluate_many
+    from ..formulas import evaluate_many
     m = positive_int(m, "m", minimum=2)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")

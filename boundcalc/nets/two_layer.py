@@ -18,11 +18,11 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import scipy.linalg
 
-from ._core import as_finite_array, as_rng, positive_float, positive_int
+from .._core import as_finite_array, as_rng, positive_float, positive_int
+from ..formulas import evaluate
+from ..io.memory import float_bytes, require_memory
+from ..linalg.backend import asarray, describe, namespace, to_numpy
 from .activations import Activation, get_activation
-from .backend import asarray, describe, namespace, to_numpy
-from .formulas import evaluate
-from .memory import float_bytes, require_memory
 
 __all__ = ["Generator", "TwoLayerDIP", "JacobianSpectrum"]
 
@@ -158,7 +158,7 @@ class TwoLayerDIP:
         Raises
         ------
         TypeError, ValueError
-            Naming the argument and the requirement; :class:`~boundcalc.memory.MemoryLimitError`
+            Naming the argument and the requirement; :class:`~boundcalc.io.memory.MemoryLimitError`
             (a ValueError) when θ cannot fit.
         """
         n, d, k = positive_int(n, "n"), positive_int(d, "d"), positive_int(k, "k")
@@ -318,7 +318,7 @@ class TwoLayerDIP:
         ``method="gram"``: one symmetric eigensolve of the n×n Gram identity
         σ_min² = (‖a‖² + ‖u‖² λ_min(VD²Vᵀ))/k, exact (‖a‖²/k when k < n: VD then has rank < n); it
         costs n²k for the Gram matrix. ``"lanczos"``: certified brackets from Lanczos on w ↦ J Jᵀ w
-        (:func:`boundcalc.eigen_bracket.extreme_eigen_bracket`, O(nk) per product, relative width
+        (:func:`boundcalc.linalg.eigen_bracket.extreme_eigen_bracket`, O(nk) per product, relative width
         ``rtol`` on λ, so about rtol/2 on σ); the conservative ends are returned. ``"auto"``: Lanczos
         when n ≥ 2048 and k ≥ 4n, where it is faster (n = 4096, k = 10⁵: 18 s against 25 s on 2
         cores; at n = 1024 the Gram route still wins), the Gram route otherwise.
@@ -332,7 +332,7 @@ class TwoLayerDIP:
         if method == "lanczos":
             if self.k < self.n:
                 raise ValueError("method='lanczos' needs k >= n (for k < n, σ_min = ‖a‖/√k exactly: use 'gram')")
-            from .eigen_bracket import extreme_eigen_bracket
+            from ..linalg.eigen_bracket import extreme_eigen_bracket
             like = V if theta is not None else self.theta0
             br = extreme_eigen_bracket(lambda w: to_numpy(self.gram_matvec(asarray(w, like=like), theta)), self.n,
                                        rtol=rtol, seed=seed)

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Result, as_finite_array
-from .backend import resolve_backend
-from .formulas import FORMULAS, evaluate_many
-from .generators import Generator, TwoLayerDIP
-from .operators import SpectrumResult, as_operator, spectrum
+from .._core import Result, as_finite_array
+from ..formulas import FORMULAS, evaluate_many
+from ..linalg.backend import resolve_backend
+from ..linalg.operators import SpectrumResult, as_operator, spectrum
+from ..nets.two_layer import Generator, TwoLayerDIP
 
 __all__ = [
     "Hypothesis", "CheckInitResult", "check_initialization", "DYNAMICS", "XSpaceBound", "RateComparison",
@@ -166,10 +166,10 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     spec : SpectrumResult, optional
         Precomputed spectrum of A (saves the SVD when checking many networks).
     device : {"cpu", "cuda"}, optional
-        Where σ_min(J), σ_max(J) are computed (:mod:`boundcalc.backend`); the rest is small.
+        Where σ_min(J), σ_max(J) are computed (:mod:`boundcalc.linalg.backend`); the rest is small.
     estimate_lipschitz : bool
         For a generator without a certified bound but with ``lipschitz_estimate(radius)`` (e.g.
-        :class:`boundcalc.torch.TorchGenerator`): an adversarial **estimate** — a lower bound — of
+        :class:`boundcalc.nets.torch.TorchGenerator`): an adversarial **estimate** — a lower bound — of
         Lip(J) on B(θ₀, R′), to set beside the requirement Lip < σ₀/(2R′) (``lipschitz_required``).
     """
     backend = resolve_backend(device)
@@ -398,7 +398,7 @@ def x_space_bound(check: CheckInitResult, t: float, lam_min: float | tuple[float
     Parameters
     ----------
     lam_min : float or (lower, upper)
-        λ_min(A; T_Σ′(x̄_Σ′)), or a bracket on it from :mod:`boundcalc.cones`; the bound uses the
+        λ_min(A; T_Σ′(x̄_Σ′)), or a bracket on it from :mod:`boundcalc.theory.cones`; the bound uses the
         lower end.
     noise_norm : float
         ‖ε‖.

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._core import Result, as_rng, positive_float, positive_int
+from .._core import Result, as_rng, positive_float, positive_int
 
 __all__ = ["EigenBracket", "extreme_eigen_bracket"]
 

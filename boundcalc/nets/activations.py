@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._core import positive_float
-from .backend import namespace
+from .._core import positive_float
+from ..linalg.backend import namespace
 
 __all__ = ["Activation", "get_activation", "custom_activation", "gaussian_moments", "ACTIVATIONS"]
 

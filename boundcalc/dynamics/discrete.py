@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ._core import Result, positive_float, positive_int
-from .activations import get_activation
-from .backend import Backend, asarray, copy, dot, matrix_transpose, namespace, norm, resolve_backend, to_numpy
-from .formulas import FORMULAS, evaluate_many
-from .generators import TwoLayerDIP
-from .memory import float_bytes, require_memory
-from .operators import as_operator
+from .._core import Result, positive_float, positive_int
+from ..formulas import FORMULAS, evaluate_many
+from ..io.memory import float_bytes, require_memory
+from ..linalg.backend import Backend, asarray, copy, dot, matrix_transpose, namespace, norm, resolve_backend, to_numpy
+from ..linalg.operators import as_operator
+from ..nets.activations import get_activation
+from ..nets.two_layer import TwoLayerDIP
 from .reduced import ObjectiveBase, ReducedDIPObjective, reduced_loss_grad
 
 __all__ = [
@@ -47,7 +47,7 @@ class DIPObjective(ObjectiveBase):
     train : {"all", "V"}
         Train both layers, or only V (the linear regime of THEORY.md §9.4).
     backend : Backend, optional
-        Where the state lives (:mod:`boundcalc.backend`; default NumPy on the CPU).
+        Where the state lives (:mod:`boundcalc.linalg.backend`; default NumPy on the CPU).
     """
 
     state_name = "full"
@@ -97,8 +97,8 @@ class DIPObjective(ObjectiveBase):
 
 
 class GeneratorObjective(DIPObjective):
-    """L(θ) = ½‖A g(u, θ) − y‖² for any :class:`~boundcalc.generators.Generator` (e.g. a
-    :class:`boundcalc.torch.TorchGenerator`): its ``loss_and_grad`` when it has one, else the
+    """L(θ) = ½‖A g(u, θ) − y‖² for any :class:`~boundcalc.nets.two_layer.Generator` (e.g. a
+    :class:`boundcalc.nets.torch.TorchGenerator`): its ``loss_and_grad`` when it has one, else the
     forward map and one VJP, ∇L = J_gᵀ Aᵀ r. NumPy on the host; the generator does its own work."""
 
     def __init__(self, net: Any, A: Any, y: Any, *, x_bar: Any = None):
@@ -127,11 +127,11 @@ def make_objective(net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train
                    dtype: str = "float64") -> DIPObjective | ReducedDIPObjective:
     """The training objective of the two-layer DIP in full or reduced coordinates, on a backend.
 
-    ``state="reduced"``: :class:`~boundcalc.reduced.ReducedDIPObjective`, exact, k(m + 1) numbers per
+    ``state="reduced"``: :class:`~boundcalc.dynamics.reduced.ReducedDIPObjective`, exact, k(m + 1) numbers per
     state; ``"full"``: θ itself, k(n + d) numbers (the reference); ``"auto"`` (default): reduced
     whenever it is the smaller state, m < n + d. ``device`` ("cpu": NumPy, "cuda": PyTorch on the
     GPU), ``xp`` (any array-API namespace, e.g. ``array_api_strict``) and ``dtype`` ("float64" by
-    default; "float32" on request) choose where the run's arrays live (:mod:`boundcalc.backend`).
+    default; "float32" on request) choose where the run's arrays live (:mod:`boundcalc.linalg.backend`).
     """
     if state not in STATES:
         raise ValueError(f"state must be one of {STATES}, got {state!r}")
@@ -501,7 +501,7 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
                       stop_early: bool = True, device: str | None = None, xp: Any = None,
                       dtype: str = "float64") -> BatchResult:
     """Many IGAHD (form ``form``, see :func:`igahd_dip`) or GD trials of the two-layer DIP advanced
-    together, in the exact reduced state of :mod:`boundcalc.reduced` (O(mk) per trial and step).
+    together, in the exact reduced state of :mod:`boundcalc.dynamics.reduced` (O(mk) per trial and step).
 
     Arrays are stacked along a leading trial axis: V0 (T, n, k), W0 (T, k, d), u (T, d),
     A (T, m, n), y (T, m); ``alpha`` and ``beta`` may differ per trial (arrays of shape (T,)), so a
@@ -511,7 +511,7 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
     gradient-difference coefficients zero). With ``stop_early`` a trial stops at the first iteration
     whose loss is ≤ ``loss_tol`` (its final loss is that one, as :func:`igahd_dip` with ``loss_tol``),
     and the batch stops once every trial has. The per-trial reference is :func:`igahd_dip` /
-    :func:`gradient_descent`. ``device``/``xp``/``dtype`` choose the backend (:mod:`boundcalc.backend`);
+    :func:`gradient_descent`. ``device``/``xp``/``dtype`` choose the backend (:mod:`boundcalc.linalg.backend`);
     the per-trial bookkeeping (T losses per step) stays on the host.
     """
     backend = resolve_backend(device, xp=xp, dtype=dtype)
@@ -559,7 +559,7 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
 
 
 def _batched_reduced_chunk(V0, W0, u, A, y, mom, hess, act, step, iterations, loss_tol, stop_early):
-    """The reduced recursion of :mod:`boundcalc.reduced` for a stack of trials, in any array-API
+    """The reduced recursion of :mod:`boundcalc.dynamics.reduced` for a stack of trials, in any array-API
     namespace; finished trials leave the stack (their arrays are dropped) so the remaining ones run
     at full speed. The T losses per step are copied to the host for the bookkeeping."""
     xp = namespace(V0)

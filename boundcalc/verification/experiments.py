@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Result
-from .bounds import check_initialization, compute_bounds, x_space_bound
-from .dynamics import gradient_descent, igahd_dip, igahd_dip_batched, make_objective
-from .generators import TwoLayerDIP
-from .harness import ClaimCheck
-from .operators import spectrum
-from .problems import Problem
+from .._core import Result
+from ..dynamics.discrete import gradient_descent, igahd_dip, igahd_dip_batched, make_objective
+from ..linalg.operators import spectrum
+from ..nets.two_layer import TwoLayerDIP
+from ..problems import Problem
+from ..theory.bounds import check_initialization, compute_bounds, x_space_bound
+from ..theory.width import instance_width, required_width
+from .claims import ClaimCheck
 from .sweeps import PhaseDiagramResult
-from .width import instance_width, required_width
 
 __all__ = ["EarlyStoppingRun", "early_stopping_experiment", "psnr", "WidthRow", "width_table",
            "phase_diagram_claims", "REGIMES"]
@@ -147,7 +147,7 @@ def _empirical_width(problem: Problem, *, d: int, trials: int, iterations: int, 
     """Smallest k = 2^j whose IGAHD (ode, α = 1, β = 0.05, s = 0.25/L) runs bring the excess loss
     L − L* (L* = ½‖P⊥y‖², the part of y outside Im A) below ``loss_tol``·(L₀ − L*) with probability
     ≥ 0.9 over ``trials`` seeded networks within ``iterations`` (batched)."""
-    from .harness import _range_residual
+    from .claims import _range_residual
     A = np.asarray(problem.A @ np.eye(problem.n)) if not isinstance(problem.A, np.ndarray) else problem.A
     L_star = 0.5 * _range_residual(problem.A, problem.y) ** 2
     k, rate = 2, 0.0

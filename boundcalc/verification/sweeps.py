@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Result, Terminated, positive_float, positive_int, subplots
-from .backend import resolve_backend
-from .dynamics import check_form, igahd_dip_batched
-from .memory import float_bytes, require_memory
-from .operators import gaussian
+from .._core import Result, Terminated, positive_float, positive_int, subplots
+from ..dynamics.discrete import check_form, igahd_dip_batched
+from ..io.memory import float_bytes, require_memory
+from ..linalg.backend import resolve_backend
+from ..linalg.operators import gaussian
 
 __all__ = ["PhaseDiagramResult", "SweepInterrupted", "phase_diagram", "run_cell", "run_row", "plot_phase_diagram",
            "check_sweep_folder"]

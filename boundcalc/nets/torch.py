@@ -1,14 +1,14 @@
 """Your own network: any ``torch.nn.Module`` mapping a fixed input u to x = g(u, θ) as a boundcalc
-:class:`~boundcalc.generators.Generator` (optional: needs PyTorch, ``pip install 'boundcalc[torch]'``).
+:class:`~boundcalc.nets.two_layer.Generator` (optional: needs PyTorch, ``pip install 'boundcalc[torch]'``).
 
 θ is the flat vector of the module's parameters (or a chosen subset), float64 by default, on the
 CPU or a GPU. Forward, JVP and VJP come from ``torch.func`` (``functional_call``, ``jvp``, ``vjp``),
 so J is never formed: J Jᵀ is applied as JVP∘VJP and its extreme eigenvalues are bracketed by
-certified Lanczos (:mod:`boundcalc.eigen_bracket`). The public interface takes and returns NumPy
+certified Lanczos (:mod:`boundcalc.linalg.eigen_bracket`). The public interface takes and returns NumPy
 arrays (what the rest of boundcalc speaks); the work happens in torch on the module's device.
 
 A general network has no certified Lipschitz bound of its Jacobian, so
-:func:`~boundcalc.bounds.check_initialization` says ``not_applicable`` and states the requirement
+:func:`~boundcalc.theory.bounds.check_initialization` says ``not_applicable`` and states the requirement
 Lip(J; B(θ₀, R′)) < σ₀/(2R′); :meth:`TorchGenerator.lipschitz_estimate` gives an adversarial lower
 estimate of that constant, so a user sees how far the network is from the hypothesis.
 """
@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch.func import functional_call, jvp, vjp
 
-from ._core import as_rng, positive_float, positive_int
-from .eigen_bracket import extreme_eigen_bracket
-from .generators import JacobianSpectrum, into_ball, projected_ratio_ascent
-from .memory import float_bytes, require_memory
+from .._core import as_rng, positive_float, positive_int
+from ..io.memory import float_bytes, require_memory
+from ..linalg.eigen_bracket import extreme_eigen_bracket
+from .two_layer import JacobianSpectrum, into_ball, projected_ratio_ascent
 
 __all__ = ["TorchGenerator", "load_model_factory"]
 

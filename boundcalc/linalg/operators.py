@@ -15,8 +15,8 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg as spla
 
-from ._core import Result, as_finite_array, as_rng, positive_int
-from .memory import float_bytes, require_memory
+from .._core import Result, as_finite_array, as_rng, positive_int
+from ..io.memory import float_bytes, require_memory
 
 __all__ = [
     "StructuredOperator", "Convolution2D", "Gradient2D", "Mask", "gaussian",

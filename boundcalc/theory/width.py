@@ -16,11 +16,11 @@ import numpy as np
 import sympy as sp
 from scipy.stats import binomtest
 
-from ._core import Result, positive_float, positive_int
+from .._core import Result, positive_float, positive_int
+from ..formulas import FORMULAS, SYMBOLS, evaluate_many
+from ..linalg.operators import SpectrumResult, as_operator, spectrum
+from ..nets.two_layer import TwoLayerDIP
 from .bounds import check_initialization
-from .formulas import FORMULAS, SYMBOLS, evaluate_many
-from .generators import TwoLayerDIP
-from .operators import SpectrumResult, as_operator, spectrum
 
 __all__ = ["WidthResult", "InstanceWidthResult", "required_width", "instance_width", "width_exponent_n"]
 

@@ -15,7 +15,7 @@ and needs neither V₀ nor W₀:
 where (G_Z, G_b) represent ∇L exactly: ∇_V L = Aᵀ G_Z, ∇_W L = G_b uᵀ. Distances in θ are
 ‖θ₁ − θ₂‖² = tr(ΔZᵀ K ΔZ) + ‖u‖²‖Δb‖². The state has k(m + 1) numbers instead of k(n + d); it pays
 when m < n + d, the compressed-sensing and deblurring-like regimes (for m > n the full state is
-smaller, and :func:`boundcalc.dynamics.make_objective`'s ``state="auto"`` keeps it).
+smaller, and :func:`boundcalc.dynamics.discrete.make_objective`'s ``state="auto"`` keeps it).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ._core import as_finite_array
-from .backend import Backend, dot, matrix_transpose, namespace, norm, problem_arrays, to_numpy
-from .generators import TwoLayerDIP
-from .memory import float_bytes, require_memory
-from .operators import as_operator
+from .._core import as_finite_array
+from ..io.memory import float_bytes, require_memory
+from ..linalg.backend import Backend, dot, matrix_transpose, namespace, norm, problem_arrays, to_numpy
+from ..linalg.operators import as_operator
+from ..nets.two_layer import TwoLayerDIP
 
 __all__ = ["ReducedDIPObjective", "objective_inputs", "ObjectiveBase", "reduced_residual",
            "reduced_loss_grad"]
@@ -45,7 +45,7 @@ def reduced_loss_grad(Z: Any, h: Any, P0: Any, K: Any, y: Any, sk: float, act: A
                       gz_out: np.ndarray | None = None) -> tuple[Any, Any, Any]:
     """The one source of the reduced formulas (module docstring): (L, G_Z, G_b) with L = ½‖r‖²,
     G_Z = r aᵀ/√k, G_b = φ′(h) ⊙ (P₀ᵀ r + Zᵀ K r)/√k — for one trial or a stack of trials
-    (:func:`boundcalc.dynamics.igahd_dip_batched`); L is an array over the trial axis. ``gz_out``
+    (:func:`boundcalc.dynamics.discrete.igahd_dip_batched`); L is an array over the trial axis. ``gz_out``
     (NumPy) receives G_Z in place, saving a pass over an m×k array per step."""
     xp = namespace(Z)
     a = act.phi(h)
@@ -93,7 +93,7 @@ def objective_inputs(net: Any, A: Any, y: Any, x_bar: Any, train: str) -> tuple[
 class ReducedDIPObjective(ObjectiveBase):
     """L as a function of the reduced state ζ = (vec Z, b) ∈ R^{k(m+1)}, ζ = 0 at θ₀.
 
-    Same interface as :class:`boundcalc.dynamics.DIPObjective` (``start``, ``value_and_grad``,
+    Same interface as :class:`boundcalc.dynamics.discrete.DIPObjective` (``start``, ``value_and_grad``,
     ``metrics``, ``dist``, ``theta``), so every integrator runs on either; ``theta(ζ)`` rebuilds
     the full θ on demand (O(nmk)), ``forward(ζ)`` the signal x (O(nk + nmk)).
     """
