@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 
-from boundcalc.dynamics.discrete import DIPObjective, as_trials, igahd_dip, igahd_dip_batched
-from boundcalc.nets.two_layer import TwoLayerDIP
+from boundcalc.dynamics import DIPObjective, as_trials, igahd_dip, igahd_dip_batched
 from boundcalc.linalg.operators import gaussian
+from boundcalc.nets.two_layer import TwoLayerDIP
 
 
 def main():

@@ -24,9 +24,9 @@ def cnn_check_init():
         return
     from pathlib import Path
 
-    from boundcalc.theory.bounds import check_initialization
-    from boundcalc.problems import deblurring_problem
     from boundcalc.nets.torch import TorchGenerator, load_model_factory
+    from boundcalc.problems import deblurring_problem
+    from boundcalc.theory.bounds import check_initialization
     prob = deblurring_problem((32, 32), seed=0)
     for device in ("cpu",) + (("cuda",) if torch.cuda.is_available() else ()):
         example = Path(__file__).resolve().parents[1] / "examples" / "torch_cnn.py"

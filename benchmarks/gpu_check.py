@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from boundcalc.dynamics.discrete import igahd_dip, make_objective
-from boundcalc.nets.two_layer import TwoLayerDIP
+from boundcalc.dynamics import igahd_dip, make_objective
 from boundcalc.linalg.operators import gaussian
+from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.verification.sweeps import phase_diagram
 
 

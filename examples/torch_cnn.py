@@ -40,10 +40,10 @@ def build(seed: int = 0):
 
 
 if __name__ == "__main__":
+    from boundcalc.nets.torch import TorchGenerator
+    from boundcalc.problems import deblurring_problem
     from boundcalc.theory.bounds import check_initialization
     from boundcalc.verification.claims import verify
-    from boundcalc.problems import deblurring_problem
-    from boundcalc.nets.torch import TorchGenerator
 
     problem = deblurring_problem((32, 32), seed=0)
     net = TorchGenerator(*build())

@@ -6,12 +6,6 @@ import pytest
 from boundcalc.cli import main
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_version_and_help(capsys):
     with pytest.raises(SystemExit) as e:
         main(["--version"])
@@ -22,21 +16,21 @@ def test_version_and_help(capsys):
     assert e.value.code == 0
 
 
-def test_spectrum_json_keys(capsys):
-    code, out, _ = run(capsys, "spectrum", "--gradient2d", "16x16", "--json")
+def test_spectrum_json_keys(capsys, run_cli):
+    code, out, _ = run_cli("spectrum", "--gradient2d", "16x16", "--json")
     assert code == 0
     data = json.loads(out)
     assert {"sigma_A", "norm_A", "kappa_A", "rank", "method"} <= set(data)
     assert data["sigma_A"] == pytest.approx(2 * np.sin(np.pi / 16))
 
 
-def test_spectrum_from_files(tmp_path, capsys):
+def test_spectrum_from_files(tmp_path, capsys, run_cli):
     A = np.diag([3.0, 2.0, 0.5])
     np.save(tmp_path / "A.npy", A)
-    code, out, _ = run(capsys, "spectrum", "--operator", str(tmp_path / "A.npy"), "--json")
+    code, out, _ = run_cli("spectrum", "--operator", str(tmp_path / "A.npy"), "--json")
     assert code == 0 and json.loads(out)["kappa_A"] == pytest.approx(6.0)
     np.save(tmp_path / "K.npy", np.ones((3, 3)) / 9)
-    code, out, _ = run(capsys, "spectrum", "--convolution", str(tmp_path / "K.npy"), "--shape", "8x8")
+    code, out, _ = run_cli("spectrum", "--convolution", str(tmp_path / "K.npy"), "--shape", "8x8")
     assert code == 0 and "exact-structured" in out
 
 
@@ -46,28 +40,28 @@ def test_spectrum_from_files(tmp_path, capsys):
     (["spectrum", "--operator", "missing.npy"], "not found"),
     (["spectrum", "--nonsense"], "unrecognized"),
 ])
-def test_bad_usage_is_one_line_exit_2(capsys, argv, msg):
-    code, _, err = run(capsys, *argv)
+def test_bad_usage_is_one_line_exit_2(capsys, argv, msg, run_cli):
+    code, _, err = run_cli(*argv)
     assert code == 2
     assert msg in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_pickled_array_is_refused(tmp_path, capsys):
+def test_pickled_array_is_refused(tmp_path, capsys, run_cli):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    code, _, err = run(capsys, "spectrum", "--operator", str(tmp_path / "obj.npy"))
+    code, _, err = run_cli("spectrum", "--operator", str(tmp_path / "obj.npy"))
     assert code == 2 and "pickle" in err
 
 
-def test_nan_operator_file(tmp_path, capsys):
+def test_nan_operator_file(tmp_path, capsys, run_cli):
     np.save(tmp_path / "A.npy", np.array([[1.0, np.nan]]))
-    code, _, err = run(capsys, "spectrum", "--operator", str(tmp_path / "A.npy"))
+    code, _, err = run_cli("spectrum", "--operator", str(tmp_path / "A.npy"))
     assert code == 2 and "finite" in err
 
 
-def test_json_records_the_inputs_and_seeds(capsys):
-    code, out, _ = run(capsys, "check-init", "--seed", "3", "--net-seed", "5", "--k", "50", "--json")
+def test_json_records_the_inputs_and_seeds(capsys, run_cli):
+    code, out, _ = run_cli("check-init", "--seed", "3", "--net-seed", "5", "--k", "50", "--json")
     inputs = json.loads(out)["inputs"]
     assert code in (0, 1) and inputs["seed"] == 3 and inputs["net_seed"] == 5 and inputs["k"] == 50
-    code, out, _ = run(capsys, "verify", "--dynamics", "gd", "--iterations", "5", "--k", "50", "--net-seed", "5",
+    code, out, _ = run_cli("verify", "--dynamics", "gd", "--iterations", "5", "--k", "50", "--net-seed", "5",
                        "--step", "0.01", "--json")
     assert json.loads(out)["inputs"]["net_seed"] == 5

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from boundcalc.io.files import InputFileError, load_npy, load_npz
-from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.io.memory import MemoryLimitError, format_bytes, parse_bytes, require_memory
 from boundcalc.io.outputs import MANIFEST, OutputFolderError, check_output_folder
+from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
 from boundcalc.report.build import write_report
 
@@ -352,9 +352,9 @@ def test_options_are_validated_before_any_computation(argv, needle, monkeypatch,
     assert_one_line(err, needle)
     # In process, with every computing entry point replaced by a tripwire: the refusal comes first
     # (before 0.1, a reversed bracket was refused only after 12 s of ISEHD integration).
+    import boundcalc.problems
     import boundcalc.theory.bounds
     import boundcalc.verification.claims
-    import boundcalc.problems
     import boundcalc.verification.sweeps
     from boundcalc.cli import main
 
@@ -384,6 +384,7 @@ def test_init_with_draw_options_is_refused(user_files):
 
 # ----------------------------------------------------------------------------- 6. user data with the truth
 
+@pytest.mark.slow
 def test_user_data_with_x_bar_checks_every_claim(user_files):
     """User files holding the built-in default problem give the same claims as the built-in run."""
     user = ["verify", "--operator", user_files / "A.npy", "--y", user_files / "y.npy",

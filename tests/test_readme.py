@@ -1,9 +1,12 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+@pytest.mark.slow
 def test_readme_python_example_runs(capsys):
     """The README's Python example is code users copy: it must run as written."""
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)

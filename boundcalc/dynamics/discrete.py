@@ -1,225 +1,31 @@
-"""Training dynamics of THEORY.md §4 and §7: IGAHD (both DIP forms and the non-convex form),
-gradient descent, and ISEHD / gradient flow integrated with ``scipy.integrate.solve_ivp``.
+"""Discrete-time dynamics (THEORY §4, §7): IGAHD for DIP in both forms ('ode', 'slide'), with
+constant or backtracking steps, gradient descent, the non-convex IGAHD on any gradient, and the
+batched reduced-state solver of the phase diagram.
 
-Every run starts at θ(0) = θ₀ with zero velocity and returns a :class:`Trajectory` recording,
-at sampled times, the loss, ‖θ − θ₀‖, ‖y(t) − ȳ‖ and ‖x(t) − x̄‖ (when ȳ, x̄ are known), the
-step sizes and, for IGAHD, the energy of §7 when a gradient-Lipschitz constant is given.
-Discrete methods map iteration ℓ to time t_ℓ = Σ_{i<ℓ} h_i (h = √s for IGAHD, h = γ for GD),
-so iterations can be compared with the continuous-time bounds.
-"""
+Iteration ℓ maps to time t_ℓ = Σ_{i<ℓ} h_i (h = √s for IGAHD, h = γ for GD), so iterations
+can be set against the continuous-time bounds."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from .._core import Result, positive_float, positive_int
 from ..formulas import FORMULAS, evaluate_many
 from ..io.memory import float_bytes, require_memory
-from ..linalg.backend import Backend, asarray, copy, dot, matrix_transpose, namespace, norm, resolve_backend, to_numpy
-from ..linalg.operators import as_operator
+from ..linalg.backend import asarray, copy, dot, matrix_transpose, namespace, resolve_backend, to_numpy
 from ..nets.activations import get_activation
 from ..nets.two_layer import TwoLayerDIP
-from .reduced import ObjectiveBase, ReducedDIPObjective, reduced_loss_grad
+from .objectives import DIPObjective
+from .reduced import reduced_loss_grad
+from .trajectory import Recorder, Trajectory
 
-__all__ = [
-    "DIPObjective", "GeneratorObjective", "ReducedDIPObjective", "make_objective", "STATES",
-    "Trajectory", "igahd_dip", "igahd", "gradient_descent", "isehd", "gradient_flow",
-    "isehd_second_order", "igahd_dip_batched", "BatchResult", "as_trials", "FORMS", "check_form", "dip_coefficients",
-]
-
-
-class DIPObjective(ObjectiveBase):
-    """L(θ) = ½‖A g(u, θ) − y‖² for a :class:`TwoLayerDIP`, with the metrics the claims need.
-
-    Parameters
-    ----------
-    net : TwoLayerDIP
-    A : operator, m×n
-    y : (m,) array
-    x_bar : (n,) array, optional
-        True signal, for ‖x(t) − x̄‖ and ȳ = A x̄.
-    train : {"all", "V"}
-        Train both layers, or only V (the linear regime of THEORY.md §9.4).
-    backend : Backend, optional
-        Where the state lives (:mod:`boundcalc.linalg.backend`; default NumPy on the CPU).
-    """
-
-    state_name = "full"
-
-    def __init__(self, net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
-                 backend: Backend | None = None):
-        self._setup(net, A, y, x_bar, train, backend)
-
-    def start(self) -> Any:
-        """The initial state: θ₀ itself."""
-        return self.backend.asarray(self.net.theta0) if self.backend.xp is not np else self.net.theta0.copy()
-
-    def theta(self, state: Any) -> np.ndarray:
-        """The parameter vector of a state (the state itself), as NumPy."""
-        return to_numpy(state)
-
-    def forward(self, state: Any) -> Any:
-        return self.net.forward(state)
-
-    def dist(self, s1: Any, s2: Any) -> float:
-        """‖θ₁ − θ₂‖."""
-        return norm(s1 - s2)
-
-    def value_and_grad(self, theta: Any) -> tuple[float, Any]:
-        self.n_grad += 1
-        L, g = self.net.loss_and_grad(theta, self.A, self.y)
-        if self.train == "V":
-            g[self.net.n * self.net.k:] = 0.0
-        return L, g
-
-    def grad(self, theta: Any) -> Any:
-        return self.value_and_grad(theta)[1]
-
-    def loss(self, theta: Any) -> float:
-        return self.net.loss(theta, self.A, self.y)
-
-    def metrics(self, theta: Any) -> tuple[float, float, float]:
-        """(loss, ‖y(θ) − ȳ‖, ‖x(θ) − x̄‖), nan where ȳ or x̄ is unknown."""
-        x = self.net.forward(theta)
-        yt = self.A @ x
-        if namespace(yt) is np:
-            yt = np.asarray(yt).ravel()
-        r = yt - self.y
-        dy = norm(yt - self.y_clean) if self.y_clean is not None else float("nan")
-        dx = norm(x - self.x_bar) if self.x_bar is not None else float("nan")
-        return 0.5 * dot(r, r), dy, dx
-
-
-class GeneratorObjective(DIPObjective):
-    """L(θ) = ½‖A g(u, θ) − y‖² for any :class:`~boundcalc.nets.two_layer.Generator` (e.g. a
-    :class:`boundcalc.nets.torch.TorchGenerator`): its ``loss_and_grad`` when it has one, else the
-    forward map and one VJP, ∇L = J_gᵀ Aᵀ r. NumPy on the host; the generator does its own work."""
-
-    def __init__(self, net: Any, A: Any, y: Any, *, x_bar: Any = None):
-        super().__init__(net, A, y, x_bar=x_bar)
-
-    def _residual(self, theta: Any) -> np.ndarray:
-        return np.asarray(self.A @ self.net.forward(theta)).ravel() - self.y
-
-    def value_and_grad(self, theta: Any) -> tuple[float, Any]:
-        self.n_grad += 1
-        if callable(getattr(self.net, "loss_and_grad", None)):
-            return self.net.loss_and_grad(theta, self.A, self.y)
-        r = self._residual(theta)
-        return 0.5 * float(r @ r), np.asarray(self.net.vjp(theta, np.asarray(self.A.T @ r).ravel()))
-
-    def loss(self, theta: Any) -> float:
-        r = self._residual(theta)
-        return 0.5 * float(r @ r)
-
-
-STATES = ("auto", "full", "reduced")
-
-
-def make_objective(net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train: str = "all",
-                   state: str = "auto", device: str | None = None, xp: Any = None,
-                   dtype: str = "float64") -> DIPObjective | ReducedDIPObjective:
-    """The training objective of the two-layer DIP in full or reduced coordinates, on a backend.
-
-    ``state="reduced"``: :class:`~boundcalc.dynamics.reduced.ReducedDIPObjective`, exact, k(m + 1) numbers per
-    state; ``"full"``: θ itself, k(n + d) numbers (the reference); ``"auto"`` (default): reduced
-    whenever it is the smaller state, m < n + d. ``device`` ("cpu": NumPy, "cuda": PyTorch on the
-    GPU), ``xp`` (any array-API namespace, e.g. ``array_api_strict``) and ``dtype`` ("float64" by
-    default; "float32" on request) choose where the run's arrays live (:mod:`boundcalc.linalg.backend`).
-    """
-    if state not in STATES:
-        raise ValueError(f"state must be one of {STATES}, got {state!r}")
-    if not isinstance(net, TwoLayerDIP):  # any other generator: full state, its own backend
-        if state == "reduced" or train != "all":
-            raise ValueError("the reduced state and train='V' exist for the two-layer DIP only")
-        return GeneratorObjective(net, A, y, x_bar=x_bar)
-    backend = resolve_backend(device, xp=xp, dtype=dtype)
-    m = as_operator(A).shape[0]
-    if state == "reduced" or (state == "auto" and m < net.n + net.d):
-        return ReducedDIPObjective(net, A, y, x_bar=x_bar, train=train, backend=backend)
-    return DIPObjective(net, A, y, x_bar=x_bar, train=train, backend=backend)
-
-
-@dataclass(frozen=True, repr=False)
-class Trajectory(Result):
-    """A recorded run. Arrays share the index of ``t``; ``steps`` holds the step size used at
-    each recorded iteration (nan for ODE integrators), ``energy`` the IGAHD energy or nan.
-
-    ``theta_final`` is the final θ (rebuilt from a reduced state); ``theta_samples`` the stored
-    states (θ for ``state="full"``, (Z, b) for ``"reduced"``) at records ``theta_sample_index``,
-    and ``final_dist`` their distances ‖θ − θ_final‖ in parameter space."""
-
-    method: str
-    t: np.ndarray
-    iteration: np.ndarray
-    loss: np.ndarray
-    theta_dist: np.ndarray
-    y_clean_dist: np.ndarray
-    x_dist: np.ndarray
-    steps: np.ndarray
-    energy: np.ndarray
-    params: dict
-    n_grad: int
-    status: str
-    theta_final: np.ndarray = field(repr=False, default=None)
-    theta_samples: np.ndarray = field(repr=False, default=None)
-    theta_sample_index: np.ndarray = field(repr=False, default=None)
-    final_dist: np.ndarray = field(repr=False, default=None)
-    state: str = "full"
-    x_samples: np.ndarray = field(repr=False, default=None)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        for key in ("theta_final", "theta_samples", "theta_sample_index", "final_dist", "x_samples"):
-            d.pop(key)
-        return d
-
-
-class _Recorder:
-    """Collects metrics at the recorded iterations, and the state at every ``keep_theta``-th record
-    (0: never) so that distances to the final point can be measured afterwards."""
-
-    def __init__(self, obj: DIPObjective | ReducedDIPObjective, start: np.ndarray, keep_theta: int, records: int,
-                 keep_x: bool = False):
-        self.obj, self.start, self.keep, self.keep_x = obj, start, int(keep_theta), bool(keep_x)
-        self.xs: list[np.ndarray] = []
-        if self.keep_x:
-            require_memory(float_bytes(records * obj.net.n), f"{records} stored signals x(t) of {obj.net.n} entries")
-        if self.keep:
-            snapshots = records // self.keep + 2
-            size = math.prod(start.shape)
-            require_memory(float_bytes(snapshots * size), f"{snapshots} stored snapshots of the state "
-                           f"({size} entries each)")
-        self.rows: list[tuple] = []
-        self.states: list[np.ndarray] = []
-        self.kept: list[int] = []
-
-    def __call__(self, it: int, t: float, state: Any, step: float, energy: float = float("nan")):
-        state = self.obj.as_state(state)
-        loss, dy, dx = self.obj.metrics(state)
-        if self.keep and len(self.rows) % self.keep == 0:
-            self.states.append(copy(state))
-            self.kept.append(len(self.rows))
-        self.rows.append((t, it, loss, self.obj.dist(state, self.start), dy, dx, step, energy))
-        if self.keep_x:
-            self.xs.append(np.array(to_numpy(self.obj.forward(state)), dtype=float).ravel())
-
-    def result(self, method: str, params: dict, state: np.ndarray, status: str) -> Trajectory:
-        cols = np.array(self.rows, dtype=float).T
-        state = self.obj.as_state(state)
-        final_dist = np.array([self.obj.dist(s, state) for s in self.states]) if self.keep else None
-        return Trajectory(method, cols[0], cols[1].astype(int), cols[2], cols[3], cols[4], cols[5], cols[6],
-                          cols[7], {**params, "state": self.obj.state_name, **self.obj.backend.describe()},
-                          self.obj.n_grad, status, np.array(self.obj.theta(state), copy=True),
-                          np.array([to_numpy(s) for s in self.states]) if self.keep else None,
-                          np.array(self.kept, dtype=int) if self.keep else None, final_dist, self.obj.state_name,
-                          np.array(self.xs) if self.keep_x else None)
+__all__ = ["igahd_dip", "igahd", "gradient_descent", "igahd_dip_batched", "BatchResult", "as_trials",
+           "FORMS", "check_form", "dip_coefficients"]
 
 
 def _check_common(iterations: int, record_every: int) -> tuple[int, int]:
@@ -255,7 +61,7 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
         raise ValueError("alpha must be > 0 with backtracking (its rule is β + √s/2 ≤ δα/L)")
     theta = copy(obj.start() if theta0 is None else obj.as_state(theta0))
     start = copy(theta)
-    rec = _Recorder(obj, start, keep_theta, iterations // record_every + 2, keep_x)
+    rec = Recorder(obj, start, keep_theta, iterations // record_every + 2, keep_x)
     L, g = obj.value_and_grad(theta)
     prev, g_prev = copy(theta), copy(g)
     in_place = namespace(theta) is np
@@ -337,7 +143,7 @@ def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_
     gamma = positive_float(step, "step")
     iterations, record_every = _check_common(iterations, record_every)
     theta = obj.start()
-    rec = _Recorder(obj, copy(theta), keep_theta, iterations // record_every + 2, keep_x)
+    rec = Recorder(obj, copy(theta), keep_theta, iterations // record_every + 2, keep_x)
     rec(0, 0.0, theta, gamma)
     status = "max_iterations"
     _, g = obj.value_and_grad(theta)
@@ -354,79 +160,6 @@ def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_
             status = "loss_tol"
             break
     return rec.result("gd", {"step": gamma, "iterations": iterations}, theta, status)
-
-
-def _integrate(obj: DIPObjective, rhs: Callable, y0: np.ndarray, p: int, t_max: float, n_eval: int,
-               rtol: float, atol: float, keep_theta: bool, method: str, params: dict) -> Trajectory:
-    t_max = positive_float(t_max, "t_max")
-    n_eval = positive_int(n_eval, "n_eval", minimum=2)
-    t_eval = np.linspace(0.0, t_max, n_eval)
-    # solve_ivp keeps the state at every t_eval, and DOP853 about 16 state-sized work vectors.
-    require_memory(float_bytes((n_eval + 16) * y0.size), f"{method}: {n_eval} recorded states of "
-                   f"{y0.size} entries")
-    sol = solve_ivp(rhs, (0.0, t_max), y0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(f"{method}: solve_ivp failed ({sol.message}); no trajectory is reported")
-    rec = _Recorder(obj, obj.as_state(y0[:p].copy()), keep_theta, n_eval)
-    for i, t in enumerate(sol.t):
-        rec(i, float(t), sol.y[:p, i], float("nan"))
-    params = {**params, "t_max": t_max, "rtol": rtol, "atol": atol, "integrator": "DOP853", "nfev": int(sol.nfev)}
-    return rec.result(method, params, sol.y[:p, -1], "ok")
-
-
-def isehd(obj: DIPObjective, *, alpha: float, beta: float, t_max: float, n_eval: int = 200,
-          rtol: float = 1e-9, atol: float = 1e-12, keep_theta: int = 0) -> Trajectory:
-    """ISEHD θ̈ + αθ̇ + β(d/dt)∇L(θ) + ∇L(θ) = 0, θ(0) = θ₀, θ̇(0) = 0, integrated in the
-    Hessian-free first-order form of THEORY.md §7 (β > 0):
-    z = θ̇ + β∇L(θ); θ̇ = z − β∇L(θ); ż = −αz + (αβ − 1)∇L(θ); z(0) = β∇L(θ₀).
-
-    DOP853 with ``rtol``/``atol``; :func:`isehd_second_order` integrates the same ODE in its
-    second-order form with Hessian-vector products, which the tests compare against.
-    """
-    alpha = positive_float(alpha, "alpha")
-    beta = positive_float(beta, "beta")
-    theta0 = to_numpy(obj.start())
-    p = theta0.size
-
-    def grad(th):  # solve_ivp works on the host: the gradient runs on the objective's backend
-        return to_numpy(obj.grad(obj.as_state(th)))
-
-    def rhs(_t, state):
-        g = grad(state[:p])
-        z = state[p:]
-        return np.concatenate([z - beta * g, -alpha * z + (alpha * beta - 1) * g])
-
-    y0 = np.concatenate([theta0, beta * grad(theta0)])
-    return _integrate(obj, rhs, y0, p, t_max, n_eval, rtol, atol, keep_theta, "isehd",
-                      {"alpha": alpha, "beta": beta})
-
-
-def isehd_second_order(obj: DIPObjective, *, alpha: float, beta: float, t_max: float, n_eval: int = 50,
-                       rtol: float = 1e-9, atol: float = 1e-12, fd_step: float = 1e-6) -> Trajectory:
-    """ISEHD integrated directly as θ̇ = v, v̇ = −αv − β∇²L(θ)v − ∇L(θ), the Hessian-vector
-    product by central differences of the gradient (a reference for tests, not for production)."""
-    theta0 = obj.start()
-    p = theta0.size
-
-    def rhs(_t, state):
-        th, v = state[:p], state[p:]
-        nv = np.linalg.norm(v)
-        hv = (obj.grad(th + fd_step * v / nv) - obj.grad(th - fd_step * v / nv)) * (nv / (2 * fd_step)) \
-            if nv > 0 else np.zeros(p)
-        return np.concatenate([v, -alpha * v - beta * hv - obj.grad(th)])
-
-    y0 = np.concatenate([theta0, np.zeros(p)])
-    return _integrate(obj, rhs, y0, p, t_max, n_eval, rtol, atol, False, "isehd-second-order",
-                      {"alpha": alpha, "beta": beta})
-
-
-def gradient_flow(obj: DIPObjective, *, t_max: float, n_eval: int = 200, rtol: float = 1e-9,
-                  atol: float = 1e-12, keep_theta: int = 0) -> Trajectory:
-    """Gradient flow θ̇ = −∇L(θ) (THEORY.md §4), DOP853."""
-    theta0 = to_numpy(obj.start())
-    return _integrate(obj, lambda _t, th: -to_numpy(obj.grad(obj.as_state(th))), theta0, theta0.size, t_max,
-                      n_eval, rtol, atol,
-                      keep_theta, "gf", {})
 
 
 def igahd(grad: Callable[[np.ndarray], np.ndarray], x0: Any, *, h: float, beta: float,

@@ -15,7 +15,7 @@ and needs neither V₀ nor W₀:
 where (G_Z, G_b) represent ∇L exactly: ∇_V L = Aᵀ G_Z, ∇_W L = G_b uᵀ. Distances in θ are
 ‖θ₁ − θ₂‖² = tr(ΔZᵀ K ΔZ) + ‖u‖²‖Δb‖². The state has k(m + 1) numbers instead of k(n + d); it pays
 when m < n + d, the compressed-sensing and deblurring-like regimes (for m > n the full state is
-smaller, and :func:`boundcalc.dynamics.discrete.make_objective`'s ``state="auto"`` keeps it).
+smaller, and :func:`boundcalc.dynamics.objectives.make_objective`'s ``state="auto"`` keeps it).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def objective_inputs(net: Any, A: Any, y: Any, x_bar: Any, train: str) -> tuple[
 class ReducedDIPObjective(ObjectiveBase):
     """L as a function of the reduced state ζ = (vec Z, b) ∈ R^{k(m+1)}, ζ = 0 at θ₀.
 
-    Same interface as :class:`boundcalc.dynamics.discrete.DIPObjective` (``start``, ``value_and_grad``,
+    Same interface as :class:`boundcalc.dynamics.objectives.DIPObjective` (``start``, ``value_and_grad``,
     ``metrics``, ``dist``, ``theta``), so every integrator runs on either; ``theta(ζ)`` rebuilds
     the full θ on demand (O(nmk)), ``forward(ζ)`` the signal x (O(nk + nmk)).
     """

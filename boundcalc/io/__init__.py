@@ -1,7 +1,7 @@
 """Input and output: reading arrays safely, output folders that never lose a user's file,
 memory guards, and the JSON Schema of the report's results.
 
-The lowest stage: it imports nothing of boundcalc but ``_core``.
+Stage 1, the lowest but ``_core`` and the formula book: it imports nothing else of boundcalc.
 """
 
 from .files import (  # noqa: F401

@@ -1,7 +1,7 @@
 """Linear algebra: forward operators with exact spectra, ``spectrum(A)``, certified Lanczos
 brackets, and the array-API backend layer under the generators and the dynamics.
 
-Stage 1 of the flow problem → spectra → Jacobian → theorem quantities → dynamics → claims → report.
+Stage 2 of the flow problem → spectra → Jacobian → theorem quantities → dynamics → claims → report.
 """
 
 from .backend import (  # noqa: F401

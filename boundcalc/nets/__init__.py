@@ -1,7 +1,7 @@
 """Generators and their Jacobians: the two-layer DIP ``g(u, θ) = V φ(W u)/√k`` with its Gram
 identity, the admissible activations, and (optional, lazily imported) any ``torch.nn.Module``.
 
-Stage 2 of the flow: network Jacobian constants (σ_min(J), σ_max(J), Lip(J) on a ball).
+Stage 3 of the flow: network Jacobian constants (σ_min(J), σ_max(J), Lip(J) on a ball).
 """
 
 from .activations import (  # noqa: F401

@@ -1,5 +1,6 @@
-"""Rendering a built report: the verdict summary, a self-contained HTML page (figures embedded,
-no external resource, table of contents) and LaTeX tables (booktabs) for papers."""
+"""Rendering a built report: the section record and its Markdown tables, the verdict summary, a
+self-contained HTML page (figures embedded, no external resource, table of contents) and LaTeX
+tables (booktabs) for papers."""
 
 from __future__ import annotations
 
@@ -7,10 +8,55 @@ import base64
 import html
 import re
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["verdict_summary", "summary_markdown", "to_html", "to_tex"]
+__all__ = ["Section", "md_table", "cell", "claims_table", "verdict_summary", "summary_markdown", "to_html", "to_tex"]
+
+
+@dataclass
+class Section:
+    """One report section: Markdown text, JSON data, figures (name → matplotlib Figure) and the
+    claims it checked (``(problem, ClaimCheck)`` pairs, for the verdict summary and tables.tex)."""
+
+    key: str
+    title: str
+    markdown: str
+    data: dict[str, Any]
+    figures: dict[str, Any] = field(default_factory=dict)
+    claims: list = field(default_factory=list)
+
+
+def md_table(rows: list[tuple[str, Any]]) -> str:
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.6g}"
+        return str(v)
+    out = ["| quantity | value |", "|---|---|"]
+    out += [f"| {k} | {fmt(v)} |" for k, v in rows]
+    return "\n".join(out)
+
+
+def cell(text: Any) -> str:
+    """Text for a Markdown table cell: a '|' inside would end the cell."""
+    return str(text).replace("|", "\\|")
+
+
+def claims_table(claims) -> str:
+    """The Markdown table of claim checks: statement, kind, status, predicted, measured, margin and
+    the note, the failed hypothesis, or the assumptions taken as given (never marked verified)."""
+    rows = ["| claim | kind | status | predicted | measured | margin | note / failed hypothesis |",
+            "|---|---|---|---|---|---|---|"]
+    for c in claims:
+        extra = c.failed_hypothesis if c.status == "not_applicable" else c.note
+        if c.assumptions:
+            extra = f"{extra}; assumed, not verified: {'; '.join(c.assumptions)}".lstrip("; ")
+        rows.append(f"| `{c.claim_id}`: {cell(c.statement)} | {c.kind} | **{c.status}** | {c.predicted:.4g} | "
+                    f"{c.measured:.4g} | {c.margin:+.3g} | {cell(extra)} |")
+    return "\n".join(rows)
+
+
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1100px;margin:2em auto;

@@ -1,7 +1,7 @@
 """Every theorem quantity, evaluated on a problem and a network: the non-degeneracy test,
 envelopes, early-stopping times, the width requirement, cones and statistical dimensions.
 
-Stage 3 of the flow. The symbolic formulas themselves live once in :mod:`boundcalc.formulas`.
+Stage 4 of the flow. The symbolic formulas themselves live once in :mod:`boundcalc.formulas`.
 """
 
 from .bounds import (  # noqa: F401

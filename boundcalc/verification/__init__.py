@@ -1,7 +1,7 @@
 """Claims checked against trajectories (``holds`` / ``violated`` / ``not_applicable`` /
 ``transferred``), the talk's experiments, and sweeps over an executor (local or dask).
 
-Stage 5 of the flow.
+Stage 6 of the flow.
 """
 
 from .claims import (  # noqa: F401

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._core import Result, positive_float
-from ..dynamics.discrete import (
+from ..dynamics import (
     Trajectory,
     check_form,
     dip_coefficients,
@@ -258,7 +258,7 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     compare_gf : bool
         With ISEHD, also run GF and show both fitted decay exponents (a measurement).
     state : {"auto", "reduced", "full"}
-        Coordinates of the run (:func:`~boundcalc.dynamics.discrete.make_objective`): the exact reduced state
+        Coordinates of the run (:func:`~boundcalc.dynamics.objectives.make_objective`): the exact reduced state
         (V − V₀ ∈ range(Aᵀ), W − W₀ = b uᵀ) or θ itself; "auto" takes the smaller.
     device, dtype
         Backend of the run ("cpu": NumPy, "cuda": PyTorch on the GPU; float64 unless "float32" is

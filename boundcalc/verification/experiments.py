@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._core import Result
-from ..dynamics.discrete import gradient_descent, igahd_dip, igahd_dip_batched, make_objective
+from ..dynamics import gradient_descent, igahd_dip, igahd_dip_batched, make_objective
 from ..linalg.operators import spectrum
 from ..nets.two_layer import TwoLayerDIP
 from ..problems import Problem

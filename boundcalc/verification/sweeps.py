@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._core import Result, Terminated, positive_float, positive_int, subplots
-from ..dynamics.discrete import check_form, igahd_dip_batched
+from ..dynamics import check_form, igahd_dip_batched
 from ..io.memory import float_bytes, require_memory
 from ..linalg.backend import resolve_backend
 from ..linalg.operators import gaussian

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from boundcalc.dynamics.discrete import gradient_descent, gradient_flow, igahd_dip, isehd, make_objective
-from boundcalc.nets.two_layer import TwoLayerDIP
-from boundcalc.verification.claims import verify
+from boundcalc.dynamics import gradient_descent, gradient_flow, igahd_dip, isehd, make_objective
 from boundcalc.linalg.operators import Convolution2D
+from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem, make_problem
+from boundcalc.verification.claims import verify
 
 INSTANCES = [(5, 10, 3, 50, "tanh"), (25, 50, 10, 200, "sigmoid"), (2, 2, 2, 1000, "softplus")]
 

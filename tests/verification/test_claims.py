@@ -5,17 +5,25 @@ import numpy as np
 import pytest
 
 from boundcalc.cli import main
-from boundcalc.dynamics.discrete import DIPObjective, isehd
+from boundcalc.dynamics import DIPObjective, Trajectory, dip_coefficients, isehd
+from boundcalc.formulas import evaluate_many
 from boundcalc.nets.two_layer import TwoLayerDIP
+from boundcalc.problems import gaussian_problem
+from boundcalc.theory.bounds import check_initialization
 from boundcalc.verification.claims import (
+    TRANSFER_ASSUMPTION,
     ClaimCheck,
+    _isehd_claims,
     check_energy_decrease,
     check_lojasiewicz_rate,
     check_trap_avoidance,
     fit_decay_rate,
+    fit_linear_rate,
+    fit_power_rate,
+    linear_rate_claim,
+    power_rate_claim,
     verify,
 )
-from boundcalc.problems import gaussian_problem
 from boundcalc.verification.sweeps import phase_diagram
 
 # A certified non-degenerate instance (THEORY §3 holds with margin 0.36): 2x2 Gaussian A, k = 10^5.
@@ -53,6 +61,7 @@ def test_claims_hold_for_other_dynamics(dynamics):
             assert c.kind == "transferred" and c.assumptions  # read on the discrete path, not verified
 
 
+@pytest.mark.slow
 def test_integration_error_far_below_margins(isehd_run):
     # The same ISEHD run at rtol 1e-9 and 1e-11 agrees to far better than REL_TOL-level margins.
     a = isehd(DIPObjective(SQUARE_NET, SQUARE.A, SQUARE.y), alpha=0.98, beta=0.5, t_max=10, n_eval=11, rtol=1e-9)
@@ -72,6 +81,7 @@ def test_not_applicable_on_degenerate_instance():
         assert c.failed_hypothesis.startswith("non-degenerate")
 
 
+@pytest.mark.slow
 def test_y_outside_range_uses_derived_variant():
     prob = gaussian_problem(30, 3, noise_norm=0.01, seed=0)
     res = verify(prob, TwoLayerDIP(3, 3, 100_000, seed=0), dynamics="isehd", n_eval=80)
@@ -152,8 +162,8 @@ def test_cli_verify(capsys):
 
 
 def test_range_residual_matrix_free():
-    from boundcalc.verification.claims import _range_residual
     from boundcalc.linalg.operators import Gradient2D
+    from boundcalc.verification.claims import _range_residual
     rng = np.random.default_rng(0)
     G = Gradient2D((12, 12))  # m = 2n: Im(G) is a proper subspace (curl-free fields)
     x = rng.standard_normal(144)
@@ -163,6 +173,7 @@ def test_range_residual_matrix_free():
     assert _range_residual(G, G @ x + e) == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_igahd_discrete_condition_reported():
     # Continuous-time damping (β = 1/(2α)) with h = 0.1 breaks β + h/2 < α/L (THEORY §10.2) ...
     res = verify(SQUARE, SQUARE_NET, dynamics="igahd", iterations=500)
@@ -172,3 +183,136 @@ def test_igahd_discrete_condition_reported():
     res = verify(SQUARE, SQUARE_NET, dynamics="igahd", iterations=3000, alpha=1.0, beta=0.01, step=0.0025)
     c = {x.claim_id: x for x in res.claims}["igahd_convergence"]
     assert c.status == "holds", c
+
+
+def _synthetic(check, loss):
+    t = np.linspace(0, 20, loss.size)
+    zeros = np.zeros_like(t)
+    return Trajectory("synthetic", t, np.arange(t.size), loss, zeros, zeros, zeros, zeros * np.nan, zeros * np.nan,
+                      {}, 0, "ok")
+
+
+def test_slide_form_or_other_damping_makes_the_isehd_claims_not_applicable():
+    slide = verify(SQUARE, SQUARE_NET, dynamics="igahd", form="slide", iterations=200)
+    ode = verify(SQUARE, SQUARE_NET, dynamics="igahd", form="ode", iterations=200, alpha=2.0)
+    for res, needle in ((slide, "form 'ode'"), (ode, "theorem's damping")):
+        transferred = [c for c in res.claims if c.kind == "transferred"]
+        assert len(transferred) >= 4
+        assert all(c.status == "not_applicable" and needle in c.failed_hypothesis for c in transferred)
+
+
+def test_cli_form_and_damping_are_recorded(capsys):
+    code = main(["verify", "--dynamics", "igahd", "--form", "slide", "--alpha", "3", "--beta", "0.05",
+                 "--step", "0.01", "--iterations", "100", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["dynamics"]["name"] == "igahd"
+    assert (out["dynamics"]["form"], out["dynamics"]["alpha"], out["dynamics"]["beta"]) == ("slide", 3.0, 0.05)
+    assert main(["verify", "--dynamics", "gf", "--form", "slide"]) == 2
+    assert main(["verify", "--dynamics", "gd", "--alpha", "1"]) == 2
+
+
+def test_slow_start_under_the_envelope_is_never_violated():
+    """The audit's case: a run under ξL₀e^{−σ₀σ_A t/2} everywhere whose fitted exponent is below the
+    bound's (0.4866 < 0.4917) got `loss_decay_rate: violated`; now only the envelope is a verdict."""
+    check = check_initialization(SQUARE.A, SQUARE.y, SQUARE_NET)
+    v = dict(check.inputs)
+    rate = check.alpha / 2
+    t = np.linspace(0, 20, 200)
+    loss = v["L0"] * np.exp(-0.9896 * rate * t)  # fitted exponent 0.9896·0.4917 = 0.4866
+    assert np.all(loss <= check.xi * v["L0"] * np.exp(-rate * t))
+    base = [("non-degenerate", True), ("theorem's damping", True)]
+    claims = _isehd_claims(_synthetic(check, loss), check, v, base, ("y ∈ Im(A)", True), 0.0, None, SQUARE,
+                           None, None)
+    assert not [c for c in claims if "rate" in c.claim_id]
+    assert {c.claim_id: c.status for c in claims}["loss_envelope"] == "holds"
+
+
+def test_a_diverging_run_is_violated_where_it_should_be():
+    res = verify(SQUARE, SQUARE_NET, dynamics="igahd", step=9.0, iterations=60)
+    claims = {c.claim_id: c for c in res.claims}
+    assert res.trajectory.loss.max() > res.trajectory.loss[0]
+    assert claims["loss_envelope"].status == "violated" and claims["loss_envelope"].margin < 0
+    assert res.any_violated
+    (m,) = res.measurements
+    assert m.quantity.startswith("loss decay exponent")  # shown, never judged
+
+
+def test_igahd_claims_are_labelled_transferred_and_not_verified():
+    res = verify(SQUARE, SQUARE_NET, dynamics="igahd", iterations=1500)
+    for c in res.claims:
+        if c.claim_id == "igahd_convergence":
+            assert c.kind == "theorem"
+            continue
+        assert c.kind == "transferred" and c.assumptions == (TRANSFER_ASSUMPTION,)
+        assert c.statement.startswith("[transferred to IGAHD]")
+        assert not any("mapped to continuous time" in name for name, _ in c.hypotheses)  # was hard-coded True
+    assert "similar guarantees hold" in TRANSFER_ASSUMPTION and "t = Σ√s" in TRANSFER_ASSUMPTION
+
+
+@pytest.mark.parametrize("form, alpha, beta, s", [("ode", 0.9834, 0.5084, 0.01), ("ode", 1.0, 0.01, 0.0025),
+                                                  ("slide", 30.0, 0.05, 0.001)])
+def test_exact_mapping_reproduces_the_iteration(form, alpha, beta, s):
+    a, b = dip_coefficients(alpha, beta, s, form)
+    m = evaluate_many(["igahd_map_h", "igahd_map_gamma", "igahd_map_beta"], {"a_k": a, "b_k": b, "s": s})
+    back = evaluate_many(["igahd_alpha_k", "igahd_beta_k", "igahd_s_k"],
+                         {"gamma_k": m["igahd_map_gamma"], "h": m["igahd_map_h"], "beta": m["igahd_map_beta"]})
+    np.testing.assert_allclose([back["igahd_alpha_k"], back["igahd_beta_k"], back["igahd_s_k"]], [a, b, s],
+                               rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_old_mapping_was_off_and_the_claim_uses_the_exact_one():
+    check = check_initialization(SQUARE.A, SQUARE.y, SQUARE_NET)
+    a, b = dip_coefficients(check.alpha, check.beta, 0.01, "ode")
+    old = evaluate_many(["igahd_alpha_k", "igahd_beta_k"], {"gamma_k": check.alpha, "h": 0.1, "beta": check.beta})
+    assert a == pytest.approx(0.9017, abs=1e-4) and old["igahd_alpha_k"] == pytest.approx(0.9105, abs=1e-4)
+    assert b == pytest.approx(0.0508, abs=1e-4) and old["igahd_beta_k"] != pytest.approx(b, rel=1e-3)
+    res = verify(SQUARE, SQUARE_NET, dynamics="igahd", iterations=3000, alpha=1.0, beta=0.01, step=0.0025)
+    mapping = res.extra["discrete_theorem_mapping"]
+    a, b = dip_coefficients(1.0, 0.01, 0.0025, "ode")
+    assert mapping["a"] == a and mapping["b"] == b
+    assert {c.claim_id: c.status for c in res.claims}["igahd_convergence"] == "holds"
+
+
+def test_no_exact_mapping_is_not_applicable():
+    # form 'ode' with α√s ≥ 1: momentum ≤ 0, no (γ > 0, h > 0) gives it.
+    res = verify(SQUARE, SQUARE_NET, dynamics="igahd", iterations=20, alpha=20.0, beta=0.0, step=0.01)
+    c = {x.claim_id: x for x in res.claims}["igahd_convergence"]
+    assert c.status == "not_applicable" and "exact mapping" in c.failed_hypothesis
+
+
+@pytest.mark.parametrize("N", [10**4, 10**5])
+def test_linear_rate_test_separates_linear_from_sublinear(N):
+    k = np.arange(N + 1.0)
+    assert linear_rate_claim(0.999**k * (1 + 0.5 * np.cos(k)), "s", []).status == "holds"
+    rho, r2, _ = fit_linear_rate(1 / (k + 1))
+    assert rho < 1  # the old test ("fitted ρ < 1") accepted 1/k ...
+    assert linear_rate_claim(1 / (k + 1), "s", []).status == "violated"  # ... the line test does not
+    assert linear_rate_claim((k + 1) ** -3.0, "s", []).status == "violated"
+
+
+@pytest.mark.parametrize("N", [10**4, 10**5])
+@pytest.mark.parametrize("e", [1.0, 0.5, 0.25])
+@pytest.mark.parametrize("k0", [1.0, 50.0, 500.0])
+def test_power_rate_test_accepts_the_true_rate_and_rejects_wrong_ones(N, e, k0):
+    k = np.arange(N + 1.0)
+    assert power_rate_claim((k + k0) ** -e, e, "s", []).status == "holds"
+    assert power_rate_claim((k + k0) ** (-0.75 * e), e, "s", []).status == "violated"
+    assert power_rate_claim((k + k0) ** (-1.33 * e), e, "s", []).status == "violated"
+    assert power_rate_claim(0.999**k, e, "s", []).status == "violated"  # not a power law at all
+    assert abs(fit_power_rate((k + k0) ** -e)[0] - e) < 0.01 * e
+
+
+def test_trap_avoidance_draws_both_starting_points(monkeypatch):
+    import boundcalc.verification.claims as harness
+    seen = []
+    real = harness.igahd
+
+    def spy(grad, x0, **kw):
+        seen.append((np.array(x0), kw.get("x1")))
+        return real(grad, x0, **kw)
+
+    monkeypatch.setattr(harness, "igahd", spy)
+    assert check_trap_avoidance(starts=10, seed=0).status == "holds"
+    assert all(x1 is not None and not np.array_equal(x0, x1) for x0, x1 in seen)

@@ -4,9 +4,9 @@ and, where installed, PyTorch on the CPU. GPU paths are exercised by benchmarks/
 import numpy as np
 import pytest
 
-from boundcalc.linalg.backend import resolve_backend, to_numpy
 from boundcalc.cli import main
-from boundcalc.dynamics.discrete import as_trials, gradient_descent, igahd_dip, igahd_dip_batched, isehd, make_objective
+from boundcalc.dynamics import as_trials, gradient_descent, igahd_dip, igahd_dip_batched, isehd, make_objective
+from boundcalc.linalg.backend import resolve_backend, to_numpy
 from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from boundcalc.cli import main
+from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.theory.cones import (
     ChordCone,
     FinitelyGeneratedCone,
@@ -19,7 +20,6 @@ from boundcalc.theory.cones import (
     restricted_min_singular_value,
     statistical_dimension,
 )
-from boundcalc.nets.two_layer import TwoLayerDIP
 
 
 def brute_force_polyhedral(A, G):
@@ -223,3 +223,22 @@ def test_cli_cone_and_statdim(tmp_path, capsys):
     d = json.loads(capsys.readouterr().out)
     assert {"delta", "method"} <= set(d) and 26 < d["delta"] < 33
     assert main(["cone", "--operator", str(tmp_path / "A.npy"), "--cone", "l1-descent"]) == 2
+
+
+def test_statdim_closed_form_is_called_an_upper_bound(capsys):
+    sd = l1_statistical_dimension(100, 10)
+    assert "upper bound" in sd.method and sd.bracket[1] == sd.delta > sd.bracket[0]
+    assert main(["statdim", "--cone", "l1-descent", "--n", "100", "--s", "10", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "upper bound" in out["method"] and len(out["bracket"]) == 2
+
+
+def test_gordon_uses_the_upper_confidence_end_of_the_width():
+    x = np.zeros(40)
+    x[:4] = 1.0
+    cone = L1DescentCone(x)
+    w, se = gaussian_width(cone, samples=500, seed=0)
+    g = gordon_lower_bound(cone, 24, t=1.0, samples=500, seed=0)
+    assert g.width == w and g.width_stderr == se and g.width_used > w + 2 * se
+    exact = gordon_lower_bound(cone, 24, t=1.0, width=w)
+    assert g.lower < exact.lower and g.probability < exact.probability

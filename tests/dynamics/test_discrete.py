@@ -1,16 +1,14 @@
 import numpy as np
 import pytest
 
-from boundcalc.dynamics.discrete import (
+from boundcalc.dynamics import (
     DIPObjective,
     as_trials,
     gradient_descent,
-    gradient_flow,
     igahd,
     igahd_dip,
     igahd_dip_batched,
     isehd,
-    isehd_second_order,
 )
 from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
@@ -80,54 +78,6 @@ def test_backtracking_never_increases_step():
     assert np.all(np.isfinite(tr.loss)) and tr.loss[-1] < tr.loss[0]
 
 
-def test_first_order_isehd_matches_second_order_with_hvp():
-    obj1, obj2 = objective(k=20), objective(k=20)
-    a = isehd(obj1, alpha=0.8, beta=0.4, t_max=4.0, n_eval=9, rtol=1e-10, atol=1e-12)
-    b = isehd_second_order(obj2, alpha=0.8, beta=0.4, t_max=4.0, n_eval=9, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(a.loss, b.loss, rtol=1e-6)
-    np.testing.assert_allclose(a.theta_final, b.theta_final, rtol=1e-6, atol=1e-8)
-
-
-def modal_residual(obj, t, alpha, beta, flow=False):
-    """Closed form of THEORY §9.4: r̈ + (αI + βK)ṙ + Kr = 0 (or ṙ = −Kr), K = (‖a‖²/k) A Aᵀ."""
-    net = obj.net
-    V, W = net.unpack()
-    a = np.tanh(W @ net.u)
-    K = (a @ a / net.k) * PROB.A @ PROB.A.T
-    lam, Q = np.linalg.eigh(K)
-    r0 = PROB.A @ net.forward() - PROB.y
-    c0 = Q.T @ r0
-    out = []
-    for ti in t:
-        if flow:
-            c = np.exp(-lam * ti) * c0
-        else:
-            b = alpha + beta * lam
-            disc = np.sqrt((b * b - 4 * lam).astype(complex))
-            rp, rm = (-b + disc) / 2, (-b - disc) / 2
-            c = np.real((rp * np.exp(rm * ti) - rm * np.exp(rp * ti)) / (rp - rm)) * c0
-        out.append(Q @ c)
-    return np.array(out)
-
-
-@pytest.mark.parametrize("alpha, beta", [(0.3, 0.2), (3.0, 0.5)])  # under- and over-damped modes
-def test_linear_regime_matches_modal_solution(alpha, beta):
-    obj = objective(train="V")
-    tr = isehd(obj, alpha=alpha, beta=beta, t_max=6.0, n_eval=7, rtol=1e-11, atol=1e-13, keep_theta=1)
-    r = np.array([PROB.A @ obj.net.forward(th) - PROB.y for th in tr.theta_samples])
-    np.testing.assert_allclose(r, modal_residual(obj, tr.t, alpha, beta), atol=1e-8)
-    # W never moves when only V is trained.
-    nk = obj.net.n * obj.net.k
-    np.testing.assert_array_equal(tr.theta_final[nk:], obj.net.theta0[nk:])
-
-
-def test_linear_regime_gradient_flow():
-    obj = objective(train="V")
-    tr = gradient_flow(obj, t_max=5.0, n_eval=6, rtol=1e-11, atol=1e-13, keep_theta=1)
-    r = np.array([PROB.A @ obj.net.forward(th) - PROB.y for th in tr.theta_samples])
-    np.testing.assert_allclose(r, modal_residual(obj, tr.t, 0, 0, flow=True), atol=1e-8)
-
-
 @pytest.mark.parametrize("form", ["ode", "slide"])
 def test_batched_equals_per_trial_loop(form):
     nets = [TwoLayerDIP(5, 4, k, "tanh", seed=s) for s, k in ((0, 30), (1, 30), (2, 30))]
@@ -147,17 +97,6 @@ def test_batched_equals_per_trial_loop(form):
             hit = np.flatnonzero(tr.loss <= 1e-3)
             assert batch.hit_iteration[i] == (tr.iteration[hit[0]] if hit.size else -1)
             assert batch.iterations_run[i] == tr.iteration[-1]  # stopped with the trial, not the batch
-
-
-def test_trajectory_records_and_seeds():
-    a = igahd_dip(objective(), alpha=1.0, beta=0.5, step=0.01, iterations=20, record_every=5)
-    b = igahd_dip(objective(), alpha=1.0, beta=0.5, step=0.01, iterations=20, record_every=5)
-    np.testing.assert_array_equal(a.loss, b.loss)
-    assert list(a.iteration) == [0, 5, 10, 15, 20]
-    np.testing.assert_allclose(a.t, a.iteration * 0.1)
-    assert np.all(np.isfinite(a.x_dist)) and np.all(np.isfinite(a.y_clean_dist))
-    d = a.to_dict()
-    assert "theta_final" not in d and len(d["loss"]) == 5
 
 
 def test_bad_dynamics_input():

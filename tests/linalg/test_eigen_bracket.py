@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from boundcalc.theory.bounds import check_initialization
 from boundcalc.linalg.eigen_bracket import extreme_eigen_bracket
 from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
+from boundcalc.theory.bounds import check_initialization
 
 
 @pytest.mark.parametrize("n, d, k, act", [(6, 3, 50, "tanh"), (64, 8, 2000, "sigmoid"), (300, 10, 5000, "softplus"),

@@ -5,11 +5,11 @@ import pytest
 import scipy.sparse.linalg as spla
 import sympy as sp
 
-from boundcalc.theory.bounds import check_initialization
 from boundcalc.cli import main
 from boundcalc.formulas import FORMULAS, SYMBOLS, evaluate, evaluate_many
 from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
+from boundcalc.theory.bounds import check_initialization
 
 PROB = gaussian_problem(30, 3, noise_norm=0.01, seed=0)
 
@@ -176,3 +176,11 @@ def test_any_generator_with_a_lipschitz_bound_is_checked():
     assert res.verdict == ref.verdict == "non_degenerate"
     assert res.R == pytest.approx(ref.R, rel=1e-10)
     assert res.lipschitz_J == pytest.approx(ref.lipschitz_J, rel=1e-12)
+
+
+def test_user_arrays_are_not_called_d_bounded():
+    V, W, u = np.ones((2, 3)), np.ones((3, 2)), np.array([1.0, 0.0])
+    net = TwoLayerDIP.from_arrays(V, W, u)
+    check = check_initialization(np.eye(2), np.ones(2), net)
+    hyp = next(h for h in check.hypotheses if "D-bounded" in h.name)
+    assert hyp.status == "unknown" and "not checkable from one sample" in hyp.detail

@@ -10,14 +10,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from boundcalc.theory.bounds import check_initialization  # noqa: E402
-from boundcalc.dynamics.discrete import igahd_dip, make_objective  # noqa: E402
-from boundcalc.nets.two_layer import TwoLayerDIP  # noqa: E402
-from boundcalc.verification.claims import verify  # noqa: E402
-from boundcalc.problems import deblurring_problem, gaussian_problem  # noqa: E402
+from boundcalc.dynamics import igahd_dip, make_objective  # noqa: E402
 from boundcalc.nets.torch import TorchGenerator, load_model_factory  # noqa: E402
+from boundcalc.nets.two_layer import TwoLayerDIP  # noqa: E402
+from boundcalc.problems import deblurring_problem, gaussian_problem  # noqa: E402
+from boundcalc.theory.bounds import check_initialization  # noqa: E402
+from boundcalc.verification.claims import verify  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class TwoLayer(torch.nn.Module):
@@ -103,6 +103,7 @@ def test_lipschitz_estimate_reaches_a_known_constant():
     assert 0.5 * known <= est <= known * (1 + 1e-3)
 
 
+@pytest.mark.slow
 def test_cnn_example_and_cli(tmp_path):
     sys.path.insert(0, str(ROOT / "examples"))
     try:

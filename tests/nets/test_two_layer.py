@@ -152,3 +152,21 @@ def test_bad_arrays():
         TwoLayerDIP.from_arrays(np.ones((2, 3)), np.ones((4, 2)), np.ones(2))
     with pytest.raises(ValueError, match="u must have"):
         TwoLayerDIP.from_arrays(np.ones((2, 3)), np.ones((3, 2)), np.ones(5))
+
+
+def test_empirical_lipschitz_is_an_adversarial_search():
+    """Known constant: n = k = d = 1, u = 1, g = vφ(w): Lip of J on the ball is the largest
+    ‖[[0, φ′(w)], [φ′(w), vφ″(w)]]‖ over the disc (a grid here)."""
+    from boundcalc.nets.activations import get_activation
+    act = get_activation("tanh")
+    net = TwoLayerDIP.from_arrays(np.array([[0.7]]), np.array([[0.3]]), np.array([1.0]), "tanh")
+    R = 1.5
+    vs, ws = np.meshgrid(np.linspace(-R, R, 801), np.linspace(-R, R, 801))
+    inside = vs**2 + ws**2 <= R**2
+    v, w = 0.7 + vs[inside], 0.3 + ws[inside]
+    h = v * act.d2phi(w) / 2
+    known = float(np.max(np.abs(h) + np.sqrt(h**2 + act.dphi(w) ** 2)))
+    sampled = net.empirical_lipschitz(R, steps=0, seed=0)
+    ascent = net.empirical_lipschitz(R, seed=0)
+    assert ascent >= 0.5 * known and ascent <= known * (1 + 1e-3)
+    assert ascent > sampled

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from boundcalc.verification.experiments import REGIMES, phase_diagram_claims, psnr, width_table
 from boundcalc.problems import deblurring_problem, gaussian_problem, normal_integration_problem
+from boundcalc.verification.experiments import REGIMES, phase_diagram_claims, psnr, width_table
 from boundcalc.verification.sweeps import PhaseDiagramResult
 
 
