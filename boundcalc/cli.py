@@ -226,6 +226,14 @@ def validate_network_args(args: argparse.Namespace, n: int) -> None:
     TwoLayerDIP.validate_spec(n, activation=args.activation, **draw_spec(args))
 
 
+def add_json_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")
+
+
+def add_dynamics_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd", help=help_text)
+
+
 def add_device_option(p: argparse.ArgumentParser) -> None:
     """--device cpu|cuda: where the generator and the dynamics run (cuda: PyTorch on the GPU)."""
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
@@ -478,17 +486,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--convolution", metavar="KERNEL.npy", help="periodic 2-D convolution kernel")
     s.add_argument("--shape", metavar="N1xN2", help="image shape for --convolution")
     s.add_argument("--rtol", type=POS_FLOAT, default=None, help="relative rank tolerance")
-    s.add_argument("--json", action="store_true", help="print JSON")
+    add_json_option(s)
     s.set_defaults(func=cmd_spectrum)
 
     c = sub.add_parser("check-init", help="is this initialization non-degenerate? (THEORY §3)")
     add_problem_options(c)
-    c.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd")
+    add_dynamics_option(c, "the dynamics whose radius R′ the test uses (ISEHD, IGAHD, gradient flow, GD)")
     c.add_argument("--estimate-lipschitz", action="store_true",
                    help="for a network without a certified bound (--torch-model): adversarial estimate (a lower "
                         "bound) of Lip(J) on B(θ₀, R′), next to the requirement σ₀/(2R′)")
     add_device_option(c)
-    c.add_argument("--json", action="store_true", help="print JSON")
+    add_json_option(c)
     c.set_defaults(func=cmd_check_init)
 
     w = sub.add_parser("width", help="network width required by the theorem (THEORY §6) and by the instance")
@@ -500,8 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--instance", action="store_true", help="also search the instance width")
     w.add_argument("--trials", type=POS_INT, default=40,
                    help="fresh draws for the pass probability (--instance; the selecting draw is left out)")
-    w.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd")
-    w.add_argument("--json", action="store_true", help="print JSON")
+    add_dynamics_option(w, "the dynamics whose non-degeneracy test the instance width uses")
+    add_json_option(w)
     w.set_defaults(func=cmd_width)
 
     b = sub.add_parser("bounds", help="rates, envelopes, early-stopping times, x-space terms (THEORY §3–§5)")
@@ -511,12 +519,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--dist", type=NONNEG_FLOAT, default=None,
                    help="dist(x̄, Σ′) for the approximation term (default 0; needs --lam-min)")
     b.add_argument("--gd-step", type=POS_FLOAT, default=None, help="GD step γ for the GD early-stopping iteration")
-    b.add_argument("--json", action="store_true", help="print JSON")
+    add_json_option(b)
     b.set_defaults(func=cmd_bounds)
 
     v = sub.add_parser("verify", help="run the dynamics and check every claim against the trajectory")
     add_problem_options(v)
-    v.add_argument("--dynamics", choices=["isehd", "gf", "gd", "igahd"], default="isehd")
+    add_dynamics_option(v, "the dynamics to run and check")
     v.add_argument("--t-max", type=POS_FLOAT, default=None, help="horizon for isehd/gf (default 1.5·T_ES)")
     v.add_argument("--iterations", type=POS_INT, default=5000, help="iterations for igahd/gd")
     v.add_argument("--step", type=POS_FLOAT, default=None, help="step s (igahd, default 0.01) or γ (gd)")
@@ -537,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                    help="precision of the dynamics (float64 by default; recorded in the JSON)")
     add_device_option(v)
-    v.add_argument("--json", action="store_true", help="print JSON")
+    add_json_option(v)
     v.set_defaults(func=cmd_verify)
 
     pd = sub.add_parser("phase-diagram", help="IGAHD/GD success probability over a (k, α) grid (resumable)")
@@ -560,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--full", action="store_true",
                     help="the talk's size: n = 50, m = 25, 10 widths (10 … 10⁴) × 10 α (0 … 900, form slide, "
                          "s = 1e-3), 20 trials, 15000 iterations (overrides the grid options)")
-    pd.add_argument("--json", action="store_true")
+    add_json_option(pd)
     pd.set_defaults(func=cmd_phase_diagram)
 
     co = sub.add_parser("cone", help="certified bracket on λ_min(A; C) over a cone (THEORY §8)")
@@ -573,7 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--solver", default="auto", choices=["auto", "clarabel", "scs"],
                     help="SDP solver (auto: Clarabel for small SDPs, SCS above)")
     co.add_argument("--seed", type=NONNEG_INT, default=0)
-    co.add_argument("--json", action="store_true")
+    add_json_option(co)
     co.set_defaults(func=cmd_cone)
 
     sd = sub.add_parser("statdim", help="statistical dimension δ(C) (THEORY §8)")
@@ -583,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     sd.add_argument("--method", choices=["exact", "montecarlo"], default="exact")
     sd.add_argument("--samples", type=_number(int, 2, False), default=2000)
     sd.add_argument("--seed", type=NONNEG_INT, default=0)
-    sd.add_argument("--json", action="store_true")
+    add_json_option(sd)
     sd.set_defaults(func=cmd_statdim)
 
     f = sub.add_parser("formulas", help="every formula of the package with its source")

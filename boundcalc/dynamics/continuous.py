@@ -31,7 +31,7 @@ def _integrate(obj: DIPObjective, rhs: Callable, y0: np.ndarray, p: int, t_max: 
         raise RuntimeError(f"{method}: solve_ivp failed ({sol.message}); no trajectory is reported")
     rec = Recorder(obj, obj.as_state(y0[:p].copy()), keep_theta, n_eval)
     for i, t in enumerate(sol.t):
-        rec(i, float(t), sol.y[:p, i], float("nan"))
+        rec(i, float(t), obj.as_state(sol.y[:p, i]), float("nan"))
     params = {**params, "t_max": t_max, "rtol": rtol, "atol": atol, "integrator": "DOP853", "nfev": int(sol.nfev)}
     return rec.result(method, params, sol.y[:p, -1], "ok")
 

@@ -73,14 +73,15 @@ class Recorder:
         self.kept: list[int] = []
 
     def __call__(self, it: int, t: float, state: Any, step: float, energy: float = float("nan")):
-        state = self.obj.as_state(state)
+        """Record iteration ``it``; ``state`` is the objective's own array (on its backend): the
+        recorder converts nothing while the run goes on, only once in :meth:`result`."""
         loss, dy, dx = self.obj.metrics(state)
         if self.keep and len(self.rows) % self.keep == 0:
             self.states.append(copy(state))
             self.kept.append(len(self.rows))
         self.rows.append((t, it, loss, self.obj.dist(state, self.start), dy, dx, step, energy))
         if self.keep_x:
-            self.xs.append(np.array(to_numpy(self.obj.forward(state)), dtype=float).ravel())
+            self.xs.append(self.obj.forward(state))
 
     def result(self, method: str, params: dict, state: np.ndarray, status: str) -> Trajectory:
         cols = np.array(self.rows, dtype=float).T
@@ -91,4 +92,5 @@ class Recorder:
                           self.obj.n_grad, status, np.array(self.obj.theta(state), copy=True),
                           np.array([to_numpy(s) for s in self.states]) if self.keep else None,
                           np.array(self.kept, dtype=int) if self.keep else None, final_dist, self.obj.state_name,
-                          np.array(self.xs) if self.keep_x else None)
+                          np.array([np.asarray(to_numpy(x), dtype=float).ravel() for x in self.xs])
+                          if self.keep_x else None)
