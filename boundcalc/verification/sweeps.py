@@ -12,6 +12,8 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
 import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -47,23 +49,57 @@ class SweepInterrupted(KeyboardInterrupt):
         self.saved, self.total, self.out_dir, self.exit_status = saved, total, out_dir, exit_status
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C reaches the whole process group; only the parent handles it
-    (it stops the workers itself), so a worker never prints a traceback of its own."""
+def _worker_init(parent_pid: int) -> None:
+    """Initializer of every local worker process.
+
+    - Ctrl-C reaches the whole process group; only the parent handles it (it stops the workers
+      itself), so a worker ignores SIGINT and never prints a traceback of its own.
+    - A forked worker inherits the CLI's SIGTERM handler (which raises in the main thread and
+      would let the worker finish its cell): it gets the default action back, so the parent's
+      SIGTERM ends it at once.
+    - If the parent dies without stopping it (SIGKILL), the worker must not live on as an orphan:
+      Linux's parent-death signal ends it at once, and a watchdog thread that polls the parent's
+      pid is the portable fallback (at most :data:`WATCHDOG_PERIOD` seconds late). A worker never
+      writes cell files (the parent does, atomically), so its death leaves no half-written file.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the watchdog remains
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="boundcalc-watchdog").start()
+
+
+#: Seconds between two checks of the worker watchdog that its parent is still alive.
+WATCHDOG_PERIOD = 0.5
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(WATCHDOG_PERIOD)
+        if os.getppid() != parent_pid:  # re-parented: the sweep's main process is gone
+            os._exit(1)
 
 
 def _stop_workers(executor: ProcessPoolExecutor) -> None:
-    """Cancel pending cells and end the worker processes now (running cells are abandoned)."""
-    executor.shutdown(wait=False, cancel_futures=True)
-    # ProcessPoolExecutor offers no public way to stop a running task before Python 3.14
-    # (terminate_workers); its process table is the only handle on the workers.
+    """Cancel pending cells and end the worker processes now (running cells are abandoned).
+
+    The process table is read *before* ``shutdown``: on Python 3.11, ``shutdown(wait=False)`` empties
+    it, and the workers would then run their cells to the end. ProcessPoolExecutor offers no public
+    way to stop a running task before Python 3.14 (``terminate_workers``)."""
     procs = list((getattr(executor, "_processes", None) or {}).values())
     for proc in procs:
         if proc.is_alive():
             proc.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
-        proc.join(timeout=5)
+        proc.join(timeout=1)
         if proc.is_alive():  # pragma: no cover - a worker that ignored SIGTERM
             proc.kill()
             proc.join()
@@ -248,7 +284,8 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     own = executor is None and len(rows) > 1 and device in (None, "cpu")
     if own:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        executor = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, len(rows)), initializer=_ignore_sigint)
+        executor = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, len(rows)), initializer=_worker_init,
+                                       initargs=(os.getpid(),))
 
     def save(res: dict[str, Any]) -> None:
         results[res["name"]] = res
@@ -278,6 +315,9 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM turned into Terminated by the CLI
         if own:
             _stop_workers(executor)
+        else:  # another executor (dask): cancel what has not finished; the cluster stays up
+            for f in futures:
+                f.cancel()
         for f in futures:  # rows that finished while the interrupt arrived are kept too
             if f.done() and not f.cancelled() and f.exception() is None:
                 for res in f.result():
