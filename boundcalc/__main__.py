@@ -1,5 +1,23 @@
+"""``python -m boundcalc`` and the ``boundcalc`` console script.
+
+The entry point imports nothing heavy before it can answer Ctrl-C: the package's namespace is lazy
+and :mod:`boundcalc.cli` is imported inside the handler, so an interrupt at any moment of the
+start-up prints one line and exits 130, never a traceback.
+"""
+
 import sys
 
-from .cli import main
 
-sys.exit(main())
+def run() -> None:
+    """Run the command line and exit with its status."""
+    try:
+        from .cli import main
+        status = main()
+    except KeyboardInterrupt:
+        print("boundcalc: interrupted (Ctrl-C) while starting", file=sys.stderr)
+        status = 130
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    run()

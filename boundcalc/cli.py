@@ -360,16 +360,30 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_phase_diagram(args: argparse.Namespace) -> int:
-    from .verification.sweeps import check_sweep_folder, phase_diagram, plot_phase_diagram
+    from .verification.sweeps import (
+        check_sweep_folder,
+        dask_executor,
+        parse_dask_target,
+        phase_diagram,
+        plot_phase_diagram,
+    )
     out = check_sweep_folder(args.out)
     if args.full:
         args.n, args.m, args.d, args.trials, args.iterations = 50, 25, 10, 20, 15000
         args.step, args.form = 1e-3, "slide"
         args.ks = [int(k) for k in np.unique(np.geomspace(10, 10_000, 10).astype(int))]
         args.alphas = [float(a) for a in np.linspace(0.0, 900.0, 10)]
-    res = phase_diagram(n=args.n, m=args.m, d=args.d, ks=tuple(args.ks), alphas=tuple(args.alphas), beta=args.beta,
-                        step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
-                        seed=args.seed, out_dir=out, progress=not args.json, form=args.form, device=args.device)
+    kw = dict(n=args.n, m=args.m, d=args.d, ks=tuple(args.ks), alphas=tuple(args.alphas), beta=args.beta,
+              step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
+              seed=args.seed, out_dir=out, progress=not args.json, form=args.form, device=args.device)
+    if args.dask is None:
+        res = phase_diagram(**kw)
+    else:
+        parse_dask_target(args.dask)
+        if args.device not in (None, "cpu"):
+            raise UsageError("--dask runs the rows on the cluster's CPU workers; drop --device")
+        with dask_executor(args.dask) as executor:
+            res = phase_diagram(executor=executor, **kw)
     fig = plot_phase_diagram(res)
     for name, write in (("phase_diagram.png", lambda f: fig.savefig(f, dpi=120, bbox_inches="tight", format="png")),
                         ("phase_diagram.json", lambda f: f.write_text(json.dumps(jsonable(res.to_dict()), indent=2)))):
@@ -565,6 +579,9 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--form", choices=["ode", "slide"], default="slide",
                     help="IGAHD form: 'ode' (1 − α√s, β√s) or 'slide' (αs, βs², the slide before the figure)")
     pd.add_argument("--out", default="reports/phase_diagram", help="folder for cells, JSON and figure (resumes)")
+    pd.add_argument("--dask", metavar="ADDRESS|local:N", default=None,
+                    help="run the rows on dask.distributed: the address of a running scheduler (tcp://HOST:PORT), "
+                         "or local:N to start a LocalCluster of N worker processes (needs boundcalc[dask])")
     pd.add_argument("--full", action="store_true",
                     help="the talk's size: n = 50, m = 25, 10 widths (10 … 10⁴) × 10 α (0 … 900, form slide, "
                          "s = 1e-3), 20 trials, 15000 iterations (overrides the grid options)")
@@ -626,14 +643,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     input, unusable files and sizes that cannot fit; 3 for a numerical failure; 130 for Ctrl-C and
     143 for SIGTERM (a sweep keeps its finished cells and says where).
     """
-    from numpy.linalg import LinAlgError
-
-    from .verification.sweeps import SweepInterrupted
-    parser = build_parser()
     previous = signal.getsignal(signal.SIGTERM)
     in_main = threading.current_thread() is threading.main_thread()  # signal handlers need it
     if in_main:
         signal.signal(signal.SIGTERM, _terminate)
+    try:  # the imports below take a second (sympy, scipy): an interrupt there is answered in one line too
+        from numpy.linalg import LinAlgError
+
+        from .verification.sweeps import SweepInterrupted
+        parser = build_parser()
+    except Terminated:
+        print("boundcalc: terminated (SIGTERM) while starting", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        print("boundcalc: interrupted (Ctrl-C) while starting", file=sys.stderr)
+        return 130
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning

@@ -264,6 +264,32 @@ def test_signals_give_130_and_143_without_traceback(tmp_path, sig, status):
     assert_one_line(err, "interrupted" if sig == signal.SIGINT else "terminated")
 
 
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.3, 0.6])
+def test_ctrl_c_during_start_up_is_one_line(tmp_path, delay):
+    """Ctrl-C while the interpreter imports numpy, sympy and scipy (the first second of every
+    command): one line, status 130, at whatever moment it lands."""
+    proc = subprocess.Popen([sys.executable, "-c", "from boundcalc.__main__ import run; run()", "formulas"],
+                            cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # finished before the signal: nothing to check at this delay
+        pytest.skip(f"the command finished within {delay} s")
+    if proc.returncode == -signal.SIGINT:  # before Python set its handler: the default action, silent
+        assert err == ""                    # (a shell reports this death as status 130 as well)
+        return
+    assert proc.returncode == 130, err
+    assert_one_line(err, "interrupted")
+
+
+def test_import_boundcalc_is_light():
+    code = ("import sys, boundcalc; heavy = [m for m in ('torch', 'sympy', 'scipy', 'cvxpy') if m in sys.modules]; "
+            "print(','.join(heavy)); boundcalc.check_initialization; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "" and out[1] == "False"
+
+
 # ----------------------------------------------------------------------------- 4. interrupted sweeps
 
 SWEEP = ["phase-diagram", "--n", "20", "--m", "10", "--d", "5", "--ks", "10", "20", "40", "80", "--alphas", "0.1",

@@ -8,6 +8,7 @@ resumes without recomputing finished work. Any ``concurrent.futures.Executor`` r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -29,7 +30,7 @@ from ..linalg.backend import resolve_backend
 from ..linalg.operators import gaussian
 
 __all__ = ["PhaseDiagramResult", "SweepInterrupted", "phase_diagram", "run_cell", "run_row", "plot_phase_diagram",
-           "check_sweep_folder"]
+           "check_sweep_folder", "parse_dask_target", "dask_executor"]
 
 #: Files of a phase-diagram folder besides its ``cells/`` subfolder.
 SWEEP_OUTPUTS = ("phase_diagram.json", "phase_diagram.png")
@@ -103,6 +104,65 @@ def _stop_workers(executor: ProcessPoolExecutor) -> None:
         if proc.is_alive():  # pragma: no cover - a worker that ignored SIGTERM
             proc.kill()
             proc.join()
+
+
+def parse_dask_target(target: str) -> tuple[str, int | str]:
+    """``"local:N"`` → ("local", N), a scheduler address → ("address", ADDRESS); checks the form only.
+
+    Raises
+    ------
+    ValueError
+        ``local:`` without a whole number ≥ 1 of workers, or an empty address.
+    """
+    if not isinstance(target, str) or not target.strip():
+        raise ValueError("--dask: give a scheduler address (tcp://HOST:PORT) or local:N")
+    if target.startswith("local:"):
+        count = target.removeprefix("local:")
+        if not count.isdigit() or int(count) < 1:
+            raise ValueError(f"--dask: local:N needs a whole number N >= 1 of worker processes, got {target!r}")
+        return "local", int(count)
+    return "address", target
+
+
+@contextlib.contextmanager
+def dask_executor(target: str, *, timeout: float = 10.0):
+    """A ``concurrent.futures`` executor on a dask.distributed cluster, closed on exit.
+
+    ``target`` is ``"local:N"`` (a ``LocalCluster`` of N worker processes, one thread each, started
+    here and stopped on exit) or the address of a running scheduler (``tcp://HOST:PORT``; the
+    cluster stays up). A worker that dies mid-row has its row rescheduled by the scheduler; the cells
+    are written by this process, so an interrupted sweep resumes from its cell files as a local one.
+
+    Raises
+    ------
+    ValueError
+        dask.distributed is not installed, the target is malformed, or no scheduler answers there.
+    """
+    kind, value = parse_dask_target(target)
+    try:
+        import distributed
+    except ImportError:
+        raise ValueError("--dask needs dask.distributed: pip install 'boundcalc[dask]'") from None
+    cluster = None
+    try:
+        if kind == "local":
+            cluster = distributed.LocalCluster(n_workers=value, threads_per_worker=1, processes=True,
+                                               dashboard_address=None)
+            client = distributed.Client(cluster)
+        else:
+            try:
+                client = distributed.Client(value, timeout=timeout)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ValueError(f"--dask: no dask scheduler answers at {value} ({exc})") from None
+        try:
+            # pure=False: a resumed sweep resubmits rows whose keys were just cancelled; equal keys
+            # would hand it the cancelled futures back.
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 def check_sweep_folder(out_dir: str | Path) -> Path:

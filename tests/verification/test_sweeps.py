@@ -20,3 +20,82 @@ def test_phase_diagram_on_a_local_dask_cluster(tmp_path):
     np.testing.assert_array_equal(res.igahd, ref.igahd)
     np.testing.assert_array_equal(res.gd, ref.gd)
     assert len(list((tmp_path / "cells").glob("*.json"))) == 6
+
+
+def test_a_worker_killed_mid_sweep_is_survived(tmp_path):
+    """Kill one of two worker processes while its row runs: the scheduler reschedules the row and
+    the result equals the single-machine run."""
+    import os
+    import signal
+    import threading
+    import time
+
+    kw = {"n": 20, "m": 10, "d": 5, "ks": (10, 20, 40, 80), "alphas": (0.1, 1.0), "trials": 4, "iterations": 4000,
+          "loss_tol": 1e-30, "progress": False}
+    from boundcalc.verification.sweeps import dask_executor
+    with dask_executor("local:2") as executor:
+        client = executor._client
+        pids = client.run(os.getpid)  # worker address → pid
+        box = {}
+        sweep = threading.Thread(target=lambda: box.setdefault("res", phase_diagram(executor=executor,
+                                                                                      out_dir=tmp_path, **kw)))
+        sweep.start()
+        deadline, victim = time.time() + 60, None
+        while victim is None and time.time() < deadline:
+            busy = [addr for addr, tasks in client.processing().items() if tasks and addr in pids]
+            victim = busy[0] if busy else None
+            time.sleep(0.02)
+        assert victim is not None, "no row was seen running on a worker"
+        os.kill(pids[victim], signal.SIGKILL)
+        sweep.join(timeout=120)
+        assert not sweep.is_alive()
+        assert set(client.run(os.getpid).values()) != set(pids.values())  # the nanny started a new worker
+    ref = phase_diagram(**{**kw, "progress": False})
+    np.testing.assert_array_equal(box["res"].igahd, ref.igahd)
+    np.testing.assert_array_equal(box["res"].gd, ref.gd)
+
+
+def test_cli_dask_local_cluster_and_its_refusals(tmp_path, run_cli):
+    argv = ["phase-diagram", "--n", "6", "--m", "3", "--d", "2", "--ks", "5", "8", "--alphas", "1", "--trials", "2",
+            "--iterations", "200", "--json"]
+    code, out, _ = run_cli(*argv, "--out", tmp_path / "dask", "--dask", "local:2")
+    code2, ref, _ = run_cli(*argv, "--out", tmp_path / "local")
+    assert code == code2 == 0
+    import json
+    assert json.loads(out)["igahd"] == json.loads(ref)["igahd"]
+    for bad in ("local:0", "local:x", ""):
+        code, _, err = run_cli(*argv, "--out", tmp_path / "bad", "--dask", bad)
+        assert code == 2 and "--dask" in err and len(err.strip().splitlines()) == 1
+    from boundcalc.verification.sweeps import dask_executor
+    with pytest.raises(ValueError, match="no dask scheduler answers at tcp://127.0.0.1:1"):
+        with dask_executor("tcp://127.0.0.1:1", timeout=1):
+            pass
+
+
+def test_an_interrupted_dask_sweep_resumes_from_its_cells(tmp_path):
+    import _thread
+    import threading
+    import time
+
+    from boundcalc.verification.sweeps import SweepInterrupted, dask_executor
+    kw = {"n": 20, "m": 10, "d": 5, "ks": (10, 20, 40, 80), "alphas": (0.1, 1.0), "trials": 4, "iterations": 4000,
+          "loss_tol": 1e-30, "progress": False}
+    cells = tmp_path / "pd" / "cells"
+
+    def ctrl_c_after_the_first_cell():
+        deadline = time.time() + 60
+        while time.time() < deadline and not list(cells.glob("*.json")):
+            time.sleep(0.01)
+        _thread.interrupt_main()
+
+    with dask_executor("local:2") as executor:
+        threading.Thread(target=ctrl_c_after_the_first_cell, daemon=True).start()
+        with pytest.raises(SweepInterrupted) as info:
+            phase_diagram(executor=executor, out_dir=tmp_path / "pd", **kw)
+        saved = info.value.saved
+        assert 1 <= saved < 12 and len(list(cells.glob("*.json"))) == saved
+        resumed = phase_diagram(executor=executor, out_dir=tmp_path / "pd", **kw)
+    assert resumed.reused == saved and resumed.computed == 12 - saved
+    ref = phase_diagram(**kw)
+    np.testing.assert_array_equal(resumed.igahd, ref.igahd)
+    np.testing.assert_array_equal(resumed.gd, ref.gd)
