@@ -186,9 +186,14 @@ def network_from_args(args: argparse.Namespace, n: int):
             from .nets.torch import TorchGenerator, load_model_factory
         except ImportError:
             raise UsageError("--torch-model needs PyTorch: pip install 'boundcalc[torch]'") from None
-        net = TorchGenerator(*load_model_factory(args.torch_model))
+        module, u = load_model_factory(args.torch_model)
+        try:
+            net = TorchGenerator(module, u)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"--torch-model {args.torch_model}: {str(exc).removeprefix('module: ')}") from None
         if net.n != n:
-            raise UsageError(f"--torch-model: the network outputs {net.n} values but the operator has n = {n} columns")
+            raise UsageError(f"--torch-model {args.torch_model}: the network outputs {net.n} values but the "
+                             f"operator has n = {n} columns")
         return net, {"torch_model": args.torch_model, "p": net.p}
     if args.init is not None:
         given = [flag for flag, value in drawn.items() if value is not None]
@@ -367,7 +372,7 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
         phase_diagram,
         plot_phase_diagram,
     )
-    out = check_sweep_folder(args.out)
+    out = check_sweep_folder(args.out, force=args.force)
     if args.full:
         args.n, args.m, args.d, args.trials, args.iterations = 50, 25, 10, 20, 15000
         args.step, args.form = 1e-3, "slide"
@@ -375,7 +380,8 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
         args.alphas = [float(a) for a in np.linspace(0.0, 900.0, 10)]
     kw = dict(n=args.n, m=args.m, d=args.d, ks=tuple(args.ks), alphas=tuple(args.alphas), beta=args.beta,
               step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
-              seed=args.seed, out_dir=out, progress=not args.json, form=args.form, device=args.device)
+              seed=args.seed, out_dir=out, progress=not args.json, form=args.form, device=args.device,
+              force=args.force, announce=lambda line: print(f"boundcalc: {line}", file=sys.stderr, flush=True))
     if args.dask is None:
         res = phase_diagram(**kw)
     else:
@@ -488,9 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="boundcalc", description="Bound calculator and theory verifier for the Deep "
                 "Inverse Prior trained with inertia (ISEHD / IGAHD).")
     p.add_argument("--version", action="version", version=f"boundcalc {__version__}")
-    p.add_argument("--max-memory", metavar="SIZE", default=None,
-                   help=f"memory limit for any allocation, e.g. 8G (default: what the system reports available; "
-                        f"the environment variable {ENV_VAR} sets it too)")
+    memory_help = (f"memory limit for any allocation, e.g. 8G (default: what the system reports available; "
+                   f"the environment variable {ENV_VAR} sets it too); accepted before or after the command")
+    p.add_argument("--max-memory", metavar="SIZE", default=None, help=memory_help)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     s = sub.add_parser("spectrum", help="σ_A, ‖A‖, κ(A) and rank of a forward operator")
@@ -579,6 +585,8 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--form", choices=["ode", "slide"], default="slide",
                     help="IGAHD form: 'ode' (1 − α√s, β√s) or 'slide' (αs, βs², the slide before the figure)")
     pd.add_argument("--out", default="reports/phase_diagram", help="folder for cells, JSON and figure (resumes)")
+    pd.add_argument("--force", action="store_true",
+                    help="replace phase_diagram.png/.json in --out even when no sweep's cells/ are beside them")
     pd.add_argument("--dask", metavar="ADDRESS|local:N", default=None,
                     help="run the rows on dask.distributed: the address of a running scheduler (tcp://HOST:PORT), "
                          "or local:N to start a LocalCluster of N worker processes (needs boundcalc[dask])")
@@ -625,6 +633,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", metavar="experiment.toml", default=None,
                    help="[problem] m, n, noise_norm, seed and [network] d, k, activation, v_init, seed")
     r.set_defaults(func=cmd_report)
+    # The global option is accepted after the command too; SUPPRESS keeps a value given before it.
+    for command in sub.choices.values():
+        command.add_argument("--max-memory", metavar="SIZE", default=argparse.SUPPRESS, help=memory_help)
     return p
 
 
@@ -644,6 +655,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     143 for SIGTERM (a sweep keeps its finished cells and says where).
     """
     previous = signal.getsignal(signal.SIGTERM)
+    previous_limit = os.environ.get(ENV_VAR)  # --max-memory holds for this command only (main may run in-process)
     in_main = threading.current_thread() is threading.main_thread()  # signal handlers need it
     if in_main:
         signal.signal(signal.SIGTERM, _terminate)
@@ -683,7 +695,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"boundcalc: numerical failure: {exc}", file=sys.stderr)
         return 3
     except (ValueError, TypeError) as exc:  # UsageError, file, output-folder and memory refusals
-        print(f"boundcalc: error: {_one_line(exc)}", file=sys.stderr)
+        text = _one_line(exc)
+        model = getattr(locals().get("args"), "torch_model", None)
+        if model is not None and text.startswith("module: "):  # the user's network failed: say which one
+            text = f"--torch-model {model}: {text.removeprefix('module: ')}"
+        print(f"boundcalc: error: {text}", file=sys.stderr)
         return 2
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
@@ -698,6 +714,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"boundcalc: numerical failure: {_one_line(exc)}", file=sys.stderr)
         return 3
     finally:
+        if previous_limit is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = previous_limit
         if in_main:
             signal.signal(signal.SIGTERM, previous)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,9 +125,24 @@ def sample_image(size: tuple[int, int]) -> np.ndarray:
     return crop.reshape(n1, f, n2, f).mean(axis=(1, 3))
 
 
-def gaussian_kernel(sigma: float) -> np.ndarray:
-    """Normalised Gaussian kernel of standard deviation ``sigma`` pixels on a (2⌈3σ⌉+1)² grid."""
+#: Smallest blur accepted: below it the off-centre weights e^{−1/(2σ²)} < 1e-87 vanish in float64
+#: (the kernel is the identity), and σ² itself underflows long before 1e-300.
+MIN_BLUR_SIGMA = 0.05
+
+
+def gaussian_kernel(sigma: float, max_width: int | None = None) -> np.ndarray:
+    """Normalised Gaussian kernel of standard deviation ``sigma`` pixels on a (2⌈3σ⌉+1)² grid.
+
+    The width is checked against ``max_width`` (the image's smaller side) *before* anything is
+    allocated, so a huge σ is refused in a line instead of exhausting memory."""
     sigma = positive_float(sigma, "blur_sigma")
+    if sigma < MIN_BLUR_SIGMA:
+        raise ValueError(f"blur_sigma must be >= {MIN_BLUR_SIGMA} pixel (smaller blurs are the identity in "
+                         f"float64), got {sigma:g}")
+    width = 2 * math.ceil(3 * sigma) + 1
+    if max_width is not None and width > max_width:
+        raise ValueError(f"blur_sigma = {sigma:g} needs a {width}-pixel kernel (2⌈3σ⌉ + 1), larger than the "
+                         f"image's {max_width} pixels; use blur_sigma <= {(max_width - 1) // 2 / 3:g}")
     r = np.arange(-int(np.ceil(3 * sigma)), int(np.ceil(3 * sigma)) + 1)
     g = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma**2))
     return g / g.sum()
@@ -138,9 +154,7 @@ def deblurring_problem(size: tuple[int, int] = (32, 32), *, blur_sigma: float = 
     exact spectrum by FFT) of a real photograph (:func:`sample_image`); y = A x̄ + ε with ε uniform on
     the sphere of radius ``noise_norm`` (default 2% of ‖A x̄‖)."""
     n1, n2 = positive_int(size[0], "size[0]"), positive_int(size[1], "size[1]")
-    kernel = gaussian_kernel(blur_sigma)
-    if kernel.shape[0] > min(n1, n2):
-        raise ValueError(f"blur_sigma = {blur_sigma} gives a {kernel.shape[0]}-pixel kernel, larger than {n1}x{n2}")
+    kernel = gaussian_kernel(blur_sigma, max_width=min(n1, n2))
     A = Convolution2D(kernel, (n1, n2))
     x = sample_image((n1, n2)).ravel()
     clean, eps, nn = _observe(A, x, noise_norm, seed)

@@ -480,3 +480,164 @@ def test_sweep_folder_accepts_its_own_leftovers_only(tmp_path):
     (tmp_path / "mine.txt").write_text("mine")
     with pytest.raises(ValueError, match="mine.txt"):
         check_sweep_folder(tmp_path)
+
+
+# ----------------------------------------------------------------------------- 6. the last inputs that escaped
+
+BAD_MODELS = '''
+import sys
+import torch
+
+
+def raises():
+    raise RuntimeError("no weights here")
+
+
+def exits():
+    sys.exit(0)
+
+
+def wrong_shape():
+    return torch.nn.Sequential(torch.nn.Linear(4, 10), torch.nn.Tanh(), torch.nn.Linear(10, 7)), torch.ones(4)
+
+
+class Nan(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 64)
+
+    def forward(self, u):
+        return self.lin(u) * float("nan")
+
+
+class NanJacobian(Nan):
+    def forward(self, u):  # finite output (zeros), NaN derivative: sqrt at 0
+        z = self.lin(u)
+        return torch.sqrt((z - z.detach()) ** 2)
+
+
+def nan():
+    return Nan(), torch.ones(4)
+
+
+def nan_jacobian():
+    return NanJacobian(), torch.ones(4)
+'''
+
+
+@pytest.mark.parametrize("func, needle", [
+    ("raises", "models.py:raises() raised RuntimeError: no weights here"),
+    ("exits", "models.py:exits() raised SystemExit(0)"),
+    ("wrong_shape", "models.py:wrong_shape: the network outputs 7 values"),
+    ("nan", "models.py:nan: the output at θ₀ is not finite"),
+    ("nan_jacobian", "models.py:nan_jacobian: the network's Jacobian produced NaN"),
+])
+def test_torch_model_failures_are_one_line_naming_file_and_function(tmp_path, func, needle):
+    pytest.importorskip("torch")
+    (tmp_path / "models.py").write_text(BAD_MODELS)
+    (tmp_path / "A.npy").write_bytes(b"")
+    np.save(tmp_path / "A.npy", np.eye(64)[:32])
+    np.save(tmp_path / "y.npy", np.ones(32))
+    code, out, err = cli("check-init", "--torch-model", f"models.py:{func}", "--operator", "A.npy", "--y", "y.npy",
+                         cwd=tmp_path)
+    assert code == 2, (out, err)
+    assert_one_line(err, needle)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("argv", [["report", "--out", "rep", "--config"], ["check-init", "--torch-model"]])
+def test_directories_and_fifos_are_named_as_such(tmp_path, argv):
+    (tmp_path / "adir.py").mkdir()
+    os.mkfifo(tmp_path / "pipe.py")
+    suffix = ":build" if argv[-1] == "--torch-model" else ""
+    for name, what in (("adir.py", "is a directory"), ("pipe.py", "is a FIFO (named pipe)")):
+        code, _, err = cli(*argv, f"{name}{suffix}", cwd=tmp_path, timeout=30)
+        assert code == 2
+        assert_one_line(err, name, what)
+
+
+@pytest.mark.parametrize("text, needles", [
+    ("problem = 3\n", ("'problem' must be a table", "got int 3")),
+    ("[problem]\nm = '30'\n", ("[problem] m must be an integer", "got str")),
+])
+def test_config_type_errors_name_key_found_and_required(tmp_path, text, needles):
+    (tmp_path / "c.toml").write_text(text)
+    code, _, err = cli("report", "--config", "c.toml", "--out", "rep", cwd=tmp_path)
+    assert code == 2
+    assert_one_line(err, *needles)
+
+
+@pytest.mark.parametrize("sigma, needle", [("1e9", "6000000001-pixel kernel"), ("40", "use blur_sigma <= 5"),
+                                           ("1e-300", "must be >= 0.05"), ("0.01", "must be >= 0.05")])
+def test_blur_sigma_is_refused_before_anything_is_allocated(sigma, needle):
+    import tracemalloc
+
+    from boundcalc.problems import deblurring_problem
+    code, _, err = cli("check-init", "--problem", "deblurring", "--size", "32x32", "--blur-sigma", sigma)
+    assert code == 2
+    assert_one_line(err, needle)
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="blur_sigma"):
+        deblurring_problem((32, 32), blur_sigma=float(sigma))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1_000_000  # the 6e9-pixel kernel would need 10^20 bytes
+
+
+PD_SMALL = ["phase-diagram", "--n", "6", "--m", "3", "--d", "2", "--ks", "5", "--alphas", "1", "--trials", "2",
+            "--iterations", "200", "--json"]
+
+
+def test_phase_diagram_keeps_a_users_figure_without_force(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "phase_diagram.png").write_bytes(b"my own figure")
+    code, _, err = cli(*PD_SMALL, "--out", out)
+    assert code == 2
+    assert_one_line(err, "phase_diagram.png", "--force")
+    assert (out / "phase_diagram.png").read_bytes() == b"my own figure"
+    code, _, _ = cli(*PD_SMALL, "--out", out, "--force")
+    assert code == 0 and (out / "phase_diagram.png").read_bytes() != b"my own figure"
+
+
+@pytest.mark.parametrize("edit", [{"success": 999}, {"success": -1}, {"success": 1, "hit_iteration": [-1, -1]},
+                                  {"hit_iteration": "x"}, {"final_loss": [-1.0, 0.0]}])
+def test_edited_cell_files_are_named_and_recomputed(tmp_path, edit):
+    out = tmp_path / "pd"
+    code, first, _ = cli(*PD_SMALL, "--out", out)
+    assert code == 0
+    cell = next((out / "cells").glob("igahd_*.json"))
+    cell.write_text(json.dumps({**json.loads(cell.read_text()), **edit}))
+    code, again, err = cli(*PD_SMALL, "--out", out)
+    assert code == 0 and cell.name in err and "invalid" in err and "recomputing" in err
+    again = json.loads(again)
+    assert again["igahd"] == json.loads(first)["igahd"] and again["reused"] == 1  # the GD cell only
+    assert all(0 <= p <= 1 for row in again["igahd"] for p in row)
+
+
+def test_max_memory_is_accepted_after_the_command_too(run_cli):
+    for argv in (["--max-memory", "1K", "spectrum", "--gradient2d", "8x8"],
+                 ["spectrum", "--gradient2d", "8x8", "--max-memory", "1K"]):
+        code, _, err = run_cli(*argv)
+        assert code == 2 and "1 KiB available" in err
+
+
+def test_full_phase_diagram_says_its_cost_first_and_refuses_what_cannot_fit(tmp_path):
+    code, _, err = cli("--max-memory", "1G", "phase-diagram", "--full", "--out", tmp_path / "pd")
+    assert code == 2
+    assert_one_line(err, "concurrent row", "GiB; 1 GiB available")
+    from boundcalc.verification.sweeps import phase_diagram
+    lines: list[str] = []
+    phase_diagram(n=6, m=3, d=2, ks=(5, 8), alphas=(1.0,), trials=2, iterations=100, progress=False,
+                  announce=lines.append)
+    assert len(lines) == 1
+    assert "4 cells to compute" in lines[0] and "estimated" in lines[0] and "peak memory" in lines[0]
+
+
+def test_verify_api_validates_like_the_cli():
+    from boundcalc.verification.claims import verify
+    prob = gaussian_problem(4, 3, noise_norm=0.01, seed=0)
+    net = TwoLayerDIP(3, 2, 50, "tanh", seed=0)
+    for kw, name in (({"iterations": 0}, "iterations"), ({"t_max": -1.0}, "t_max"), ({"step": float("nan")}, "step")):
+        with pytest.raises(ValueError, match=name):
+            verify(prob, net, dynamics="gd", **kw)

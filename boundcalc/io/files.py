@@ -11,6 +11,7 @@ in memory (:mod:`boundcalc.io.memory`). Every failure raises :class:`InputFileEr
 from __future__ import annotations
 
 import os
+import stat
 import zipfile
 from pathlib import Path
 from typing import IO
@@ -34,7 +35,10 @@ def check_input_file(path: str | os.PathLike, name: str) -> Path:
     if p.is_dir():
         raise InputFileError(f"{name}: {path} is a directory, not a file")
     if not p.is_file():
-        raise InputFileError(f"{name}: {path} is not a regular file")
+        mode = p.stat().st_mode
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+        raise InputFileError(f"{name}: {path} is {kind}, not a regular file")
     if not os.access(p, os.R_OK):
         raise InputFileError(f"{name}: permission denied: {path}")
     return p

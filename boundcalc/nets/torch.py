@@ -142,7 +142,11 @@ class TorchGenerator:
             return np.column_stack([self.gram_matvec(w[:, j], th) for j in range(w.shape[1])])
         _, pull = vjp(self._g, th)
         v = pull(self._t(w))[0]
-        return jvp(self._g, (th,), (v,))[1].detach().cpu().numpy()
+        out = jvp(self._g, (th,), (v,))[1].detach().cpu().numpy()
+        if not np.all(np.isfinite(out)):  # else Lanczos fails later with a message about eigenvalues
+            raise ValueError("module: the network's Jacobian produced NaN or inf (J Jᵀ w is not finite at this θ; "
+                             "look for sqrt/log/division at 0 in its forward pass)")
+        return out
 
     def jacobian_spectrum(self, theta: Any = None, *, method: str = "lanczos", rtol: float = 2e-6,
                           seed: int = 0) -> JacobianSpectrum:
@@ -232,22 +236,36 @@ def load_model_factory(spec: str) -> tuple[torch.nn.Module, Any]:
     boundcalc never executes strings from any other input.
     """
     import importlib.util
-    from pathlib import Path
+
+    from ..io.files import check_input_file
     path, sep, func = spec.rpartition(":")
     if not sep or not path or not func.isidentifier():
         raise ValueError(f"--torch-model must look like my_net.py:build, got {spec!r}")
-    file = Path(path)
-    if not file.is_file():
-        raise ValueError(f"--torch-model: file not found: {path}")
+    file = check_input_file(path, "--torch-model")
     module_spec = importlib.util.spec_from_file_location(f"boundcalc_user_model_{file.stem}", file)
     if module_spec is None or module_spec.loader is None:
         raise ValueError(f"--torch-model: {path} is not a Python file")
     mod = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(mod)
+    # The user's code may raise anything, or call sys.exit: either is an unusable input (exit 2),
+    # reported with where it happened, never a traceback or a silent exit 0.
+    try:
+        module_spec.loader.exec_module(mod)
+    except (Exception, SystemExit) as exc:
+        raise ValueError(f"--torch-model: running {path} raised {_describe(exc)}") from None
     factory = getattr(mod, func, None)
     if not callable(factory):
         raise ValueError(f"--torch-model: {path} defines no function {func!r}")
-    out = factory()
+    try:
+        out = factory()
+    except (Exception, SystemExit) as exc:
+        raise ValueError(f"--torch-model: {path}:{func}() raised {_describe(exc)}") from None
     if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], torch.nn.Module)):
-        raise TypeError(f"--torch-model: {func}() must return (module, u), got {type(out).__name__}")
+        raise TypeError(f"--torch-model: {path}:{func}() must return (module, u), got {type(out).__name__}")
     return out
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"SystemExit({exc.code!r}) (sys.exit inside the model file)"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .._core import close_figure, jsonable
+from ..io.files import check_input_file
 from ..io.outputs import check_output_folder, staged_output_folder
 from ..nets.two_layer import TwoLayerDIP
 from ..problems import DEFAULT_NETWORK, DEFAULT_PROBLEM, Problem, default_problem
@@ -77,17 +78,18 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"config: file not found: {path}")
+    path = check_input_file(path, "config")
     try:
         cfg = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config: {path} is not valid TOML ({exc})") from None
     allowed = {"problem": set(DEFAULT_PROBLEM), "network": set(DEFAULT_NETWORK)}
     for section, values in cfg.items():
-        if section not in allowed or not isinstance(values, dict):
+        if section not in allowed:
             raise ValueError(f"config: unknown section [{section}]; allowed: {sorted(allowed)}")
+        if not isinstance(values, dict):
+            raise ValueError(f"config: '{section}' must be a table ([{section}] with keys "
+                             f"{', '.join(sorted(allowed[section]))}), got {type(values).__name__} {values!r}")
         unknown = set(values) - allowed[section]
         if unknown:
             raise ValueError(f"config: unknown keys {sorted(unknown)} in [{section}]; allowed: "

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._core import Result, positive_float
+from .._core import Result, positive_float, positive_int
 from ..dynamics import (
     Trajectory,
     check_form,
@@ -266,6 +266,11 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     """
     if dynamics not in ("isehd", "igahd", "gf", "gd"):
         raise ValueError(f"dynamics must be one of isehd, igahd, gf, gd, got {dynamics!r}")
+    # Validated like the CLI's options, before any work: a run of 0 iterations proves nothing.
+    positive_int(iterations, "iterations")
+    for name, value in (("t_max", t_max), ("step", step)):
+        if value is not None:
+            positive_float(value, name)
     A, y = problem.A, problem.y
     check = check_initialization(A, y, net, dynamics=dynamics, device=device)
     check_form(form)

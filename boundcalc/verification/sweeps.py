@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 
 from .._core import Result, Terminated, positive_float, positive_int, subplots
 from ..dynamics import check_form, igahd_dip_batched
-from ..io.memory import float_bytes, require_memory
+from ..io.memory import float_bytes, format_bytes, require_memory
 from ..linalg.backend import resolve_backend
 from ..linalg.operators import gaussian
 
@@ -165,18 +166,26 @@ def dask_executor(target: str, *, timeout: float = 10.0):
             cluster.close()
 
 
-def check_sweep_folder(out_dir: str | Path) -> Path:
+def check_sweep_folder(out_dir: str | Path, *, force: bool = False) -> Path:
     """A phase-diagram folder: new, empty, or one a previous sweep wrote (``cells/`` and its outputs).
+
+    A folder holding ``phase_diagram.png`` or ``.json`` but no ``cells/`` was not written by a sweep
+    (a sweep writes its cells first): those files are the user's, replaced only with ``force``.
 
     Raises
     ------
     ValueError
-        ``out_dir`` is a file, or a non-empty folder holding anything else.
+        ``out_dir`` is a file, a non-empty folder holding anything else, or a folder whose output
+        files are not a sweep's (without ``force``).
     """
     out = Path(out_dir)
     if out.exists():
         if not out.is_dir():
             raise ValueError(f"out: {out} exists and is not a folder")
+        theirs = [name for name in SWEEP_OUTPUTS if (out / name).exists()]
+        if theirs and not (out / "cells").is_dir() and not force:
+            raise ValueError(f"out: {out} holds {', '.join(theirs)} but no cells/: not a phase diagram's folder; "
+                             "choose a new folder, or --force to replace those files")
         # Ours: cells/, the outputs, and their staging copies (.NAME.tmp) an interrupted write leaves.
         ours = {"cells", *SWEEP_OUTPUTS, *(f".{name}.tmp" for name in SWEEP_OUTPUTS)}
         foreign = [p.name for p in out.iterdir() if p.name not in ours]
@@ -186,19 +195,46 @@ def check_sweep_folder(out_dir: str | Path) -> Path:
     return out
 
 
+def _cell_problem(saved: Any, spec: dict[str, Any]) -> str | None:
+    """What is wrong with a saved cell record for ``spec`` (None: a whole, consistent record).
+
+    A cell is checked against the sweep's own settings and the ranges of its values, so an edited
+    or damaged file (``"success": 999``) is never read into a probability."""
+    if not isinstance(saved, dict):
+        return "not a cell record"
+    trials = spec["trials"]
+    success, hits, losses = saved.get("success"), saved.get("hit_iteration"), saved.get("final_loss")
+    if isinstance(success, bool) or not isinstance(success, int) or not 0 <= success <= trials:
+        return f"success must be a whole number of trials in [0, {trials}], got {success!r}"
+    if not (isinstance(hits, list) and len(hits) == trials
+            and all(isinstance(h, int) and not isinstance(h, bool) and -1 <= h <= spec["iterations"] for h in hits)):
+        return f"hit_iteration must list {trials} iteration numbers in [-1, {spec['iterations']}]"
+    if sum(h >= 0 for h in hits) != success:
+        reached = sum(h >= 0 for h in hits)
+        return f"success = {success} disagrees with hit_iteration ({reached} trials reached the tolerance)"
+    if not (isinstance(losses, list) and len(losses) == trials
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in losses)):
+        return f"final_loss must list {trials} non-negative losses"
+    return None
+
+
 def _load_cell(path: Path, spec: dict[str, Any]) -> dict[str, Any] | None:
     """A saved cell with the same inputs as ``spec``, or None (absent, other inputs, or corrupt)."""
     if not path.exists():
         return None
     try:
         saved = json.loads(path.read_text())
-        if not isinstance(saved, dict) or not isinstance(saved.get("success"), int):
-            raise ValueError("not a cell record")
     except (OSError, ValueError) as exc:
         warnings.warn(f"phase diagram: cell file {path} is unreadable or corrupt ({exc}); recomputing it",
                       stacklevel=3)
         return None
-    return saved if all(saved.get(key) == spec[key] for key in spec) else None
+    if not isinstance(saved, dict) or not all(saved.get(key) == spec[key] for key in spec):
+        return None  # another sweep's cell (other settings): recomputed and replaced
+    problem = _cell_problem(saved, spec)
+    if problem is not None:
+        warnings.warn(f"phase diagram: cell file {path} is invalid ({problem}); recomputing it", stacklevel=3)
+        return None
+    return saved
 
 
 @dataclass(frozen=True, repr=False)
@@ -273,6 +309,48 @@ def run_row(cells: list[dict[str, Any]], device: str | None = None) -> list[dict
     return out
 
 
+#: Iterations timed per width (two probes, this many and three times as many) for ``announce``.
+CALIBRATION_ITERATIONS = 5
+
+
+def _row_bytes(n: int, m: int, d: int, k: int, n_alphas: int, trials: int) -> int:
+    """Peak bytes of one row: its α × trials runs stack V and W (the draws and their tiled copies)
+    and about eight reduced-state arrays of m×k + k numbers (state, velocity, gradients)."""
+    runs = n_alphas * trials
+    return float_bytes(runs * (2 * (n * k + k * d) + 8 * (m * k + k) + m * n))
+
+
+def _estimate_seconds(rows: list[list[dict[str, Any]]], workers: int, device: str | None) -> float:
+    """Seconds for ``rows`` on ``workers`` processes, without early stops (real trials stop at the tolerance).
+
+    Each width's row is probed on at most two trials for c and 3c iterations
+    (c = :data:`CALIBRATION_ITERATIONS`, no early stop); the difference gives the cost of an iteration,
+    the rest the set-up, both scaled to the row's trials and iterations. The rows are then dealt to
+    the workers longest first."""
+    costs = []
+    for row in rows:
+        trials = row[0]["trials"]
+        probe_trials = min(trials, 2)
+        spent = []
+        for its in (CALIBRATION_ITERATIONS, 3 * CALIBRATION_ITERATIONS):
+            probe = [{**c, "iterations": its, "loss_tol": 1e-300, "trials": probe_trials} for c in row]
+            t0 = time.perf_counter()
+            run_row(probe, device)
+            spent.append(time.perf_counter() - t0)
+        per_iteration = max(spent[1] - spent[0], 0.0) / (2 * CALIBRATION_ITERATIONS)
+        setup = max(spent[0] - CALIBRATION_ITERATIONS * per_iteration, 0.0)
+        costs.append((setup + per_iteration * row[0]["iterations"]) * trials / probe_trials)
+    loads = [0.0] * workers
+    for c in sorted(costs, reverse=True):
+        loads[loads.index(min(loads))] += c
+    return max(loads)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 else \
+        f"{seconds / 3600:.1f} h"
+
+
 def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
     """One grid cell (a row of one cell)."""
     return run_row([spec])[0]
@@ -284,7 +362,8 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
                   iterations: int = 15000, trials: int = 10, loss_tol: float = 1e-6, noise_norm: float = 0.0,
                   activation: str = "tanh", seed: int = 0, include_gd: bool = True,
                   out_dir: str | Path | None = None, executor: Executor | None = None,
-                  progress: bool = True, device: str | None = None) -> PhaseDiagramResult:
+                  progress: bool = True, device: str | None = None, force: bool = False,
+                  announce: Callable[[str], None] | None = None) -> PhaseDiagramResult:
     """Empirical probability that IGAHD (β = 0.05 by default) reaches ``loss_tol`` within
     ``iterations`` iterations over a grid of widths k and viscous dampings α, for Gaussian A with
     N(0, 1/m) entries; the same grid in k for gradient descent (step ``step``) for comparison.
@@ -304,6 +383,16 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
         ``dask.distributed`` client's ``get_executor()`` works too).
     device : {"cpu", "cuda"}, optional
         Backend of the batched solver; with "cuda" the rows run in turn on the one GPU.
+    force : bool
+        Replace ``phase_diagram.png``/``.json`` in ``out_dir`` even without a sweep's ``cells/``.
+    announce : callable, optional
+        Receives one line before the first cell: cells to compute, the estimated time on this
+        machine (each width timed on a few iterations) and the peak memory.
+
+    Raises
+    ------
+    MemoryLimitError
+        If the rows that run at once cannot fit in memory (refused before any work).
     """
     n, m, d = positive_int(n, "n"), positive_int(m, "m"), positive_int(d, "d")
     ks = tuple(positive_int(k, "ks") for k in ks)
@@ -324,13 +413,10 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
              for k in ks for a in alphas]
     if include_gd:
         specs += [{**base, "method": "gd", "k": k, "alpha": None, "name": _cell_name("gd", k, None)} for k in ks]
-    # A cell stacks its trials: V, W, A and their IGAHD copies, about 8 arrays of each.
-    require_memory(float_bytes(8 * trials * (n * max(ks) + max(ks) * d + m * n)),
-                   f"a phase-diagram cell ({trials} trials, n = {n}, k = {max(ks)})")
     cells_dir = None
     results: dict[str, dict] = {}
     if out_dir is not None:
-        cells_dir = check_sweep_folder(out_dir) / "cells"
+        cells_dir = check_sweep_folder(out_dir, force=force) / "cells"
         cells_dir.mkdir(parents=True, exist_ok=True)
         for spec in specs:
             saved = _load_cell(cells_dir / f"{spec['name']}.json", spec)
@@ -342,6 +428,16 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     reused = len(results)
     # One GPU serves the rows in turn; worker processes would each need their own CUDA context.
     own = executor is None and len(rows) > 1 and device in (None, "cpu")
+    workers = min(os.cpu_count() or 1, len(rows)) if own else 1
+    peak = workers * _row_bytes(n, m, d, max(ks), len(alphas), trials)
+    require_memory(peak, f"the phase diagram's {workers} concurrent row(s) ({len(alphas)} α × {trials} trials, "
+                         f"n = {n}, k = {max(ks)})")
+    if announce is not None and rows:
+        est = _estimate_seconds(rows, workers, device)
+        announce(f"phase diagram: {len(todo)} cells to compute ({reused} reused) in {len(rows)} rows on {workers} "
+                 f"process(es); estimated {_duration(est)} on this machine (timed on "
+                 f"{CALIBRATION_ITERATIONS} and {3 * CALIBRATION_ITERATIONS} iterations per width, without early "
+                 f"stops), peak memory about {format_bytes(peak)}")
     if own:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         executor = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, len(rows)), initializer=_worker_init,
