@@ -381,7 +381,10 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
     kw = dict(n=args.n, m=args.m, d=args.d, ks=tuple(args.ks), alphas=tuple(args.alphas), beta=args.beta,
               step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
               seed=args.seed, out_dir=out, progress=not args.json, form=args.form, device=args.device,
-              force=args.force, announce=lambda line: print(f"boundcalc: {line}", file=sys.stderr, flush=True))
+              force=args.force,
+              # The plan and its cost come first; scripts (--json) hear it only for the talk-size sweep.
+              announce=(lambda line: print(f"boundcalc: {line}", file=sys.stderr, flush=True))
+              if args.full or not args.json else None)
     if args.dask is None:
         res = phase_diagram(**kw)
     else:

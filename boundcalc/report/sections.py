@@ -23,6 +23,15 @@ from .render import Section, cell, claims_table, md_table
 __all__ = ["spectrum_section", "initialization_section", "rates_section", "verification_section", "cones_section",
            "SECTIONS", "imaging_section", "widths_section", "phase_section", "EXPERIMENTS", "IMAGING", "PHASE_GRID"]
 
+def _mark_times(ax: Any, marks: dict[str, tuple[float, str, str]], ylabel: str) -> None:
+    """Vertical lines at the named times (label → (t, colour, line style)), the axis labels, the legend."""
+    for label, (t, color, style) in marks.items():
+        ax.axvline(t, color=color, ls=style, lw=1, label=label)
+    ax.set_xlabel("t")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+
+
 def spectrum_section(problem: Problem, context: dict[str, Any]) -> Section:
     """σ_A, ‖A‖, κ(A), rank and a plot of the singular values (THEORY.md §2)."""
     res = spectrum(problem.A)
@@ -113,11 +122,9 @@ def rates_section(problem: Problem, context: dict[str, Any]) -> Section:
     if bounds.noise_norm > 0:
         ax.axhline(0.5 * bounds.noise_norm**2, color="k", ls=":", lw=1, label="½‖ε‖²")
     if np.isfinite(bounds.T_ES):
-        ax.axvline(bounds.T_ES, color="C0", ls="--", lw=1, label="T_ES")
-        ax.axvline(bounds.T_ES_gf, color="C1", ls="--", lw=1, label="T_ES^GF")
-    ax.set_xlabel("t")
-    ax.set_ylabel("loss bound")
-    ax.legend(fontsize=7)
+        _mark_times(ax, {"T_ES": (bounds.T_ES, "C0", "--"), "T_ES^GF": (bounds.T_ES_gf, "C1", "--")}, "loss bound")
+    else:
+        _mark_times(ax, {}, "loss bound")
     fig.tight_layout()
     data = {"bounds": bounds.to_dict(), "width": width.to_dict(), "instance_width": inst.to_dict()}
     return Section("rates", "Rates, early stopping and width (THEORY §3–§6)", "\n".join(md), data,
@@ -294,12 +301,8 @@ def _image_figure(runs) -> Any:
                 ax.set_title(f"T_ES = {run.T_ES:.3g}\nnot reached", fontsize=8)
         ax = row[-1]
         ax.plot(run.t, run.psnr)
-        if run.T_ES_reached:
-            ax.axvline(run.T_ES, color="C3", ls="--", lw=1, label="T_ES")
-        ax.axvline(run.best_t, color="C2", ls=":", lw=1, label="best")
-        ax.set_xlabel("t")
-        ax.set_ylabel("PSNR (dB)")
-        ax.legend(fontsize=7)
+        marks = {"T_ES": (run.T_ES, "C3", "--")} if run.T_ES_reached else {}
+        _mark_times(ax, {**marks, "best": (run.best_t, "C2", ":")}, "PSNR (dB)")
     fig.tight_layout()
     return fig
 

@@ -13,15 +13,8 @@ from boundcalc.dynamics import (
 from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
 
-PROB = gaussian_problem(3, 5, noise_norm=0.01, seed=1)
 
-
-def objective(k=30, seed=0, train="all"):
-    net = TwoLayerDIP(5, 4, k, "tanh", seed=seed)
-    return DIPObjective(net, PROB.A, PROB.y, x_bar=PROB.x_bar, train=train)
-
-
-def test_igahd_dip_reduces_to_gd():
+def test_igahd_dip_reduces_to_gd(objective):
     # α√s = 1 removes the momentum and β = 0 the Hessian term: the recurrence is GD with step s.
     s = 0.04
     a = igahd_dip(objective(), alpha=1 / np.sqrt(s), beta=0.0, step=s, iterations=50)
@@ -44,7 +37,7 @@ def test_igahd_nonconvex_reduces_to_heavy_ball():
     np.testing.assert_allclose(run, np.array(ref), rtol=1e-13, atol=1e-15)
 
 
-def test_igahd_dip_first_form_is_consistent_with_isehd():
+def test_igahd_dip_first_form_is_consistent_with_isehd(objective):
     # Small step: the IGAHD path mapped through t = Σ√s approaches the ISEHD solution.
     obj = objective()
     ode = isehd(obj, alpha=1.0, beta=0.5, t_max=3.0, n_eval=4)
@@ -56,7 +49,7 @@ def test_igahd_dip_first_form_is_consistent_with_isehd():
 
 
 @pytest.mark.parametrize("form", ["ode", "slide"])
-def test_igahd_forms_are_transcribed_literally(form):
+def test_igahd_forms_are_transcribed_literally(form, objective):
     """Three iterations by hand, with the talk's coefficients typed here as an independent check:
     'ode' a = 1 − α√s, b = β√s; 'slide' a = αs, b = βs² (no '1 −': the slide's literal momentum)."""
     alpha, beta, s = 3.0, 0.5, 0.01
@@ -72,7 +65,7 @@ def test_igahd_forms_are_transcribed_literally(form):
     np.testing.assert_allclose(run.theta_final, th, rtol=1e-13, atol=1e-15)
 
 
-def test_backtracking_never_increases_step():
+def test_backtracking_never_increases_step(objective):
     tr = igahd_dip(objective(), alpha=1.0, beta=0.5, step=5.0, iterations=40, backtracking=True)
     assert np.all(np.diff(tr.steps) <= 0) and tr.steps[-1] < 5.0
     assert np.all(np.isfinite(tr.loss)) and tr.loss[-1] < tr.loss[0]
@@ -99,12 +92,12 @@ def test_batched_equals_per_trial_loop(form):
             assert batch.iterations_run[i] == tr.iteration[-1]  # stopped with the trial, not the batch
 
 
-def test_bad_dynamics_input():
+def test_bad_dynamics_input(objective, prob):
     with pytest.raises(ValueError, match="alpha"):
         igahd_dip(objective(), alpha=-1.0, beta=0.5, step=0.01, iterations=5)
     with pytest.raises(ValueError, match="form"):
         igahd_dip(objective(), alpha=1.0, beta=0.5, step=0.01, iterations=5, form="third")
     with pytest.raises(ValueError, match="train"):
-        DIPObjective(TwoLayerDIP(5, 4, 3), PROB.A, PROB.y, train="W")
+        DIPObjective(TwoLayerDIP(5, 4, 3), prob.A, prob.y, train="W")
     with pytest.raises(ValueError, match="output size"):
-        DIPObjective(TwoLayerDIP(4, 4, 3), PROB.A, PROB.y)
+        DIPObjective(TwoLayerDIP(4, 4, 3), prob.A, prob.y)

@@ -1,21 +1,11 @@
 import numpy as np
 
 from boundcalc.dynamics import (
-    DIPObjective,
     igahd_dip,
 )
-from boundcalc.nets.two_layer import TwoLayerDIP
-from boundcalc.problems import gaussian_problem
-
-PROB = gaussian_problem(3, 5, noise_norm=0.01, seed=1)
 
 
-def objective(k=30, seed=0, train="all"):
-    net = TwoLayerDIP(5, 4, k, "tanh", seed=seed)
-    return DIPObjective(net, PROB.A, PROB.y, x_bar=PROB.x_bar, train=train)
-
-
-def test_trajectory_records_and_seeds():
+def test_trajectory_records_and_seeds(objective):
     a = igahd_dip(objective(), alpha=1.0, beta=0.5, step=0.01, iterations=20, record_every=5)
     b = igahd_dip(objective(), alpha=1.0, beta=0.5, step=0.01, iterations=20, record_every=5)
     np.testing.assert_array_equal(a.loss, b.loss)
