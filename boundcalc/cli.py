@@ -1,9 +1,12 @@
 """``boundcalc <command>``: a thin command line over the public Python API.
 
-Exit status: 0 success; 1 a check ran and found a hypothesis false or a claim violated;
-2 bad input, usage, an unusable file or a size that cannot fit in memory (one line on stderr, no
-traceback); 3 a numerical method failed to produce a trustworthy number (solver status,
-non-convergence); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), finished work kept.
+Exit status (:data:`EXIT_STATUSES`, also in ``boundcalc --help`` and the README): 0 success; 1 a check
+ran and found a hypothesis false or a claim violated (``verify``, ``report``, ``check-init``); 2 bad
+input, usage, an unusable file or a size that cannot fit in memory (one line on stderr, no traceback);
+3 a numerical method failed to produce a trustworthy number (solver status, non-convergence); 4 a check
+ran but cannot decide (``check-init`` on a network without a certified Jacobian-Lipschitz bound, or
+with σ_min(J) unresolved: nothing was found false); 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM), finished work kept.
 """
 
 from __future__ import annotations
@@ -28,6 +31,17 @@ from .io.files import load_npy, load_npz
 from .io.memory import ENV_VAR, float_bytes, parse_bytes, require_memory
 
 __all__ = ["main"]
+
+
+#: The exit statuses of every command (claim statuses: boundcalc.verification.claims.STATUSES).
+EXIT_STATUSES = {
+    0: "success (verify/report: no claim violated; transferred and not-applicable claims are not failures)",
+    1: "a check ran and found a hypothesis false (check-init: degenerate) or a claim violated (verify, report)",
+    2: "bad input or usage, an unusable file, or a size that cannot fit in memory",
+    3: "a numerical method could not produce a trustworthy number",
+    4: "a check ran but cannot decide (check-init without a certified Lipschitz bound or with σ_min(J) unresolved)",
+    130: "interrupted (Ctrl-C)", 143: "terminated (SIGTERM)",
+}
 
 
 class UsageError(ValueError):
@@ -275,7 +289,7 @@ def cmd_check_init(args: argparse.Namespace) -> int:
     res = check_initialization(prob.A, prob.y, net, dynamics=args.dynamics, device=args.device,
                                estimate_lipschitz=args.estimate_lipschitz)
     _print(res, args.json, {**p_in, **n_in})
-    return 0 if res.non_degenerate else 1
+    return 0 if res.non_degenerate else 4 if res.verdict == "not_applicable" else 1
 
 
 def cmd_width(args: argparse.Namespace) -> int:
@@ -331,7 +345,7 @@ def cmd_bounds(args: argparse.Namespace) -> int:
     check = check_initialization(prob.A, prob.y, net, dynamics="isehd")
     noise = prob.noise_norm if prob.noise_norm is not None else args.noise_norm
     res = compute_bounds(check, noise_norm=noise, times=args.times, lam_min=lam,
-                         dist=0.0 if args.dist is None else args.dist, gd_step=args.gd_step)
+                         dist=args.dist, gd_step=args.gd_step)
     if args.json:
         _print(res, True, {**p_in, **n_in})
     else:
@@ -448,10 +462,15 @@ def cmd_cone(args: argparse.Namespace) -> int:
 
 def cmd_statdim(args: argparse.Namespace) -> int:
     from .theory.cones import L1DescentCone, NonnegativeOrthant, l1_statistical_dimension, statistical_dimension
+    if args.method is None:
+        args.method = "almt-bound" if args.cone == "l1-descent" else "closed-form"
     if args.cone == "l1-descent":
         if args.s is None:
             raise UsageError("--cone l1-descent needs --s (sparsity)")
-        if args.method == "exact":
+        if args.method in ("exact", "closed-form"):
+            raise UsageError("--method: the ℓ1 descent cone has no closed-form statistical dimension; "
+                             "--method almt-bound gives ALMT's bracket, --method montecarlo an estimate")
+        if args.method == "almt-bound":
             res = l1_statistical_dimension(args.n, args.s)
         else:
             if not 1 <= args.s <= args.n:
@@ -461,6 +480,8 @@ def cmd_statdim(args: argparse.Namespace) -> int:
             x[: args.s] = 1.0
             res = statistical_dimension(L1DescentCone(x), "montecarlo", samples=args.samples, seed=args.seed)
     else:
+        if args.method == "almt-bound":
+            raise UsageError("--method almt-bound is for --cone l1-descent; the orthant has the closed form n/2")
         res = statistical_dimension(NonnegativeOrthant(args.n), args.method, samples=args.samples, seed=args.seed)
     _print(res, args.json)
     return 0
@@ -487,7 +508,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = write_report(args.out, force=args.force, progress=True, problem=problem, inputs=inputs,
                        experiments=not args.no_experiments)
     print(f"report written to {out}/report.html (also report.md, results.json, tables.tex)")
-    return 0
+    verdicts = json.loads((out / "results.json").read_text())["verdicts"]
+    violated = sum(v["violated"] for v in verdicts)
+    if violated:  # the same status as verify: a report with a broken bound is not a success
+        print(f"boundcalc: {violated} claim(s) violated; see the verdict table", file=sys.stderr)
+    return 1 if violated else 0
 
 
 # ----------------------------------------------------------------------------- parser
@@ -495,7 +520,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     p = _Parser(prog="boundcalc", description="Bound calculator and theory verifier for the Deep "
-                "Inverse Prior trained with inertia (ISEHD / IGAHD).")
+                "Inverse Prior trained with inertia (ISEHD / IGAHD).",
+                epilog="exit status:\n" + "\n".join(f"  {code:>3}  {what}" for code, what in EXIT_STATUSES.items()),
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"boundcalc {__version__}")
     memory_help = (f"memory limit for any allocation, e.g. 8G (default: what the system reports available; "
                    f"the environment variable {ENV_VAR} sets it too); accepted before or after the command")
@@ -540,7 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--times", type=NONNEG_FLOAT, nargs="+", default=None, help="times for the envelopes")
     add_lam_min_option(b)
     b.add_argument("--dist", type=NONNEG_FLOAT, default=None,
-                   help="dist(x̄, Σ′) for the approximation term (default 0; needs --lam-min)")
+                   help="dist(x̄, Σ′) for the approximation term (needs --lam-min; without it the x-space value "
+                        "is named 'bound assuming x̄ ∈ Σ′')")
     b.add_argument("--gd-step", type=POS_FLOAT, default=None, help="GD step γ for the GD early-stopping iteration")
     add_json_option(b)
     b.set_defaults(func=cmd_bounds)
@@ -616,7 +644,9 @@ def build_parser() -> argparse.ArgumentParser:
     sd.add_argument("--cone", required=True, choices=["l1-descent", "orthant"])
     sd.add_argument("--n", type=POS_INT, required=True)
     sd.add_argument("--s", type=POS_INT, default=None, help="sparsity (ℓ1 descent cone)")
-    sd.add_argument("--method", choices=["exact", "montecarlo"], default="exact")
+    sd.add_argument("--method", choices=["almt-bound", "closed-form", "montecarlo", "exact"], default=None,
+                    help="what to compute: almt-bound (ℓ1: ALMT's upper bound and bracket, the ℓ1 default), "
+                         "closed-form (orthant: n/2, its default; 'exact' is the same), montecarlo (an estimate)")
     sd.add_argument("--samples", type=_number(int, 2, False), default=2000)
     sd.add_argument("--seed", type=NONNEG_INT, default=0)
     add_json_option(sd)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-__all__ = ["Formula", "FORMULAS", "evaluate", "evaluate_many", "render", "SYMBOLS"]
+__all__ = ["PARAMETERS", "Formula", "FORMULAS", "evaluate", "evaluate_many", "render", "SYMBOLS"]
 
 _LATEX = {
     "sigma0": r"\sigma_0", "sigma_A": r"\sigma_A", "sigma_max_J": r"\sigma_{\max}(J)",
@@ -240,14 +240,27 @@ def evaluate(name: str, values: Mapping[str, float]) -> float:
     return evaluate_many([name], values)[name]
 
 
+#: Dampings the dynamics take as parameters: the theorem's choice (α = σ₀σ_A, β = 1/(2α)) is a
+#: formula, but a formula that *uses* α or β never falls back on it silently; the caller passes the
+#: value it runs with (or asks for the theorem's by name and passes that on, recorded).
+PARAMETERS = ("alpha", "beta")
+
+
 def evaluate_many(names: list[str], values: Mapping[str, float]) -> dict[str, float]:
-    """Evaluate several formulas; returns the requested values (dependencies resolved)."""
+    """Evaluate several formulas; returns the requested values (dependencies resolved).
+
+    A dependency on a dynamics parameter of :data:`PARAMETERS` must be given in ``values``: e.g.
+    ``igahd_condition`` needs the β of the run, never the theorem's 1/(2α) by default.
+    """
     env = {k: float(v) for k, v in values.items() if v is not None}
     out: dict[str, float] = {}
 
     def resolve(n: str, stack: tuple[str, ...] = ()) -> float:
         if n in env:
             return env[n]
+        if n in PARAMETERS and stack:
+            raise ValueError(f"{n}: {stack[-1]} needs the {n} of the run; pass it explicitly (the theorem's value "
+                             f"is evaluate_many([{n!r}], …)[{n!r}], which is then recorded with the run)")
         if n not in FORMULAS:
             raise ValueError(f"missing input {n!r} (needed by {stack[-1] if stack else 'request'})")
         if n in stack:

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,3 +66,27 @@ def test_json_records_the_inputs_and_seeds(capsys, run_cli):
     code, out, _ = run_cli("verify", "--dynamics", "gd", "--iterations", "5", "--k", "50", "--net-seed", "5",
                        "--step", "0.01", "--json")
     assert json.loads(out)["inputs"]["net_seed"] == 5
+
+
+def test_report_exits_1_when_a_claim_is_violated(tmp_path, monkeypatch, run_cli):
+    import boundcalc.report.build as build
+
+    def fake_write_report(out, **kw):  # the verdicts of a report in which one claim broke its bound
+        out = Path(out)
+        out.mkdir()
+        verdicts = [{"problem": "p", "holds": 3, "violated": 1, "transferred": 2, "inconclusive": 0,
+                     "not_applicable": 1}]
+        (out / "results.json").write_text(json.dumps({"verdicts": verdicts}))
+        return out
+
+    monkeypatch.setattr(build, "write_report", fake_write_report)
+    code, _, err = run_cli("report", "--out", tmp_path / "rep", "--no-experiments")
+    assert code == 1 and "1 claim(s) violated" in err
+
+
+def test_help_documents_every_exit_status(capsys):
+    from boundcalc.cli import EXIT_STATUSES
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert all(f"{code:>3}  " in text for code in EXIT_STATUSES) and 4 in EXIT_STATUSES

@@ -44,6 +44,11 @@ def isehd(obj: DIPObjective, *, alpha: float, beta: float, t_max: float, n_eval:
 
     DOP853 with ``rtol``/``atol``; :func:`isehd_second_order` integrates the same ODE in its
     second-order form with Hessian-vector products, which the tests compare against.
+
+    Accuracy: an adaptive integrator guarantees its tolerance, not rounding. Two integrations of the
+    same flow (full vs reduced coordinates, whose step sizes differ) agree to about ``rtol``·growth:
+    5.7e-9 relative in the loss at the default rtol = 1e-9 (measured; the tests hold them to 50·rtol),
+    1e-12 at rtol = 1e-12. The discrete methods agree to rounding (1e-14).
     """
     alpha = positive_float(alpha, "alpha")
     beta = positive_float(beta, "beta")

@@ -34,8 +34,14 @@ from .operators import (  # noqa: F401
     gaussian,
     spectrum,
 )
+from .singular_bracket import (  # noqa: F401
+    SingularBracket,
+    extreme_singular_bracket,
+)
 
 __all__ = [
+    'SingularBracket',
+    'extreme_singular_bracket',
     'namespace',
     'resolve_backend',
     'to_numpy',

@@ -47,12 +47,13 @@ class EigenBracket(Result):
 
     @property
     def sigma_min(self) -> tuple[float, float]:
-        """Bracket on σ_min = √λ_min (of J when M = J Jᵀ)."""
-        return float(np.sqrt(max(self.lambda_min_lower, 0.0))), float(np.sqrt(self.lambda_min_upper))
+        """Bracket on σ_min = √λ_min (of J when M = J Jᵀ), rounded outward: √ is correctly rounded,
+        so one ULP down (up) keeps the lower (upper) end below (above) the exact root."""
+        return _outward_sqrt(self.lambda_min_lower, self.lambda_min_upper)
 
     @property
     def sigma_max(self) -> tuple[float, float]:
-        return float(np.sqrt(self.lambda_max_lower)), float(np.sqrt(self.lambda_max_upper))
+        return _outward_sqrt(self.lambda_max_lower, self.lambda_max_upper)
 
     @property
     def relative_width(self) -> float:
@@ -75,7 +76,16 @@ def _brackets(theta: list[float], res: list[float], n: int) -> tuple[float, floa
     lo_min = _lower_end(theta[0], res[0], theta[1], res[1])
     # Mirror of _lower_end for the top: λ_max ≤ θ_n + ‖r_n‖²/(θ_n − (θ_{n−1} + ‖r_{n−1}‖)).
     hi_max = -_lower_end(-theta[3], res[3], -theta[2], res[2])
-    return max(lo_min, 0.0), theta[0] + fl, theta[3] - fl, hi_max, fl
+    # Outward by one ULP: each end is a floating-point sum, correctly rounded to nearest, which may
+    # land an ULP inside the exact value when the true eigenvalue sits at the end (a diagonal M).
+    down, up = (lambda x: float(np.nextafter(x, -np.inf))), (lambda x: float(np.nextafter(x, np.inf)))
+    return max(down(lo_min), 0.0), up(theta[0] + fl), max(down(theta[3] - fl), 0.0), up(hi_max), fl
+
+
+def _outward_sqrt(lo: float, hi: float) -> tuple[float, float]:
+    """[√lo, √hi] widened by one ULP each way (0 stays 0)."""
+    low = float(np.nextafter(np.sqrt(lo), 0.0)) if lo > 0 else 0.0
+    return low, float(np.nextafter(np.sqrt(hi), np.inf))
 
 
 def _widths(lo_min: float, hi_min: float, lo_max: float, hi_max: float) -> tuple[float, float]:

@@ -145,8 +145,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
         md: list[str] = []
         results: dict[str, Any] = {"schema": "boundcalc/results/1", "environment": env, "inputs": jsonable(inputs),
                                    "problem": problem.to_dict(),
-                                   "verdicts": [{"problem": p, "holds": h, "violated": v, "not_applicable": n}
-                                                for p, h, v, n in summary]}
+                                   "verdicts": [{"problem": p, **c} for p, c in summary]}
         for sec in built:
             md += [f"## {sec.title}", "", sec.markdown, ""]
             results[sec.key] = jsonable(sec.data)

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Section", "md_table", "cell", "claims_table", "verdict_summary", "summary_markdown", "to_html", "to_tex"]
+from ..verification.claims import STATUSES, counts
+
+__all__ = ["Section", "md_table", "cell", "claims_table", "verdict_summary", "summary_markdown", "unverified_line",
+           "to_html", "to_tex", "HEADINGS"]
 
 
 @dataclass
@@ -52,7 +55,7 @@ def claims_table(claims) -> str:
         extra = c.failed_hypothesis if c.status == "not_applicable" else c.note
         if c.assumptions:
             extra = f"{extra}; assumed, not verified: {'; '.join(c.assumptions)}".lstrip("; ")
-        rows.append(f"| `{c.claim_id}`: {cell(c.statement)} | {c.kind} | **{c.status}** | {c.predicted:.4g} | "
+        rows.append(f"| `{c.claim_id}`: {cell(c.statement)} | {c.kind} | **{c.label}** | {c.predicted:.4g} | "
                     f"{c.measured:.4g} | {c.margin:+.3g} | {cell(extra)} |")
     return "\n".join(rows)
 
@@ -71,20 +74,40 @@ font-weight:700}.verdict td.na{color:#666}
 """
 
 
-def verdict_summary(sections: list) -> list[tuple[str, int, int, int]]:
-    """(problem, holds, violated, not applicable) over every claim the sections checked."""
-    counts: OrderedDict[str, list[int]] = OrderedDict()
+#: Column headings of the verdict tables, one per claim status, in :data:`STATUSES` order.
+HEADINGS = {"holds": "holds", "violated": "violated", "transferred": "transferred (not verified)",
+            "inconclusive": "inconclusive", "not_applicable": "not applicable"}
+
+
+def verdict_summary(sections: list) -> list[tuple[str, dict[str, int]]]:
+    """(problem, {status: count}) over every claim the sections checked, for every status of
+    :data:`~boundcalc.verification.claims.STATUSES` (transferred claims counted apart from verified ones)."""
+    out: OrderedDict[str, list] = OrderedDict()
     for sec in sections:
         for problem, claim in getattr(sec, "claims", []):
-            c = counts.setdefault(problem, [0, 0, 0])
-            c[("holds", "violated", "not_applicable").index(claim.status)] += 1
-    return [(p, *c) for p, c in counts.items()]
+            out.setdefault(problem, []).append(claim)
+    return [(p, counts(claims)) for p, claims in out.items()]
 
 
-def summary_markdown(rows: list[tuple[str, int, int, int]]) -> str:
-    lines = ["| problem / run | holds | violated | not applicable |", "|---|---|---|---|"]
-    lines += [f"| {p} | {h} | {v} | {n} |" for p, h, v, n in rows]
-    return "\n".join(lines)
+def unverified_line(rows: list[tuple[str, dict[str, int]]]) -> str:
+    """The one sentence that says what the verdict table did not verify (empty when nothing)."""
+    moved = sum(c["transferred"] for _, c in rows)
+    open_ = sum(c["inconclusive"] for _, c in rows)
+    parts = []
+    if moved:
+        parts.append(f"{moved} claim(s) are *transferred*: continuous-time bounds read on IGAHD runs (or results "
+                     "read beyond their theorem's setting); their measurements are shown but they are not verified")
+    if open_:
+        parts.append(f"{open_} claim(s) are *inconclusive*: the measurement could not decide them")
+    return ("Not verified: " + "; ".join(parts) + ".") if parts else ""
+
+
+def summary_markdown(rows: list[tuple[str, dict[str, int]]]) -> str:
+    lines = ["| problem / run | " + " | ".join(HEADINGS[s] for s in STATUSES) + " |",
+             "|---" * (len(STATUSES) + 1) + "|"]
+    lines += [f"| {p} | " + " | ".join(str(c[s]) for s in STATUSES) + " |" for p, c in rows]
+    note = unverified_line(rows)
+    return "\n".join(lines) + (f"\n\n{note}" if note else "")
 
 
 def _embed_images(body: str, folder: Path) -> str:
@@ -98,17 +121,21 @@ def _embed_images(body: str, folder: Path) -> str:
     return re.sub(r'(<img[^>]*?src=)"([^"]+\.png)"', repl, body)
 
 
-def to_html(markdown_text: str, folder: Path, title: str, summary: list[tuple[str, int, int, int]]) -> str:
+def to_html(markdown_text: str, folder: Path, title: str, summary: list[tuple[str, dict[str, int]]]) -> str:
     """One self-contained HTML page: the Markdown rendered (``markdown`` with tables and a table of
     contents), every figure embedded as a data: URI, the verdict per problem at the top."""
     import markdown as md_lib
     conv = md_lib.Markdown(extensions=["tables", "toc"], extension_configs={"toc": {"toc_depth": "2-3"}})
     body = conv.convert(markdown_text)
+    css = {"holds": "holds", "violated": "violated", "transferred": "na", "inconclusive": "na", "not_applicable": "na"}
     rows = "".join(
-        f"<tr><td>{html.escape(p)}</td><td class='holds'>{h}</td><td class='{'violated' if v else 'na'}'>{v}</td>"
-        f"<td class='na'>{n}</td></tr>" for p, h, v, n in summary)
-    verdict = ("<h2 id='verdicts'>Verdicts</h2><table class='verdict'><tr><th>problem / run</th><th>holds</th>"
-               f"<th>violated</th><th>not applicable</th></tr>{rows}</table>")
+        f"<tr><td>{html.escape(p)}</td>" + "".join(
+            f"<td class='{css[s] if (s != 'violated' or c[s]) else 'na'}'>{c[s]}</td>" for s in STATUSES) + "</tr>"
+        for p, c in summary)
+    note = unverified_line(summary)
+    verdict = ("<h2 id='verdicts'>Verdicts</h2><table class='verdict'><tr><th>problem / run</th>"
+               + "".join(f"<th>{HEADINGS[s]}</th>" for s in STATUSES) + f"</tr>{rows}</table>"
+               + (f"<p>{html.escape(note).replace('*', '')}</p>" if note else ""))
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{_CSS}</style></head><body>"
             f"<h1>{html.escape(title)}</h1>{verdict}<div class='toc'><strong>Contents</strong>{conv.toc}</div>"
@@ -138,9 +165,10 @@ def to_tex(sections: list, data: dict[str, Any]) -> str:
     """LaTeX tables (booktabs): the verdict summary, every checked claim, the widths table."""
     out = ["% boundcalc tables; needs \\usepackage{booktabs}", ""]
     summ = verdict_summary(sections)
-    out += [r"\begin{table}[ht]\centering", r"\caption{Verdicts per problem}", r"\begin{tabular}{lrrr}",
-            r"\toprule", r"problem / run & holds & violated & not applicable \\", r"\midrule"]
-    out += [f"{_tex_escape(p)} & {h} & {v} & {n} \\\\" for p, h, v, n in summ]
+    out += [r"\begin{table}[ht]\centering", r"\caption{Verdicts per problem (transferred claims are not verified)}",
+            r"\begin{tabular}{l" + "r" * len(STATUSES) + "}", r"\toprule",
+            "problem / run & " + " & ".join(HEADINGS[s] for s in STATUSES) + r" \\", r"\midrule"]
+    out += [f"{_tex_escape(p)} & " + " & ".join(str(c[s]) for s in STATUSES) + r" \\" for p, c in summ]
     out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     out += [r"\begin{table}[ht]\centering\small", r"\caption{Claims against measurements}",
             r"\begin{tabular}{llllrrr}", r"\toprule",
@@ -148,7 +176,7 @@ def to_tex(sections: list, data: dict[str, Any]) -> str:
     for sec in sections:
         for problem, c in getattr(sec, "claims", []):
             out.append(f"{_tex_escape(problem)} & \\texttt{{{_tex_escape(c.claim_id)}}} & {_tex_escape(c.kind)} & "
-                       f"{_tex_escape(c.status)} & {_num(c.predicted)} & {_num(c.measured)} & {_num(c.margin)} \\\\")
+                       f"{_tex_escape(c.label)} & {_num(c.predicted)} & {_num(c.measured)} & {_num(c.margin)} \\\\")
     out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     widths = data.get("widths", {}).get("rows")
     if widths:

@@ -102,7 +102,8 @@ def rates_section(problem: Problem, context: dict[str, Any]) -> Section:
             ("optimization-error exponent, ISEHD σ₀σ_A/4", cmp_.rate_isehd),
             ("optimization-error exponent, GF σ₀²σ_A²/4", cmp_.rate_gf),
             ("faster", f"{cmp_.faster} (×{cmp_.ratio:.3g}; {cmp_.note})")]
-    wrows = [("k_theorem (c₁ = c₂ = C = 1)", width.k_theorem), ("probability bound", width.probability),
+    prob = width.probability if width.probability is not None else width.probability_status
+    wrows = [("k_theorem (c₁ = c₂ = C = 1)", width.k_theorem), ("probability bound", prob),
              ("SNR", f"{width.snr:.4g} ({width.snr_source})"), ("scaling n³ + nm²", width.k_scaling),
              ("scaling n²m (only W trained)", width.k_scaling_W_only), ("∂ln k/∂ln n at fixed m", width.exponent_n)]
     if inst.found:
@@ -239,7 +240,7 @@ def cones_section(problem: Problem, context: dict[str, Any]) -> Section:
     A = rng.standard_normal((m, n)) / np.sqrt(m)
     l1 = L1DescentCone(x)
     br = restricted_min_singular_value(A, l1, solver="SCS", fallback="CLARABEL", seed=0)
-    sd = statistical_dimension(l1, "exact")
+    sd = statistical_dimension(l1, "almt-bound")
     mc = statistical_dimension(l1, "montecarlo", samples=2000, seed=0)
     gd = gordon_lower_bound(l1, m, t=1.0, delta=sd.delta, seed=0)
     bracket = {k: v for k, v in br.to_dict().items() if k != "witness"}
@@ -375,8 +376,10 @@ def widths_section(problem: Problem, context: dict[str, Any]):
         pp = f"{r.pass_probability:.2f} [{r.pass_ci[0]:.2f}, {r.pass_ci[1]:.2f}]" if r.k_instance > 0 else "—"
         md.append(f"| {r.problem} | {r.n} | {r.m} | {r.k_theorem:.3g} | {_fmt_k(r.k_instance, r.k_instance_max)} | "
                   f"{pp} | {_fmt_k(r.k_empirical, r.k_empirical_max)} |")
-    md += ["", "Fitted growth exponents in n (Gaussian rows where the width was found; log-log slope): "
-           + ", ".join(f"{k} ≈ n^{v:.2f}" for k, v in expo.items())
+    fits = [f"{k} ≈ n^({v['exponent']:.2f} ± {v['stderr']:.2f})" if v["exponent"] is not None
+            else f"{k}: {v['status']}" for k, v in expo.items()]
+    md += ["", "Fitted growth exponents in n (Gaussian rows where the width was found; least squares on log k "
+           "against log n, ± one standard error): " + "; ".join(fits)
            + " — the theorem's scaling n³ + nm² is n³ here (m = n/2).", "", "![three widths](widths.png)"]
     fig, ax = subplots(figsize=(5.5, 3.6))
     ns = [r.n for r in rows]

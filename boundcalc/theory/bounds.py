@@ -79,8 +79,9 @@ class CheckInitResult(Result):
     hypotheses: tuple[Hypothesis, ...] = field(default=(), repr=False)
     inputs: dict = field(default_factory=dict, repr=False)
     lipschitz_required: float = float("nan")
-    lipschitz_estimate: float = float("nan")
+    lipschitz_estimate: float | None = None
     sigma_method: str = "gram"
+    lipschitz_estimate_status: str = "not requested"
 
     def formulas(self, *, latex: bool = True) -> dict[str, str]:
         """The formulas behind this result, rendered from the same expressions that computed it."""
@@ -217,12 +218,21 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     lip, R_max = float("nan"), float("nan")
     required = evaluate_many(["lipschitz_required"], {**values, "R_prime": R_prime})["lipschitz_required"] \
         if positive else float("nan")
-    estimate = float("nan")
+    estimate, estimate_status = None, "not requested"
     if not callable(lip_fn):
         detail = (f"{type(net).__name__} supplies no jacobian_lipschitz_bound; the theorem needs Lip of J on "
                   f"B(θ₀, R′) < σ₀/(2R′) = {required:.6g}")
-        if estimate_lipschitz and callable(getattr(net, "lipschitz_estimate", None)) and np.isfinite(R_prime):
+        if estimate_lipschitz and not callable(getattr(net, "lipschitz_estimate", None)):
+            estimate_status = f"not available: {type(net).__name__} has no lipschitz_estimate"
+        elif estimate_lipschitz and not np.isfinite(R_prime):
+            # The ball B(θ₀, R′) is undefined while σ₀ is unresolved: there is nothing to search.
+            estimate_status = ("not computed: R′ is unknown (σ₀ is not certified > 0), so the ball B(θ₀, R′) "
+                               "on which Lip(J) is needed is undefined")
+            detail += f"; {estimate_status}"
+        elif estimate_lipschitz:
             estimate = float(net.lipschitz_estimate(R_prime, center=theta))
+            estimate_status = ("adversarial estimate, a lower bound on the true constant: projected ascent from "
+                               "4 random pairs in B(θ₀, R′), 30 steps each, 15 power steps per difference")
             detail += (f"; adversarial estimate (a lower bound on the true constant) {estimate:.6g}, "
                        f"{estimate / required:.3g}× the requirement")
         hyps.append(Hypothesis("certified Lipschitz bound of J_g on the ball", "unknown", detail))
@@ -252,6 +262,7 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
         d=int(getattr(net, "d", 0)), D=float(getattr(net, "D", None) or float("nan")),
         v_init=str(getattr(net, "v_init", "unknown")), seed=getattr(net, "seed", None) if is_dip else None,
         hypotheses=tuple(hyps), inputs=values, lipschitz_required=required, lipschitz_estimate=estimate,
+        lipschitz_estimate_status=estimate_status,
         sigma_method=getattr(js, "method", "gram"))
 
 
@@ -275,6 +286,7 @@ class XSpaceBound(Result):
     lam_min_bracket: tuple[float, float]
     dist: float
     note: str = ""
+    quantity: str = "bound"
 
 
 @dataclass(frozen=True, repr=False)
@@ -392,8 +404,11 @@ def lam_min_bracket(lam_min: float | tuple[float, float]) -> tuple[float, float,
 
 
 def x_space_bound(check: CheckInitResult, t: float, lam_min: float | tuple[float, float], *,
-                  noise_norm: float, dist: float = 0.0) -> XSpaceBound:
+                  noise_norm: float, dist: float | None = None) -> XSpaceBound:
     """‖x(t) − x̄‖ ≤ optimization + approximation + noise (THEORY.md §5).
+
+    Without ``dist`` (dist(x̄, Σ′) unknown) the approximation term is taken as 0, and the result is
+    named for what it is: ``quantity = "bound assuming x̄ ∈ Σ′"``, not a bound on the recovery error.
 
     Parameters
     ----------
@@ -406,6 +421,8 @@ def x_space_bound(check: CheckInitResult, t: float, lam_min: float | tuple[float
         dist(x̄, Σ′) (0 when x̄ is in the range of the generator over the ball).
     """
     lo, hi, note = lam_min_bracket(lam_min)
+    quantity = "bound" if dist is not None else "bound assuming x̄ ∈ Σ′ (dist(x̄, Σ′) = 0)"
+    dist = 0.0 if dist is None else dist
     for name, val in (("noise_norm", noise_norm), ("dist", dist), ("t", t)):
         if not (np.isfinite(val) and val >= 0):
             raise ValueError(f"{name} must be a finite number >= 0, got {val}")
@@ -413,16 +430,16 @@ def x_space_bound(check: CheckInitResult, t: float, lam_min: float | tuple[float
         inf = float("inf")
         return XSpaceBound(float(t), inf, inf, inf, inf, 0.0, (lo, hi), float(dist),
                            "λ_min lower end is 0: the restricted injectivity condition is not certified "
-                           "and the bound is vacuous")
+                           "and the bound is vacuous", quantity)
     v = evaluate_many(["x_opt_error", "x_approx_error", "x_noise_error", "x_bound"],
                       {**_values(check), "t": float(t), "lam_min": lo, "noise_norm": float(noise_norm),
                        "dist": float(dist)})
     return XSpaceBound(float(t), v["x_opt_error"], v["x_approx_error"], v["x_noise_error"], v["x_bound"],
-                       lo, (lo, hi), float(dist), note)
+                       lo, (lo, hi), float(dist), note, quantity)
 
 
 def compute_bounds(check: CheckInitResult, *, noise_norm: float | None, times: Any = None,
-                   lam_min: float | tuple[float, float] | None = None, dist: float = 0.0,
+                   lam_min: float | tuple[float, float] | None = None, dist: float | None = None,
                    gd_step: float | None = None, igahd_steps: Any = None) -> BoundsResult:
     """All rates, envelopes, early-stopping times and x-space terms for a checked instance.
 

@@ -518,28 +518,37 @@ def l1_statistical_dimension(n: int, s: int) -> StatDimResult:
     from ..formulas import FORMULAS
     psi = _psi(s / n)
     d = n * psi
-    low = FORMULAS["l1_statdim_lower"](n=float(n), s=float(s), psi=psi)
-    return StatDimResult(d, "ALMT upper bound nψ(s/n); δ lies in the bracket [nψ − 2√(n/s), nψ] (ALMT 2014)", 0.0,
-                         (float(low), float(d)))
+    # A statistical dimension lies in [0, n]: ALMT's lower end is clipped at 0 (it is negative for
+    # small n/s, where it says nothing).
+    low = max(0.0, float(FORMULAS["l1_statdim_lower"](n=float(n), s=float(s), psi=psi)))
+    return StatDimResult(min(d, float(n)), "almt-bound: ALMT upper bound nψ(s/n); δ lies in the bracket "
+                         "[max(0, nψ − 2√(n/s)), nψ] (ALMT 2014)", 0.0, (low, min(float(d), float(n))))
 
 
 def statistical_dimension(cone: Cone, method: str = "exact", *, samples: int = 2000,
                           seed: int | np.random.Generator = 0) -> StatDimResult:
     """δ(C) = E‖Π_C(g)‖², g ~ N(0, I_n).
 
-    ``method="exact"``: dim for a subspace, n/2 for the orthant, the ALMT closed form for the ℓ1
-    descent cone; ``"montecarlo"``: the sample mean with its standard error, for any cone.
+    Methods are named for what they compute: ``"closed-form"`` (``"exact"`` is the same) — dim for a
+    subspace, n/2 for the orthant, exact values; ``"almt-bound"`` — the ℓ1 descent cone's ALMT upper
+    bound nψ(s/n) with its bracket (not an exact value); ``"montecarlo"`` — the sample mean with its
+    standard error, for any cone.
     """
-    if method == "exact":
+    if method in ("exact", "closed-form"):
         if isinstance(cone, Subspace):
-            return StatDimResult(float(cone.U.shape[1]), "exact: dimension")
+            return StatDimResult(float(cone.U.shape[1]), "closed-form: the dimension")
         if isinstance(cone, NonnegativeOrthant):
-            return StatDimResult(cone.n / 2, "exact: n/2")
+            return StatDimResult(cone.n / 2, "closed-form: n/2")
         if isinstance(cone, L1DescentCone):
-            return l1_statistical_dimension(cone.n, cone.s)
-        raise ValueError(f"no exact statistical dimension for {type(cone).__name__}; use method='montecarlo'")
+            raise ValueError("method: the ℓ1 descent cone has no closed-form statistical dimension; "
+                             "method='almt-bound' gives ALMT's bracket, 'montecarlo' an estimate")
+        raise ValueError(f"no closed-form statistical dimension for {type(cone).__name__}; use method='montecarlo'")
+    if method == "almt-bound":
+        if not isinstance(cone, L1DescentCone):
+            raise ValueError(f"method='almt-bound' is for the ℓ1 descent cone, got {type(cone).__name__}")
+        return l1_statistical_dimension(cone.n, cone.s)
     if method != "montecarlo":
-        raise ValueError(f"method must be 'exact' or 'montecarlo', got {method!r}")
+        raise ValueError(f"method must be 'closed-form', 'almt-bound' or 'montecarlo', got {method!r}")
     vals = _projected_gaussian_norms(cone, samples, seed) ** 2
     return StatDimResult(float(vals.mean()), "Monte-Carlo E‖Π_C(g)‖²", float(vals.std(ddof=1) / np.sqrt(samples)),
                          samples=samples)
@@ -599,9 +608,11 @@ def gordon_lower_bound(cone: Cone, m: int, *, t: float = 2.0, width: float | Non
         width, stderr = positive_float(width, "width", allow_zero=True), 0.0
         w_hi, conf = width, 1.0
     if delta is None:
-        try:
-            delta = statistical_dimension(cone, "exact").delta
-        except ValueError:
+        if isinstance(cone, (Subspace, NonnegativeOrthant)):
+            delta = statistical_dimension(cone, "closed-form").delta
+        elif isinstance(cone, L1DescentCone):
+            delta = statistical_dimension(cone, "almt-bound").delta
+        else:
             delta = statistical_dimension(cone, "montecarlo", samples=samples, seed=seed).delta
     v = evaluate_many(["gordon_lower", "gordon_mean", "gordon_probability"], {"m": float(m), "w": w_hi, "t": t})
     return GordonResult(max(v["gordon_lower"], 0.0), v["gordon_probability"] - (1 - conf),

@@ -33,13 +33,15 @@ class WidthResult(Result):
     """The sufficient width of THEORY.md §6 for one operator.
 
     ``k_theorem`` = C(1 + κ(A)⁴)·max(σ_A⁴, c₁)/min(σ_A⁸, c₂)·n(‖A‖⁴n² + (1 + SNR⁻¹)⁴m²), valid
-    with probability ≥ ``probability`` = 1 − 5e^{−(n−1)} − 2/n for D-bounded V(0) (both layers
-    trained). ``k_scaling`` = n³ + nm² and ``k_scaling_W_only`` = n²m are scaling laws (no
+    with probability ≥ 1 − 5e^{−(n−1)} − 2/n for D-bounded V(0) (both layers trained): that bound's
+    value is ``probability_bound``; ``probability`` is the same number where it is a probability
+    (in [0, 1]) and None where the bound is vacuous (≤ 0, e.g. n = 2), ``probability_status`` says
+    which. ``k_scaling`` = n³ + nm² and ``k_scaling_W_only`` = n²m are scaling laws (no
     constants), ``exponent_n`` = ∂ln k_theorem/∂ln n at fixed m and operator constants.
     """
 
     k_theorem: float
-    probability: float
+    probability: float | None
     snr: float
     snr_source: str
     c1: float
@@ -54,6 +56,8 @@ class WidthResult(Result):
     k_scaling_W_only: float
     exponent_n: float
     note: str = CONSTANTS_NOTE
+    probability_bound: float = float("nan")
+    probability_status: str = "bound"
 
 
 @dataclass(frozen=True, repr=False)
@@ -77,6 +81,7 @@ class InstanceWidthResult(Result):
     dynamics: str
     history: tuple[tuple[int, bool], ...]
     found: bool = True
+    search: str = ""
 
 
 def width_exponent_n() -> sp.Expr:
@@ -124,20 +129,25 @@ def required_width(A: Any = None, *, spec: SpectrumResult | None = None, snr: fl
     v = evaluate_many(["k_theorem", "width_probability", "k_scaling", "k_scaling_W_only"], vals)
     expo = float(width_exponent_n().subs({SYMBOLS[k]: val for k, val in vals.items()}))
     note = CONSTANTS_NOTE
-    if v["width_probability"] <= 0:
-        note += f"; the probability bound {v['width_probability']:.3g} is vacuous at n = {n}"
-    return WidthResult(v["k_theorem"], v["width_probability"], snr, source, c1, c2, C, n, m, spec.sigma_A,
-                       spec.norm_A, spec.kappa_A, v["k_scaling"], v["k_scaling_W_only"], expo, note)
+    bound = v["width_probability"]
+    # A probability lives in [0, 1]: a bound ≤ 0 says nothing, and is reported as such, not as a value.
+    status = "bound" if bound > 0 else f"vacuous: the bound 1 − 5e^(−(n−1)) − 2/n = {bound:.3g} is ≤ 0 at n = {n}"
+    if bound <= 0:
+        note += f"; the probability bound {bound:.3g} is vacuous at n = {n}"
+    return WidthResult(v["k_theorem"], bound if bound > 0 else None, snr, source, c1, c2, C, n, m, spec.sigma_A,
+                       spec.norm_A, spec.kappa_A, v["k_scaling"], v["k_scaling_W_only"], expo, note, bound, status)
 
 
 def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: str = "rademacher",
                    seed: int = 0, trials: int = 40, k_start: int = 16, k_max: int = 2**24,
-                   dynamics: str = "isehd", confidence: float = 0.95, rel_tol: float = 0.05,
+                   dynamics: str = "isehd", confidence: float = 0.95, rel_tol: float = 0.0,
                    progress: bool = False) -> InstanceWidthResult:
     """Smallest width k for which the draw ``TwoLayerDIP(n, d, k, seed=seed)`` is non-degenerate.
 
-    Doubling from ``k_start`` until the draw passes (or ``k_max``), then bisection down to a
-    relative tolerance ``rel_tol``; the seeds are fixed, so the search is reproducible. At the
+    Monotone bracketing (doubling from ``k_start`` until the draw passes, or ``k_max``), then
+    bisection on the seeded draw down to adjacent integers (``rel_tol`` = 0, the default) or to a
+    relative tolerance; the seeds are fixed, so the search is reproducible. ``search`` says how it
+    was searched and whether every probed width agreed with a monotone pass/fail in k. At the
     width found, ``trials`` fresh draws (seeds seed+1, …, seed+trials; the selecting draw is left
     out, so the estimate is unbiased) give the pass probability and its Wilson interval
     (scipy.stats.binomtest; 40 draws by default so that the interval means something).
@@ -178,5 +188,12 @@ def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: 
             lo = mid
     count = sum(passes(hi, seed + i) for i in range(1, trials + 1))
     ci = binomtest(count, trials).proportion_ci(confidence_level=confidence, method="wilson")
+    fails = [k for k, ok in history if not ok]
+    monotone = not fails or max(fails) < min(k for k, ok in history if ok)
+    search = (f"doubling from k = {k_start} to a passing width, then bisection to "
+              + ("adjacent integers" if rel_tol == 0 else f"a relative tolerance {rel_tol:g}")
+              + f" ({len(history)} widths probed on seed {seed}); "
+              + ("every probe agrees with a pass/fail monotone in k" if monotone else
+                 "the probes are NOT monotone in k: a smaller passing width may exist below a failing one"))
     return InstanceWidthResult(hi, lo, count / trials, (float(ci.low), float(ci.high)), confidence, trials, seed,
-                               dynamics, tuple(history))
+                               dynamics, tuple(history), search=search)

@@ -27,7 +27,8 @@ from ..theory.width import instance_width, required_width
 from .claims import ClaimCheck
 from .sweeps import PhaseDiagramResult
 
-__all__ = ["EarlyStoppingRun", "early_stopping_experiment", "psnr", "WidthRow", "width_table",
+__all__ = ["fit_growth_exponent", "MIN_FIT_POINTS",
+           "EarlyStoppingRun", "early_stopping_experiment", "psnr", "WidthRow", "width_table",
            "phase_diagram_claims", "REGIMES"]
 
 
@@ -188,9 +189,29 @@ def width_table(problems: list[Problem], *, d: int = 2, k_max: int = 2**20, k_em
     for key in ("k_theorem", "k_instance", "k_empirical"):
         pts = [(r.n, getattr(r, key)) for r in rows
                if r.problem == family and getattr(r, key) > 0 and np.isfinite(getattr(r, key))]
-        if len({n for n, _ in pts}) >= 2:
-            expo[key] = float(np.polyfit(np.log([p[0] for p in pts]), np.log([p[1] for p in pts]), 1)[0])
+        expo[key] = fit_growth_exponent([p[0] for p in pts], [p[1] for p in pts])
     return tuple(rows), expo
+
+
+#: Fewest distinct widths an exponent is fitted over: a two-point "fit" has no uncertainty.
+MIN_FIT_POINTS = 4
+
+
+def fit_growth_exponent(ns: Any, ks: Any) -> dict[str, Any]:
+    """The exponent e of k ≈ C nᵉ by least squares on log k against log n, with its standard error
+    (from the fit's residuals), over at least :data:`MIN_FIT_POINTS` distinct n; otherwise no
+    exponent (None) and the reason."""
+    ns, ks = np.asarray(ns, float), np.asarray(ks, float)
+    points = len(set(ns.tolist()))
+    if points < MIN_FIT_POINTS:
+        return {"exponent": None, "stderr": None, "points": points,
+                "status": f"not fitted: {points} width(s) found, {MIN_FIT_POINTS} needed for an exponent with an "
+                          "uncertainty"}
+    coef, cov = np.polyfit(np.log(ns), np.log(ks), 1, cov="unscaled")
+    resid = np.log(ks) - np.polyval(coef, np.log(ns))
+    sigma2 = float(resid @ resid) / (ns.size - 2)
+    return {"exponent": float(coef[0]), "stderr": float(np.sqrt(sigma2 * cov[0, 0])), "points": points,
+            "status": "fitted"}
 
 
 # ----------------------------------------------------------------------------- phase diagram claims

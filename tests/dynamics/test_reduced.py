@@ -48,6 +48,11 @@ def test_gd_and_flows_reduced_equal_full(inst):
         a, b = run(full), run(red)
         # Adaptive steps are chosen on different coordinates: equal to the integration tolerance.
         assert_same(a, b, loss_scale=a.loss[0])
+    # At the default tolerance (rtol = 1e-9) the agreement is the integrator's, as documented: ≤ 50·rtol.
+    for run in (lambda o: isehd(o, alpha=1.0, beta=0.5, t_max=4.0, n_eval=20), lambda o: gradient_flow(o, t_max=4.0,
+                                                                                                     n_eval=20)):
+        a, b = run(full), run(red)
+        assert np.max(np.abs(b.loss - a.loss)) <= 50 * 1e-9 * a.loss[0]
 
 
 def test_only_v_trained_and_a_structured_operator():

@@ -58,3 +58,32 @@ def test_check_initialization_uses_the_conservative_ends():
     assert lan.sigma_min_J <= exact.sigma_min_J * (1 + 1e-12) and lan.sigma_max_J >= exact.sigma_max_J * (1 - 1e-12)
     hyp = next(h for h in lan.hypotheses if h.name.startswith("σ_min"))
     assert "certified lanczos bracket" in hyp.detail
+
+
+@pytest.mark.parametrize("n", [500, 37])
+def test_brackets_contain_exact_spectra_with_no_slack(n):
+    """Diagonal operators with exactly representable eigenvalues spread over [1e-8, 1] (the true
+    values sit at the brackets' ends): containment with no tolerance added by the test, and the
+    σ ends compared with the exact roots in rational arithmetic."""
+    from fractions import Fraction
+    lam = np.unique(np.round(np.geomspace(1e-8, 1.0, n), 12))
+    lam[0], lam[-1] = 1e-8, 1.0
+    m = lam.size
+    br = extreme_eigen_bracket(lambda w: (lam * w.T).T, m, rtol=1e-3, max_steps=m, require_min=False)
+    assert br.lambda_min_lower <= lam[0] <= br.lambda_min_upper
+    assert br.lambda_max_lower <= lam[-1] <= br.lambda_max_upper
+    for (lo, hi), value in ((br.sigma_min, lam[0]), (br.sigma_max, lam[-1])):
+        assert Fraction(lo) ** 2 <= Fraction(value) <= Fraction(hi) ** 2
+
+
+def test_the_widening_rule_by_hand():
+    from boundcalc.linalg.eigen_bracket import _brackets
+    theta, res, n = [0.25, 0.5, 2.0, 4.0], [0.0, 0.0, 0.0, 0.0], 10
+    lo_min, hi_min, lo_max, hi_max, fl = _brackets(theta, res, n)
+    eps = np.finfo(float).eps
+    assert fl == 4 * n * eps * 4.0  # 4n·eps·θ_max
+    # Weyl/Kato–Temple with residual fl: λ_min ≥ θ₁ − fl²/((θ₂ − fl) − θ₁), then one ULP down.
+    kt = 0.25 - fl**2 / ((0.5 - fl) - 0.25)
+    assert lo_min == np.nextafter(max(0.25 - fl, kt), -np.inf)
+    assert hi_min == np.nextafter(0.25 + fl, np.inf) and lo_max == np.nextafter(4.0 - fl, -np.inf)
+    assert hi_min > 0.25 and lo_min < 0.25 and lo_max < 4.0 < hi_max

@@ -121,7 +121,7 @@ def test_cnn_example_and_cli(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "boundcalc", "check-init", "--torch-model",
                            str(ROOT / "examples" / "torch_cnn.py") + ":build", "--problem", "deblurring",
                            "--size", "32x32", "--json"], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr  # 1: not certified (not applicable)
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr  # 4: cannot decide (no certified Lipschitz bound)
     assert '"verdict": "not_applicable"' in proc.stdout
 
 

@@ -123,7 +123,7 @@ def test_statistical_dimension_closed_forms_vs_montecarlo():
     x[:6] = 1.0
     cone = L1DescentCone(x)
     mc = statistical_dimension(cone, "montecarlo", samples=3000, seed=3)
-    exact = statistical_dimension(cone, "exact")
+    exact = statistical_dimension(cone, "almt-bound")
     lo, hi = exact.bracket
     # ALMT: nψ − 2√(n/s) ≤ δ ≤ nψ; the Monte-Carlo mean must be inside, up to 4 standard errors.
     assert lo - 4 * mc.stderr <= mc.delta <= hi + 4 * mc.stderr
@@ -242,3 +242,20 @@ def test_gordon_uses_the_upper_confidence_end_of_the_width():
     assert g.width == w and g.width_stderr == se and g.width_used > w + 2 * se
     exact = gordon_lower_bound(cone, 24, t=1.0, width=w)
     assert g.lower < exact.lower and g.probability < exact.probability
+
+
+def test_statdim_methods_are_named_for_what_they_compute(run_cli):
+    import json
+    x = np.zeros(12)
+    x[:3] = 1.0
+    with pytest.raises(ValueError, match="no closed-form statistical dimension"):
+        statistical_dimension(L1DescentCone(x), "exact")
+    assert statistical_dimension(NonnegativeOrthant(7), "closed-form").delta == 3.5  # odd n: n/2, not n//2
+    for n, s in ((4, 3), (3, 3), (12, 1), (12, 11)):  # ALMT's lower end is negative here: clipped at 0
+        r = statistical_dimension(L1DescentCone(np.r_[np.ones(s), np.zeros(n - s)]), "almt-bound")
+        assert 0.0 <= r.bracket[0] <= r.delta <= n and r.method.startswith("almt-bound")
+    code, out, _ = run_cli("statdim", "--cone", "l1-descent", "--n", "100", "--s", "10", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["method"].startswith("almt-bound") and data["bracket"][0] >= 0
+    code, _, err = run_cli("statdim", "--cone", "l1-descent", "--n", "100", "--s", "10", "--method", "exact")
+    assert code == 2 and "no closed-form" in err

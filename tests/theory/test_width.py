@@ -103,7 +103,7 @@ def test_required_width_formula_and_monotonicity():
     s, kap, nA, n, m = spec.sigma_A, spec.kappa_A, spec.norm_A, 3, 30
     hand = (1 + kap**4) * max(s**4, 1) / min(s**8, 1) * n * (nA**4 * n**2 + (1 + 0.1) ** 4 * m**2)
     assert w.k_theorem == pytest.approx(hand, rel=1e-12)
-    assert w.probability == pytest.approx(1 - 5 * np.exp(-2) - 2 / 3)
+    assert w.probability_bound == pytest.approx(1 - 5 * np.exp(-2) - 2 / 3) and w.probability is None  # vacuous
     assert "vacuous" in w.note
     assert required_width(spec=spec, snr=1.0).k_theorem > w.k_theorem          # grows with 1/SNR
     assert required_width(spec=spec, snr=10.0, C=2.0).k_theorem == pytest.approx(2 * w.k_theorem)
@@ -182,7 +182,26 @@ def test_T_ES_monotone_property(noise, shrink):
 def test_pass_probability_leaves_out_the_selecting_draw():
     prob = default_problem()
     res = instance_width(prob.A, prob.y, d=2)
-    assert res.k_instance == 16384 and res.trials == 40
-    fresh = [check_initialization(prob.A, prob.y, TwoLayerDIP(2, 2, 16384, seed=s)).non_degenerate
+    # Bisection to adjacent integers: 16064 passes, 16063 fails (the 5% tolerance of 0.1 stopped at 16384).
+    assert res.k_instance == 16064 and res.k_below == 16063 and res.trials == 40
+    fresh = [check_initialization(prob.A, prob.y, TwoLayerDIP(2, 2, 16064, seed=s)).non_degenerate
              for s in range(1, 41)]
-    assert res.pass_probability == sum(fresh) / 40 == 0.275  # 0.1 reported 0.6 with the selecting draw
+    assert res.pass_probability == sum(fresh) / 40 == 0.075  # 0.1 reported 0.6 with the selecting draw
+
+
+def test_a_vacuous_probability_bound_is_null_with_its_reason(run_cli):
+    import json
+    code, out, _ = run_cli("width", "--json")  # the default 2×2 problem: 1 − 5e^{−1} − 1 < 0
+    data = json.loads(out)
+    assert code == 0 and data["probability"] is None
+    assert data["probability_bound"] == pytest.approx(1 - 5 * np.exp(-1) - 1)
+    assert data["probability_status"].startswith("vacuous")
+    w = required_width(gaussian_problem(30, 4, noise_norm=0.01, seed=0).A, snr=10.0)  # n = 4: 1 − 5e^−3 − 1/2 > 0
+    assert w.probability == w.probability_bound and w.probability_status == "bound" and 0 < w.probability <= 1
+
+
+def test_instance_width_is_bisected_to_adjacent_integers_and_says_how():
+    res = instance_width(PROB.A, PROB.y, d=3, k_start=16, trials=3)
+    assert res.found and res.k_below == res.k_instance - 1  # the largest failing and smallest passing widths
+    assert dict(res.history)[res.k_instance] and not dict(res.history).get(res.k_below, True)
+    assert "bisection to adjacent integers" in res.search and "monotone" in res.search

@@ -38,7 +38,18 @@ def test_widths_not_found_are_bounds_never_guesses():
                              k_max=2**10, k_empirical_max=4, trials=4, iterations=300)
     assert rows[0].k_instance == -1 and rows[0].k_instance_max == 2**10  # 2x2 needs 16384: shown as "> 1024"
     assert all(r.k_theorem > 0 for r in rows)
-    assert "k_theorem" in expo
+    # Two widths are no fit: the exponent is absent, with the reason, never a two-point slope.
+    assert expo["k_theorem"]["exponent"] is None and "4 needed" in expo["k_theorem"]["status"]
+
+
+def test_growth_exponents_come_with_an_uncertainty():
+    from boundcalc.verification.experiments import fit_growth_exponent
+    ns = np.array([2.0, 4, 8, 16, 32])
+    exact = fit_growth_exponent(ns, 3 * ns**2.5)
+    assert exact["exponent"] == pytest.approx(2.5) and exact["stderr"] < 1e-10 and exact["points"] == 5
+    noisy = fit_growth_exponent(ns, 3 * ns**2.5 * np.array([1.2, 0.8, 1.1, 0.9, 1.0]))
+    assert abs(noisy["exponent"] - 2.5) < 3 * noisy["stderr"] and noisy["stderr"] > 0.01
+    assert fit_growth_exponent(ns[:3], ns[:3] ** 2)["exponent"] is None
 
 
 def test_imaging_problems_record_their_inputs():
