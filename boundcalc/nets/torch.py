@@ -170,10 +170,14 @@ class TorchGenerator:
         if self.p < self.n:
             return JacobianSpectrum(0.0, float("nan"), "rank", (0.0, 0.0), None)
         if method == "golub-kahan":
+            import warnings
             _, pull = vjp(self._g, th)
+            with warnings.catch_warnings():  # torch.fx's constant folding warns about its own graph
+                warnings.simplefilter("ignore", UserWarning)
+                _, push = torch.func.linearize(self._g, th)  # JVPs without recomputing the forward pass
 
             def apply_J(v):
-                return jvp(self._g, (th,), (self._t(v),))[1].detach().cpu().numpy()
+                return push(self._t(v)).detach().cpu().numpy()
 
             def apply_Jt(u):
                 return pull(self._t(u))[0].detach().cpu().numpy()

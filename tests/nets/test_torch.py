@@ -114,8 +114,9 @@ def test_cnn_example_and_cli(tmp_path):
     assert gen.n == 1024 and gen.p == 8273
     prob = deblurring_problem((32, 32), seed=0)
     check = check_initialization(prob.A, prob.y, gen)
-    assert check.verdict == "not_applicable" and check.sigma_method == "lanczos"
-    assert check.sigma_max_J > 0
+    assert check.verdict == "not_applicable" and check.sigma_method.startswith("golub-kahan")
+    # The audit's reference: σ_min = 5.66e-4 (dense SVD); the Lanczos bracket on J Jᵀ was [0, 8.7e-4].
+    assert 5.6600e-4 <= check.sigma_min_J <= 5.6602e-4 and check.sigma_max_J > 0
     run = verify(prob, gen, dynamics="igahd", iterations=30, step=5e-6, alpha=1.0, beta=0.05)
     assert run.trajectory.loss[-1] < run.trajectory.loss[0]
     proc = subprocess.run([sys.executable, "-m", "boundcalc", "check-init", "--torch-model",
@@ -143,3 +144,12 @@ def test_deepinv_dip_model():
     gen = TorchGenerator(model, u)
     js = gen.jacobian_spectrum()
     assert js.sigma_max > 0
+
+
+def test_golub_kahan_bracket_contains_the_exact_gram_value(pair):
+    net, torch_gen = pair
+    gk = torch_gen.jacobian_spectrum(method="golub-kahan", rtol=1e-8)
+    dense = net.jacobian_spectrum(method="gram")  # the two-layer net's exact route
+    assert gk.sigma_min_bracket[0] <= dense.sigma_min <= gk.sigma_min_bracket[1]
+    assert gk.sigma_max_bracket[0] <= dense.sigma_max <= gk.sigma_max_bracket[1]
+    assert gk.sigma_min_resolved and (gk.sigma_min_bracket[1] - gk.sigma_min_bracket[0]) <= 1e-8 * dense.sigma_min
