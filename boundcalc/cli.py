@@ -322,8 +322,10 @@ def cmd_width(args: argparse.Namespace) -> int:
         iw = instance_width(prob.A, prob.y, d=draw["d"], activation=args.activation, v_init=draw["v_init"],
                             seed=draw["seed"], trials=args.trials, dynamics=args.dynamics,
                             progress=not args.json)
-        out.update({"k_instance": iw.k_instance, "pass_probability": iw.pass_probability,
-                    "pass_probability_ci": list(iw.ci), "instance": iw.to_dict(),
+        inst = iw.to_dict()
+        out.update({"k_instance": inst["k_instance"], "pass_probability": inst["pass_probability"],
+                    "pass_probability_ci": inst["ci"], "k_instance_status": inst["k_instance_status"],
+                    "instance": inst,
                     "ratio_theorem_to_instance": res.k_theorem / iw.k_instance if iw.found else None})
     if args.json:
         _print(out, True, {**p_in, **_recorded(draw, args.activation)})

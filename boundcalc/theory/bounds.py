@@ -230,11 +230,18 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
                                "on which Lip(J) is needed is undefined")
             detail += f"; {estimate_status}"
         elif estimate_lipschitz:
-            estimate = float(net.lipschitz_estimate(R_prime, center=theta))
-            estimate_status = ("adversarial estimate, a lower bound on the true constant: projected ascent from "
-                               "4 random pairs in B(θ₀, R′), 30 steps each, 15 power steps per difference")
-            detail += (f"; adversarial estimate (a lower bound on the true constant) {estimate:.6g}, "
-                       f"{estimate / required:.3g}× the requirement")
+            found = float(net.lipschitz_estimate(R_prime, center=theta))
+            settings = "projected ascent from 4 random pairs in B(θ₀, R′), 30 steps each, 15 power steps per difference"
+            if np.isfinite(found) and found > 0:
+                estimate = found
+                estimate_status = f"adversarial estimate, a lower bound on the true constant: {settings}"
+                detail += (f"; adversarial estimate (a lower bound on the true constant) {estimate:.6g}, "
+                           f"{estimate / required:.3g}× the requirement")
+            else:  # e.g. R′ so large that every sampled pair saturates the network: J₁ − J₂ = 0
+                estimate_status = (f"no informative estimate: the ascent ({settings}) found "
+                                   f"{'no finite ratio' if not np.isfinite(found) else 'only ‖J₁ − J₂‖ = 0'} at "
+                                   f"R′ = {R_prime:.3g} (the network saturates that far from θ₀)")
+                detail += f"; {estimate_status}"
         hyps.append(Hypothesis("certified Lipschitz bound of J_g on the ball", "unknown", detail))
         verdict = "not_applicable"
     elif act is not None and not act.admissible:

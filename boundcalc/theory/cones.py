@@ -615,5 +615,6 @@ def gordon_lower_bound(cone: Cone, m: int, *, t: float = 2.0, width: float | Non
         else:
             delta = statistical_dimension(cone, "montecarlo", samples=samples, seed=seed).delta
     v = evaluate_many(["gordon_lower", "gordon_mean", "gordon_probability"], {"m": float(m), "w": w_hi, "t": t})
-    return GordonResult(max(v["gordon_lower"], 0.0), v["gordon_probability"] - (1 - conf),
+    # A probability lives in [0, 1]: a bound ≤ 0 (small t) is reported as 0, vacuous but in range.
+    return GordonResult(max(v["gordon_lower"], 0.0), max(v["gordon_probability"] - (1 - conf), 0.0),
                         max((v["gordon_mean"] - w_hi) / np.sqrt(m), 0.0), width, delta, m, t, stderr, w_hi, conf)

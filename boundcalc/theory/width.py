@@ -83,6 +83,16 @@ class InstanceWidthResult(Result):
     found: bool = True
     search: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; a width not found is null with ``k_instance_status``, never the sentinel −1."""
+        d = super().to_dict()
+        if not self.found:
+            d.update(k_instance=None, pass_probability=None, ci=None,
+                     k_instance_status=f"not found: every seeded draw up to k = {self.k_below} failed")
+        else:
+            d["k_instance_status"] = "found"
+        return d
+
 
 def width_exponent_n() -> sp.Expr:
     """∂ln k_theorem/∂ln n as a sympy expression (from the one k_theorem expression)."""

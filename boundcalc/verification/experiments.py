@@ -142,6 +142,18 @@ class WidthRow(Result):
     k_empirical_max: int
     empirical_success: float
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: a width not found is null with a status saying up to where it was searched."""
+        d = super().to_dict()
+        for key, cap in (("k_instance", self.k_instance_max), ("k_empirical", self.k_empirical_max)):
+            found = getattr(self, key) > 0
+            d[f"{key}_status"] = "found" if found else f"not found up to k = {cap}"
+            if not found:
+                d[key] = None
+        if self.k_instance <= 0:
+            d["pass_probability"], d["pass_ci"] = None, None
+        return d
+
 
 def _empirical_width(problem: Problem, *, d: int, trials: int, iterations: int, loss_tol: float, k_max: int,
                      seed: int) -> tuple[int, float]:

@@ -205,3 +205,11 @@ def test_instance_width_is_bisected_to_adjacent_integers_and_says_how():
     assert res.found and res.k_below == res.k_instance - 1  # the largest failing and smallest passing widths
     assert dict(res.history)[res.k_instance] and not dict(res.history).get(res.k_below, True)
     assert "bisection to adjacent integers" in res.search and "monotone" in res.search
+
+
+def test_a_width_not_found_is_null_with_its_status():
+    import json
+    res = instance_width(PROB.A, PROB.y, d=3, k_start=2, k_max=4, trials=2)
+    d = res.to_dict()
+    assert not res.found and d["k_instance"] is None and d["pass_probability"] is None
+    assert d["k_instance_status"].startswith("not found") and json.dumps(d)
