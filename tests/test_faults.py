@@ -2,8 +2,7 @@
 traceback, and the disk is as it was (checksums of pre-existing files) unless boundcalc wrote it.
 
 Most cases run the real command line in a subprocess, as a user would; the API cases check the
-exception a Python caller gets.
-"""
+exception a Python caller gets."""
 
 import hashlib
 import json
@@ -12,14 +11,12 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from boundcalc.io.files import InputFileError, load_npy, load_npz
-from boundcalc.io.memory import MemoryLimitError, format_bytes, parse_bytes, require_memory
+from boundcalc.io.files import InputFileError, load_npy
 from boundcalc.io.outputs import MANIFEST, OutputFolderError, check_output_folder
 from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
@@ -48,7 +45,123 @@ def snapshot(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-# ----------------------------------------------------------------------------- 1. report --force
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory):
+    """A folder holding a real boundcalc report (first section only: fast)."""
+    out = tmp_path_factory.mktemp("faults") / "rep"
+    write_report(out, sections=1, experiments=False)
+    return out
+
+
+@pytest.fixture()
+def user_files(tmp_path):
+    prob = gaussian_problem(2, 2, seed=6)
+    np.save(tmp_path / "A.npy", prob.A)
+    np.save(tmp_path / "y.npy", prob.y)
+    np.save(tmp_path / "x.npy", prob.x_bar)
+    (tmp_path / "empty.npy").write_bytes(b"")
+    (tmp_path / "garbage.npz").write_bytes(b"PK\x03\x04 definitely not a zip")
+    (tmp_path / "adir").mkdir()
+    return tmp_path
+
+
+def _start(argv, cwd):
+    return subprocess.Popen([sys.executable, "-m", "boundcalc", *map(str, argv)], cwd=cwd, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+SWEEP = ["phase-diagram", "--n", "20", "--m", "10", "--d", "5", "--ks", "10", "20", "40", "80", "--alphas", "0.1",
+         "1", "--trials", "4", "--iterations", "6000", "--loss-tol", "1e-30", "--json"]
+
+
+def _children(pid: int) -> set[int]:
+    kids: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state  # a zombie has exited
+
+
+def _start_sweep(out, cwd):
+    """A sweep started in its own session, with its worker pids, once its first cell is saved."""
+    proc = _start([*SWEEP, "--out", out], cwd)
+    workers: set[int] = set()
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((out / "cells").glob("*.json"))) < 1:
+        workers |= _children(proc.pid)
+        time.sleep(0.02)
+    workers |= _children(proc.pid)
+    assert workers, "the sweep started no worker process"
+    return proc, workers
+
+
+def _wait_gone(pids, limit: float) -> bool:
+    """Whether every pid has exited within ``limit`` seconds (polled, no fixed sleep)."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if not [p for p in pids if _alive(p)]:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+NEEDS_PROC = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to list processes")
+
+
+BAD_MODELS = '''
+import sys
+import torch
+
+
+def raises():
+    raise RuntimeError("no weights here")
+
+
+def exits():
+    sys.exit(0)
+
+
+def wrong_shape():
+    return torch.nn.Sequential(torch.nn.Linear(4, 10), torch.nn.Tanh(), torch.nn.Linear(10, 7)), torch.ones(4)
+
+
+class Nan(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 64)
+
+    def forward(self, u):
+        return self.lin(u) * float("nan")
+
+
+class NanJacobian(Nan):
+    def forward(self, u):  # finite output (zeros), NaN derivative: sqrt at 0
+        z = self.lin(u)
+        return torch.sqrt((z - z.detach()) ** 2)
+
+
+def nan():
+    return Nan(), torch.ones(4)
+
+
+def nan_jacobian():
+    return NanJacobian(), torch.ones(4)
+'''
+
+
+PD_SMALL = ["phase-diagram", "--n", "6", "--m", "3", "--d", "2", "--ks", "5", "--alphas", "1", "--trials", "2",
+            "--iterations", "200", "--json"]
+
 
 def test_report_force_in_current_folder_deletes_nothing(tmp_path):
     (tmp_path / "thesis.tex").write_text("years of work")
@@ -65,14 +178,6 @@ def test_report_force_in_current_folder_deletes_nothing(tmp_path):
 def test_report_refuses_home_and_root(target):
     with pytest.raises(OutputFolderError, match="home folder|filesystem root"):
         check_output_folder(target, force=True)
-
-
-@pytest.fixture(scope="module")
-def small_report(tmp_path_factory):
-    """A folder holding a real boundcalc report (first section only: fast)."""
-    out = tmp_path_factory.mktemp("faults") / "rep"
-    write_report(out, sections=1, experiments=False)
-    return out
 
 
 @pytest.mark.parametrize("config", [
@@ -159,8 +264,6 @@ def test_report_out_that_cannot_be_a_folder(tmp_path, make, needle):
     assert_one_line(err, needle)
 
 
-# ----------------------------------------------------------------------------- 2. sizes that cannot fit
-
 @pytest.mark.parametrize("argv", [
     ["check-init", "--k", "1000000000000"],
     ["spectrum", "--gradient2d", "100000x100000"],
@@ -173,50 +276,6 @@ def test_sizes_that_cannot_fit_are_refused_up_front(argv):
     code, _, err = cli(*argv)
     assert code == 2
     assert_one_line(err, "needs", "available")
-
-
-def test_memory_api():
-    with pytest.raises(MemoryLimitError, match=r"k = 1000000000000.*TiB.*available"):
-        TwoLayerDIP(3, 2, 10**12)
-    assert parse_bytes("8G") == 8 * 2**30 and parse_bytes("512MiB") == 512 * 2**20
-    assert format_bytes(1.6e13) == "14.6 TiB"
-    with pytest.raises(ValueError, match="memory size"):
-        parse_bytes("lots")
-    require_memory(1024, "a small array")  # fits
-
-
-def _forged_npy(path: Path, shape: tuple[int, ...]) -> None:
-    """A .npy header claiming ``shape`` followed by only 16 bytes of data."""
-    with open(path, "wb") as fh:
-        np.lib.format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": shape})
-        fh.write(b"\0" * 16)
-
-
-def test_forged_headers_are_refused_before_loading(tmp_path):
-    _forged_npy(tmp_path / "A.npy", (10**6, 10**6))
-    code, _, err = cli("spectrum", "--operator", tmp_path / "A.npy")
-    assert code == 2
-    assert_one_line(err, "A.npy", "truncated or corrupt")
-    with zipfile.ZipFile(tmp_path / "init.npz", "w") as zf:
-        for key, shape in (("V", (10**7, 10**7)), ("W", (2, 2)), ("u", (2,))):
-            _forged_npy(tmp_path / f"{key}.npy", shape)
-            zf.write(tmp_path / f"{key}.npy", f"{key}.npy")
-    with pytest.raises(InputFileError, match=r"init.npz\[V\].*truncated"):
-        load_npz(tmp_path / "init.npz", "--init", ("V", "W", "u"))
-
-
-# ----------------------------------------------------------------------------- 3. no traceback
-
-@pytest.fixture()
-def user_files(tmp_path):
-    prob = gaussian_problem(2, 2, seed=6)
-    np.save(tmp_path / "A.npy", prob.A)
-    np.save(tmp_path / "y.npy", prob.y)
-    np.save(tmp_path / "x.npy", prob.x_bar)
-    (tmp_path / "empty.npy").write_bytes(b"")
-    (tmp_path / "garbage.npz").write_bytes(b"PK\x03\x04 definitely not a zip")
-    (tmp_path / "adir").mkdir()
-    return tmp_path
 
 
 @pytest.mark.parametrize("argv, needles", [
@@ -247,11 +306,6 @@ def test_api_file_errors_name_the_cause(user_files):
     np.save(user_files / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(InputFileError, match="pickle"):
         load_npy(user_files / "obj.npy", "--operator")
-
-
-def _start(argv, cwd):
-    return subprocess.Popen([sys.executable, "-m", "boundcalc", *map(str, argv)], cwd=cwd, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 @pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -288,56 +342,6 @@ def test_import_boundcalc_is_light():
             "print(','.join(heavy)); boundcalc.check_initialization; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "" and out[1] == "False"
-
-
-# ----------------------------------------------------------------------------- 4. interrupted sweeps
-
-SWEEP = ["phase-diagram", "--n", "20", "--m", "10", "--d", "5", "--ks", "10", "20", "40", "80", "--alphas", "0.1",
-         "1", "--trials", "4", "--iterations", "6000", "--loss-tol", "1e-30", "--json"]
-
-
-def _children(pid: int) -> set[int]:
-    kids: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            kids |= {int(c) for c in (task / "children").read_text().split()}
-        except OSError:
-            pass
-    return kids
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in state  # a zombie has exited
-
-
-def _start_sweep(out, cwd):
-    """A sweep started in its own session, with its worker pids, once its first cell is saved."""
-    proc = _start([*SWEEP, "--out", out], cwd)
-    workers: set[int] = set()
-    deadline = time.time() + 60
-    while time.time() < deadline and len(list((out / "cells").glob("*.json"))) < 1:
-        workers |= _children(proc.pid)
-        time.sleep(0.02)
-    workers |= _children(proc.pid)
-    assert workers, "the sweep started no worker process"
-    return proc, workers
-
-
-def _wait_gone(pids, limit: float) -> bool:
-    """Whether every pid has exited within ``limit`` seconds (polled, no fixed sleep)."""
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        if not [p for p in pids if _alive(p)]:
-            return True
-        time.sleep(0.01)
-    return False
-
-
-NEEDS_PROC = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to list processes")
 
 
 @NEEDS_PROC
@@ -391,8 +395,6 @@ def test_corrupt_cell_is_named_and_recomputed(tmp_path):
     assert json.loads(cell.read_text())["name"] == cell.stem
 
 
-# ----------------------------------------------------------------------------- 5. validate before working
-
 @pytest.mark.parametrize("argv, needle", [
     (["verify", "--dynamics", "gd", "--lam-min", "1", "0.5"], "LOWER <= UPPER"),
     (["verify", "--dynamics", "isehd", "--lam-min", "1", "0.5"], "LOWER <= UPPER"),
@@ -427,6 +429,7 @@ def test_options_are_validated_before_any_computation(argv, needle, monkeypatch,
     assert needle in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_init_with_draw_options_is_refused(user_files):
     V, W = np.ones((2, 3)), np.ones((3, 2))
     np.savez(user_files / "init.npz", V=V, W=W, u=np.array([1.0, 0.0]))
@@ -439,8 +442,6 @@ def test_init_with_draw_options_is_refused(user_files):
     code, _, err = cli(*base)
     assert code in (0, 1) and "Traceback" not in err
 
-
-# ----------------------------------------------------------------------------- 6. user data with the truth
 
 @pytest.mark.slow
 def test_user_data_with_x_bar_checks_every_claim(user_files):
@@ -480,49 +481,6 @@ def test_sweep_folder_accepts_its_own_leftovers_only(tmp_path):
     (tmp_path / "mine.txt").write_text("mine")
     with pytest.raises(ValueError, match="mine.txt"):
         check_sweep_folder(tmp_path)
-
-
-# ----------------------------------------------------------------------------- 6. the last inputs that escaped
-
-BAD_MODELS = '''
-import sys
-import torch
-
-
-def raises():
-    raise RuntimeError("no weights here")
-
-
-def exits():
-    sys.exit(0)
-
-
-def wrong_shape():
-    return torch.nn.Sequential(torch.nn.Linear(4, 10), torch.nn.Tanh(), torch.nn.Linear(10, 7)), torch.ones(4)
-
-
-class Nan(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lin = torch.nn.Linear(4, 64)
-
-    def forward(self, u):
-        return self.lin(u) * float("nan")
-
-
-class NanJacobian(Nan):
-    def forward(self, u):  # finite output (zeros), NaN derivative: sqrt at 0
-        z = self.lin(u)
-        return torch.sqrt((z - z.detach()) ** 2)
-
-
-def nan():
-    return Nan(), torch.ones(4)
-
-
-def nan_jacobian():
-    return NanJacobian(), torch.ones(4)
-'''
 
 
 @pytest.mark.parametrize("func, needle", [
@@ -584,10 +542,6 @@ def test_blur_sigma_is_refused_before_anything_is_allocated(sigma, needle):
     assert peak < 1_000_000  # the 6e9-pixel kernel would need 10^20 bytes
 
 
-PD_SMALL = ["phase-diagram", "--n", "6", "--m", "3", "--d", "2", "--ks", "5", "--alphas", "1", "--trials", "2",
-            "--iterations", "200", "--json"]
-
-
 def test_phase_diagram_keeps_a_users_figure_without_force(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
@@ -600,8 +554,10 @@ def test_phase_diagram_keeps_a_users_figure_without_force(tmp_path):
     assert code == 0 and (out / "phase_diagram.png").read_bytes() != b"my own figure"
 
 
-@pytest.mark.parametrize("edit", [{"success": 999}, {"success": -1}, {"success": 1, "hit_iteration": [-1, -1]},
-                                  {"hit_iteration": "x"}, {"final_loss": [-1.0, 0.0]}])
+@pytest.mark.parametrize("edit", [{"success": 999}, {"success": 1, "hit_iteration": [-1, -1]},
+                                  pytest.param({"success": -1}, marks=pytest.mark.slow),
+                                  pytest.param({"hit_iteration": "x"}, marks=pytest.mark.slow),
+                                  pytest.param({"final_loss": [-1.0, 0.0]}, marks=pytest.mark.slow)])
 def test_edited_cell_files_are_named_and_recomputed(tmp_path, edit):
     out = tmp_path / "pd"
     code, first, _ = cli(*PD_SMALL, "--out", out)

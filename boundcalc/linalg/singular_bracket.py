@@ -99,19 +99,16 @@ def extreme_singular_bracket(apply_J: Callable[[np.ndarray], np.ndarray],
     steps_cap = n if max_steps is None else min(positive_int(max_steps, "max_steps"), n)
     t0, count = time.perf_counter(), [0]
 
-    def J(v):
-        count[0] += 1
-        out = np.asarray(apply_J(v), dtype=float).ravel()
-        if not np.all(np.isfinite(out)):
-            raise ValueError("the Jacobian product J v is not finite (NaN or inf)")
-        return out
+    def counted(apply, label):
+        def product(x):
+            count[0] += 1
+            out = np.asarray(apply(x), dtype=float).ravel()
+            if not np.all(np.isfinite(out)):
+                raise ValueError(f"the Jacobian product {label} is not finite (NaN or inf)")
+            return out
+        return product
 
-    def Jt(u):
-        count[0] += 1
-        out = np.asarray(apply_Jt(u), dtype=float).ravel()
-        if not np.all(np.isfinite(out)):
-            raise ValueError("the Jacobian product Jᵀ u is not finite (NaN or inf)")
-        return out
+    J, Jt = counted(apply_J, "J v"), counted(apply_Jt, "Jᵀ u")
 
     # Bases stored row-wise (one vector per row) so that the reorthogonalization products read
     # contiguous memory: at n = 1024, p = 8273 they dominate a step.

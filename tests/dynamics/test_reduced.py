@@ -70,6 +70,7 @@ def test_only_v_trained_and_a_structured_operator():
     assert_same(*runs, loss_scale=runs[0].loss[0])
 
 
+@pytest.mark.slow
 def test_auto_picks_the_smaller_state_and_verify_records_it():
     p = gaussian_problem(5, 10, seed=0)
     net = TwoLayerDIP(10, 3, 20, seed=0)

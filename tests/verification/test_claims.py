@@ -92,6 +92,7 @@ def test_y_outside_range_uses_derived_variant():
     assert ids["early_stopping"].status == "holds"
 
 
+@pytest.mark.slow
 def test_violation_is_reported_with_negative_margin(isehd_run):
     # Feed a wrong (too small) λ_min-free bound: dist = 0 with λ_min = 100 makes the x-space bound
     # smaller than the measured error, which must be reported as violated, not hidden.
