@@ -362,3 +362,20 @@ def test_trap_avoidance_draws_both_starting_points(monkeypatch):
     monkeypatch.setattr(harness, "igahd", spy)
     assert check_trap_avoidance(starts=10, seed=0).status == "holds"
     assert all(x1 is not None and not np.array_equal(x0, x1) for x0, x1 in seen)
+
+
+def test_runs_that_exhaust_their_budget_are_censored_not_trapped():
+    short = check_trap_avoidance(starts=12, seed=1, iterations=5)
+    assert short.status == "inconclusive" and "0 reached a critical point" in short.note
+    assert "12 exhausted the budget" in short.note  # before: all 12 counted against the claim
+
+
+def test_x_space_uses_sigma_n_like_the_report_and_names_a_missing_dist():
+    from boundcalc.theory.bounds import x_space_bound
+    res = verify(SQUARE, SQUARE_NET, dynamics="igahd", iterations=300)  # no lam_min given
+    x = {c.claim_id: c for c in res.claims}["x_space"]
+    assert x.status != "not_applicable" and res.settings["lam_min_source"].startswith("σ_n(A)")
+    assert res.settings["lam_min_lower"] == pytest.approx(np.linalg.svd(SQUARE.A, compute_uv=False)[-1])
+    named = x_space_bound(res.check, 1.0, 0.5, noise_norm=0.01)
+    assert named.quantity == "bound assuming x̄ ∈ Σ′ (dist(x̄, Σ′) = 0)" and named.approximation == 0.0
+    assert x_space_bound(res.check, 1.0, 0.5, noise_norm=0.01, dist=0.1).quantity == "bound"
