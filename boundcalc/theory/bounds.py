@@ -198,16 +198,18 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     if resolved:
         hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "holds" if js.sigma_min > 0 else "fails",
                                f"σ₀ = {js.sigma_min:.6g}{how}"))
-    elif js.sigma_min > 0:  # a wide but certified bracket: its lower end is a valid σ₀
-        hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "holds",
-                               f"σ₀ ≥ {bracket[0]:.4g}, the certified lower end of [{bracket[0]:.4g}, "
-                               f"{bracket[1]:.4g}]; "
-                               f"float64 cannot narrow it through J Jᵀ (κ(J) ≥ {js.sigma_max / bracket[1]:.3g}), "
-                               "so every constant below uses that lower end"))
     else:
-        hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "unknown",
-                               f"σ₀ ∈ [0, {bracket[1]:.3g}]: below what float64 separates from 0 through J Jᵀ "
-                               f"(κ(J) ≥ {js.sigma_max / bracket[1]:.3g}); every bound built on σ₀ is vacuous"))
+        # Say what stopped the bracket: a work budget (Golub–Kahan on J) or float64 itself (J Jᵀ).
+        why = ("the Golub–Kahan run on J stopped at its work budget before resolving it"
+               if str(js.method).startswith("golub-kahan") else
+               f"float64 cannot narrow it through J Jᵀ (κ(J) ≥ {js.sigma_max / bracket[1]:.3g})")
+        if js.sigma_min > 0:  # a wide but certified bracket: its lower end is a valid σ₀
+            hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "holds",
+                                   f"σ₀ ≥ {bracket[0]:.4g}, the certified lower end of [{bracket[0]:.4g}, "
+                                   f"{bracket[1]:.4g}]; {why}, so every constant below uses that lower end"))
+        else:
+            hyps.append(Hypothesis("σ_min(J_g(θ₀)) > 0", "unknown",
+                                   f"σ₀ ∈ [0, {bracket[1]:.3g}]: {why}; every bound built on σ₀ is vacuous"))
     radius_formula = DYNAMICS[dynamics]
     lip_fn = getattr(net, "jacobian_lipschitz_bound", None)
     act = getattr(net, "activation", None)

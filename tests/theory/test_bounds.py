@@ -184,3 +184,29 @@ def test_user_arrays_are_not_called_d_bounded():
     check = check_initialization(np.eye(2), np.ones(2), net)
     hyp = next(h for h in check.hypotheses if "D-bounded" in h.name)
     assert hyp.status == "unknown" and "not checkable from one sample" in hyp.detail
+
+
+def test_lipschitz_estimate_says_why_when_it_cannot_give_one():
+    from boundcalc.nets.two_layer import JacobianSpectrum
+
+    class Unresolved(TwoLayerDIP):  # a generator without a certified bound whose σ₀ is not resolved
+        jacobian_lipschitz_bound = None
+
+        def jacobian_spectrum(self, theta=None, **kw):
+            return JacobianSpectrum(0.0, 1.0, "golub-kahan", (0.0, 1e-3), (0.99, 1.0), False)
+
+        def lipschitz_estimate(self, radius, center=None):
+            return 0.0
+
+    class Saturated(TwoLayerDIP):  # σ₀ resolved, but the ascent finds only ‖J₁ − J₂‖ = 0
+        jacobian_lipschitz_bound = None
+
+        def lipschitz_estimate(self, radius, center=None):
+            return 0.0
+
+    prob = gaussian_problem(30, 3, noise_norm=0.01, seed=0)
+    res = check_initialization(prob.A, prob.y, Unresolved(3, 3, 1000, seed=0), estimate_lipschitz=True)
+    assert res.lipschitz_estimate is None and "R′ is unknown" in res.lipschitz_estimate_status
+    res = check_initialization(prob.A, prob.y, Saturated(3, 3, 1000, seed=0), estimate_lipschitz=True)
+    assert res.lipschitz_estimate is None and res.lipschitz_estimate_status.startswith("no informative estimate")
+    assert res.to_dict()["lipschitz_estimate"] is None  # never nan in the JSON
