@@ -87,3 +87,18 @@ def test_auto_picks_the_smaller_state_and_verify_records_it():
     assert [(c.claim_id, c.status) for c in a.claims] == [(c.claim_id, c.status) for c in b.claims]
     np.testing.assert_allclose([c.measured for c in b.claims if c.status == "holds"],
                                [c.measured for c in a.claims if c.status == "holds"], rtol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [2.0, 0.3])
+def test_reduced_equals_full_with_a_non_unit_input(scale):
+    """‖u‖ ≠ 1 (every seeded draw has ‖u‖ = 1): W u moves by ‖u‖²b, and a reduced gradient that drops
+    ‖u‖² leaves the loss at 0.30 where the full state reaches 2e-15."""
+    p = gaussian_problem(5, 10, seed=1)
+    base = TwoLayerDIP(10, 3, 60, "tanh", seed=2)
+    V, W = base.unpack()
+    net = TwoLayerDIP.from_arrays(V, W, scale * base.u, "tanh")
+    full, red = (make_objective(net, p.A, p.y, x_bar=p.x_bar, state=s) for s in ("full", "reduced"))
+    kw = {"alpha": 2.0, "beta": 0.1, "step": 0.05, "iterations": 300}
+    assert_same(igahd_dip(full, **kw), igahd_dip(red, **kw), loss_scale=1.0)
+    assert_same(gradient_descent(full, step=0.05, iterations=200), gradient_descent(red, step=0.05, iterations=200),
+                loss_scale=1.0)

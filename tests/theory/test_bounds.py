@@ -210,3 +210,33 @@ def test_lipschitz_estimate_says_why_when_it_cannot_give_one():
     res = check_initialization(prob.A, prob.y, Saturated(3, 3, 1000, seed=0), estimate_lipschitz=True)
     assert res.lipschitz_estimate is None and res.lipschitz_estimate_status.startswith("no informative estimate")
     assert res.to_dict()["lipschitz_estimate"] is None  # never nan in the JSON
+
+
+def test_envelopes_at_positive_times_equal_their_closed_forms():
+    """A looser envelope (e^{−σ₀σ_A t/4} for the loss) must fail: the values at t > 0 are pinned."""
+    from boundcalc.theory.bounds import envelopes
+    prob = gaussian_problem(30, 3, noise_norm=0.01, seed=0)
+    c = check_initialization(prob.A, prob.y, TwoLayerDIP(3, 3, 100_000, seed=0))
+    rate = c.sigma_min_J * c.sigma_A
+    t = np.array([0.0, 2 / rate, 4 / rate, 1.0])
+    env = envelopes(c, t)
+    np.testing.assert_allclose(env["loss_envelope"], c.xi * c.loss0 * np.exp(-rate * t / 2), rtol=1e-12)
+    assert env["loss_envelope"][1] == pytest.approx(c.xi * c.loss0 / np.e, rel=1e-12)  # ξL₀/e at 2/(σ₀σ_A)
+    np.testing.assert_allclose(env["theta_envelope"], c.eta * np.sqrt(c.xi * c.loss0) * np.exp(-rate * t / 4),
+                               rtol=1e-12)
+    mu = rate**2 / 4
+    np.testing.assert_allclose(env["loss_envelope_gf"], c.loss0 * np.exp(-2 * mu * t), rtol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus", "sin"])
+def test_the_lipschitz_bound_uses_B_the_max_of_both_constants(activation):
+    """B = max(sup|φ′|, Lip(φ′)): for tanh sup|φ′| = 1 > Lip(φ′) = 4/(3√3), so B ≠ Lip(φ′)."""
+    net = TwoLayerDIP(4, 3, 50, activation, seed=0)
+    act = net.activation
+    assert net.lipschitz_inputs()["B"] == max(act.sup_dphi, act.lip_dphi) == act.B
+    if activation == "tanh":
+        assert act.lip_dphi == pytest.approx(4 / (3 * np.sqrt(3))) and act.B == 1.0
+    R = 0.7
+    a = act.B * net.norm_u * (1 + net.norm_u * net.max_column_norm()) / np.sqrt(net.k)
+    b = act.B * net.norm_u**2 / np.sqrt(net.k)
+    assert net.jacobian_lipschitz_bound(None, R) == pytest.approx(a + b * R, rel=1e-12)

@@ -59,3 +59,10 @@ def test_imaging_problems_record_their_inputs():
         assert p.x_bar.shape == (256,) and np.all(np.isfinite(p.y))
     with pytest.raises(ValueError, match="kernel"):
         deblurring_problem((4, 4), blur_sigma=1.5)
+
+
+def test_psnr_peak_is_the_range_of_x_bar_off_the_unit_interval():
+    x_bar = np.linspace(-3.0, 5.0, 64)  # range 8, max|x̄| = 5: a peak of max|x̄| would read 4.08 dB less
+    rmse = 0.2
+    got = psnr([rmse * np.sqrt(64)], x_bar)[0]
+    assert got == pytest.approx(20 * np.log10(8.0 / rmse), rel=1e-12)
