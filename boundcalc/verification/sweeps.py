@@ -444,11 +444,15 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
                                        initargs=(os.getpid(),))
 
     def save(res: dict[str, Any]) -> None:
-        results[res["name"]] = res
+        # The file first, the record after: an interrupt between the two leaves the cell unrecorded,
+        # and the handler below saves it again (idempotent), so the count said equals the files kept.
         if cells_dir is not None:
             tmp = cells_dir / f"{res['name']}.json.tmp"
             tmp.write_text(json.dumps(res))
             tmp.replace(cells_dir / f"{res['name']}.json")  # atomic: a killed run leaves no half file
+        results[res["name"]] = res
+
+    pending: list[dict[str, Any]] = []  # the finished row being saved when an interrupt arrives
 
     futures = []
     try:
@@ -459,8 +463,10 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
             done_iter = (f.result() for f in as_completed(futures))
         done = 0
         for row in done_iter:
+            pending = list(row)
             for res in row:
                 save(res)
+            pending = []
             done += len(row)
             if progress:
                 bar = "#" * (30 * done // len(todo))
@@ -474,11 +480,16 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
         else:  # another executor (dask): cancel what has not finished; the cluster stays up
             for f in futures:
                 f.cancel()
+        finished = list(pending)  # a row interrupted halfway through its saving is completed
         for f in futures:  # rows that finished while the interrupt arrived are kept too
             if f.done() and not f.cancelled() and f.exception() is None:
-                for res in f.result():
-                    if res["name"] not in results:
-                        save(res)
+                finished += f.result()
+        for res in finished:
+            if res["name"] not in results:
+                save(res)
+        if cells_dir is not None:  # a write cut between its temporary file and the rename
+            for stale in cells_dir.glob("*.json.tmp"):
+                stale.unlink(missing_ok=True)
         if progress:
             print(file=sys.stderr)
         raise SweepInterrupted(len(results), len(specs), cells_dir.parent if cells_dir is not None else None,
