@@ -186,8 +186,9 @@ def to_tex(sections: list, data: dict[str, Any]) -> str:
                 r"problem & $n$ & $m$ & $k_\mathrm{theorem}$ & $k_\mathrm{instance}$ & $k_\mathrm{empirical}$ \\",
                 r"\midrule"]
         for r in widths:
-            ki = f"$>{r['k_instance_max']}$" if r["k_instance"] < 0 else str(r["k_instance"])
-            ke = f"$>{r['k_empirical_max']}$" if r["k_empirical"] < 0 else str(r["k_empirical"])
+            # A width not found is null in the results ("> the largest width tried" in the table).
+            ki = f"$>{r['k_instance_max']}$" if r["k_instance"] is None else str(r["k_instance"])
+            ke = f"$>{r['k_empirical_max']}$" if r["k_empirical"] is None else str(r["k_empirical"])
             out.append(f"{_tex_escape(r['problem'])} & {r['n']} & {r['m']} & {_num(r['k_theorem'])} & {ki} & {ke} \\\\")
         out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(out)
