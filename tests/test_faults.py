@@ -15,28 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from clitools import assert_one_line, cli
 
 from boundcalc.io.files import InputFileError, load_npy
 from boundcalc.io.outputs import MANIFEST, OutputFolderError, check_output_folder
 from boundcalc.nets.two_layer import TwoLayerDIP
 from boundcalc.problems import gaussian_problem
 from boundcalc.report.build import write_report
-
-
-def cli(*argv, cwd=None, env=None, timeout=120):
-    """Run ``python -m boundcalc ARGV``; returns (exit status, stdout, stderr)."""
-    full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "boundcalc", *map(str, argv)], capture_output=True, text=True,
-                          cwd=cwd, env=full_env, timeout=timeout)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def assert_one_line(err: str, *needles: str) -> None:
-    assert "Traceback" not in err, err
-    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("[")]
-    assert len(lines) == 1, err
-    for needle in needles:
-        assert needle in lines[0], (needle, err)
 
 
 def snapshot(folder: Path) -> dict[str, str]:

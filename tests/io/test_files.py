@@ -1,31 +1,13 @@
 """Reading user arrays: headers are checked against the file before anything is loaded."""
 
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from clitools import assert_one_line, cli
 
 from boundcalc.io.files import InputFileError, load_npz
-
-
-def cli(*argv, cwd=None, env=None, timeout=120):
-    """Run ``python -m boundcalc ARGV``; returns (exit status, stdout, stderr)."""
-    full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "boundcalc", *map(str, argv)], capture_output=True, text=True,
-                          cwd=cwd, env=full_env, timeout=timeout)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def assert_one_line(err: str, *needles: str) -> None:
-    assert "Traceback" not in err, err
-    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("[")]
-    assert len(lines) == 1, err
-    for needle in needles:
-        assert needle in lines[0], (needle, err)
 
 
 def _forged_npy(path: Path, shape: tuple[int, ...]) -> None:
