@@ -1,5 +1,7 @@
 """boundcalc: bound calculator and theory verifier for the Deep Inverse Prior trained with inertia.
 
+Every "THEORY §N" in the docstrings refers to the theory chapter shipped in docs/THEORY.md.
+
 The top-level namespace is the public API. Its names are imported on first use (PEP 562), so
 ``import boundcalc`` is instant, never imports PyTorch, and the command line can answer Ctrl-C
 from its first instant. The folders follow the flow of the computation (docs/architecture.md):

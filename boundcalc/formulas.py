@@ -106,7 +106,7 @@ class Formula:
 
 
 def _f(name: str, expr: sp.Expr, section: str, kind: str, description: str, source: str = "") -> Formula:
-    return Formula(name, sp.sympify(expr), section, kind, description, source or "THEORY.md " + section)
+    return Formula(name, sp.sympify(expr), section, kind, description, source or "docs/THEORY.md " + section)
 
 
 _sq2 = sp.sqrt(2)
