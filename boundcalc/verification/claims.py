@@ -338,14 +338,13 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
         if value is not None:
             positive_float(value, name)
     A, y = problem.A, problem.y
+    spec = spectrum(A)  # once, for the check and for the λ_min rule below
     lam_source = "given" if lam_min is not None else None
-    if lam_min is None:
+    if lam_min is None and spec.sigma_n > 0:
         # One rule for verify and report: without a cone bracket, λ_min(A; T) ≥ σ_n(A) holds for every
         # cone T (0 when A has a kernel), so σ_n(A) > 0 is a certified lower end for the x-space claim.
-        sigma_n = spectrum(A).sigma_n
-        if sigma_n > 0:
-            lam_min, lam_source = (sigma_n, float("inf")), "σ_n(A), a lower end certified for every cone"
-    check = check_initialization(A, y, net, dynamics=dynamics, device=device)
+        lam_min, lam_source = (spec.sigma_n, float("inf")), "σ_n(A), a lower end certified for every cone"
+    check = check_initialization(A, y, net, dynamics=dynamics, device=device, spec=spec)
     check_form(form)
     a_th, b_th = check.alpha, check.beta
     if dynamics in ("isehd", "igahd") and (alpha is None or beta is None) and not np.isfinite(a_th):
