@@ -705,6 +705,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("boundcalc: interrupted (Ctrl-C) while starting", file=sys.stderr)
         return 130
+    args: argparse.Namespace | None = None  # the handlers below name the user's network when it failed
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning
@@ -731,7 +732,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     except (ValueError, TypeError) as exc:  # UsageError, file, output-folder and memory refusals
         text = _one_line(exc)
-        model = getattr(locals().get("args"), "torch_model", None)
+        model = getattr(args, "torch_model", None)
         if model is not None and text.startswith("module: "):  # the user's network failed: say which one
             text = f"--torch-model {model}: {text.removeprefix('module: ')}"
         print(f"boundcalc: error: {text}", file=sys.stderr)
