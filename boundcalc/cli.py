@@ -682,6 +682,15 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     print(f"boundcalc: warning: {message}", file=sys.stderr)
 
 
+def _interrupt_status(exc: KeyboardInterrupt, when: str) -> int:
+    """The one line and the status of an interrupt: 143 for SIGTERM (:class:`Terminated`), 130 for Ctrl-C."""
+    if isinstance(exc, Terminated):
+        print(f"boundcalc: terminated (SIGTERM){when}", file=sys.stderr)
+        return 143
+    print(f"boundcalc: interrupted (Ctrl-C){when}", file=sys.stderr)
+    return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``boundcalc`` console script; returns the exit status.
 
@@ -699,12 +708,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from .verification.sweeps import SweepInterrupted
         parser = build_parser()
-    except Terminated:
-        print("boundcalc: terminated (SIGTERM) while starting", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
-        print("boundcalc: interrupted (Ctrl-C) while starting", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Terminated (SIGTERM) included
+        return _interrupt_status(exc, " while starting")
     args: argparse.Namespace | None = None  # the handlers below name the user's network when it failed
     try:
         with warnings.catch_warnings():
@@ -721,12 +726,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SweepInterrupted as exc:
         print(f"boundcalc: {exc}", file=sys.stderr)
         return exc.exit_status
-    except Terminated:
-        print("boundcalc: terminated (SIGTERM); partial outputs were removed", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
-        print("boundcalc: interrupted (Ctrl-C); partial outputs were removed", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupt_status(exc, "; partial outputs were removed")
     except LinAlgError as exc:  # a ValueError subclass, but a numerical failure
         print(f"boundcalc: numerical failure: {exc}", file=sys.stderr)
         return 3

@@ -61,7 +61,19 @@ class EigenBracket(Result):
         return max(_widths(self.lambda_min_lower, self.lambda_min_upper, self.lambda_max_lower, self.lambda_max_upper))
 
 
-def _lower_end(theta1: float, r1: float, theta2: float, r2: float) -> float:
+def round_down(x: float) -> float:
+    """One ULP towards −∞: a computed lower end stays below the exact value it rounds."""
+    return float(np.nextafter(x, -np.inf))
+
+
+def round_up(x: float) -> float:
+    """One ULP towards +∞: a computed upper end stays above the exact value it rounds."""
+    return float(np.nextafter(x, np.inf))
+
+
+def lower_end(theta1: float, r1: float, theta2: float, r2: float) -> float:
+    """Lower end for the smallest of two Ritz values θ₁ < θ₂ with residuals r₁, r₂: Kato–Temple with
+    the next eigenvalue ≥ θ₂ − r₂, or Weyl's θ₁ − r₁ when there is no gap (the larger of the two)."""
     weyl = theta1 - r1
     gap = (theta2 - r2) - theta1
     return max(weyl, theta1 - r1**2 / gap) if gap > 0 else weyl
@@ -73,13 +85,13 @@ def _brackets(theta: list[float], res: list[float], n: int) -> tuple[float, floa
     # Rounding in the products themselves: a backward error of a few n·eps·‖M‖ on θ and r.
     fl = 4 * n * np.finfo(float).eps * max(abs(theta[3]), 1e-300)
     res = [r + fl for r in res]
-    lo_min = _lower_end(theta[0], res[0], theta[1], res[1])
-    # Mirror of _lower_end for the top: λ_max ≤ θ_n + ‖r_n‖²/(θ_n − (θ_{n−1} + ‖r_{n−1}‖)).
-    hi_max = -_lower_end(-theta[3], res[3], -theta[2], res[2])
+    lo_min = lower_end(theta[0], res[0], theta[1], res[1])
+    # Mirror of lower_end for the top: λ_max ≤ θ_n + ‖r_n‖²/(θ_n − (θ_{n−1} + ‖r_{n−1}‖)).
+    hi_max = -lower_end(-theta[3], res[3], -theta[2], res[2])
     # Outward by one ULP: each end is a floating-point sum, correctly rounded to nearest, which may
     # land an ULP inside the exact value when the true eigenvalue sits at the end (a diagonal M).
-    down, up = (lambda x: float(np.nextafter(x, -np.inf))), (lambda x: float(np.nextafter(x, np.inf)))
-    return max(down(lo_min), 0.0), up(theta[0] + fl), max(down(theta[3] - fl), 0.0), up(hi_max), fl
+    return (max(round_down(lo_min), 0.0), round_up(theta[0] + fl), max(round_down(theta[3] - fl), 0.0),
+            round_up(hi_max), fl)
 
 
 def _outward_sqrt(lo: float, hi: float) -> tuple[float, float]:

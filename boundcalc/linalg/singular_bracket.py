@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._core import Result, as_rng, positive_float, positive_int
+from .eigen_bracket import lower_end, round_down, round_up
 
 __all__ = ["SingularBracket", "extreme_singular_bracket"]
 
@@ -61,13 +62,6 @@ class SingularBracket(Result):
         """Larger relative width of the two brackets."""
         (a, b), (c, d) = self.sigma_min, self.sigma_max
         return max((b - a) / b if b > 0 else np.inf, (d - c) / d if d > 0 else np.inf)
-
-
-def _kato_temple_low(theta1: float, rho1: float, theta2: float, rho2: float) -> float:
-    """Lower end for the smallest of the two: Kato–Temple with the next value ≥ θ₂ − ρ₂, else Weyl."""
-    weyl = theta1 - rho1
-    gap = (theta2 - rho2) - theta1
-    return max(weyl, theta1 - rho1**2 / gap) if gap > 0 else weyl
 
 
 def extreme_singular_bracket(apply_J: Callable[[np.ndarray], np.ndarray],
@@ -191,16 +185,14 @@ def _certify(J, Jt, Uh, Vh, n, k, count, t0, stopped) -> SingularBracket:
     norm_J = float(max(np.max(np.abs(theta)), np.max(np.linalg.norm(JV, axis=0))))
     fl = 4 * n * eps * norm_J  # the products' rounding (backward error), on every residual and end
     rho = rho + fl
-    down = lambda x: float(np.nextafter(x, -np.inf))  # noqa: E731 - outward rounding of each end
-    up = lambda x: float(np.nextafter(x, np.inf))  # noqa: E731
     # σ_min: [Kato–Temple/Weyl lower end, min(‖Jᵀû₁‖, θ₁ + ρ₁)]; σ_max: [max(θ_n − ρ_n, ‖J v̂_n‖·(1 − …)), …].
-    lo_min = max(down(_kato_temple_low(theta[0], rho[0], theta[1], rho[1]) - fl), 0.0)
+    lo_min = max(round_down(lower_end(theta[0], rho[0], theta[1], rho[1]) - fl), 0.0)
     if stopped == "budget":
         # Unconverged, the smallest Ritz value need not be σ_n's: only the upper end ‖Jᵀû₁‖ is sure.
         lo_min = 0.0
-    hi_min = up(min(float(np.linalg.norm(JtU[:, 0])) + fl, theta[0] + rho[0]))
-    hi_max = up(-_kato_temple_low(-theta[3], rho[3], -theta[2], rho[2]) + fl)
-    lo_max = max(down(float(np.linalg.norm(JV[:, 3])) - fl), down(theta[3] - rho[3]), 0.0)
+    hi_min = round_up(min(float(np.linalg.norm(JtU[:, 0])) + fl, theta[0] + rho[0]))
+    hi_max = round_up(-lower_end(-theta[3], rho[3], -theta[2], rho[2]) + fl)
+    lo_max = max(round_down(float(np.linalg.norm(JV[:, 3])) - fl), round_down(theta[3] - rho[3]), 0.0)
     return SingularBracket((lo_min, hi_min), (lo_max, hi_max), (float(rho[0]), float(rho[3])), k, count[0],
                            time.perf_counter() - t0, stopped,
                            "Golub–Kahan bidiagonalization (full reorthogonalization) + Kato–Temple/Weyl on "
