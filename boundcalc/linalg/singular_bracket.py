@@ -143,6 +143,9 @@ def extreme_singular_bracket(apply_J: Callable[[np.ndarray], np.ndarray],
             if max(est[0] / max(s[0], 1e-300), est[3] / max(s[3], 1e-300)) <= rtol / 2:
                 stopped = "rtol"
                 break
+    if k == 0:  # Jᵀu = 0 for the start u: J is 0 on it; the products give only the trivial bracket
+        raise ValueError("the Jacobian product Jᵀ u is 0 for the start vector: J has a zero direction or is 0; "
+                         "σ_min(J) = 0 is not certified by a Krylov run (assemble J for such an operator)")
     s, X, Y = _extreme_triplets(alphas, betas, k)
     return _certify(J, Jt, X.T @ U[: k + 1], Y.T @ V[:k], n, k, count, t0, stopped)
 

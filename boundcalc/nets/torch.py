@@ -186,7 +186,8 @@ class TorchGenerator:
                 sb = extreme_singular_bracket(apply_J, apply_Jt, self.n, self.p, rtol=rtol, seed=seed,
                                               max_steps=max_steps, max_seconds=max_seconds)
             except ValueError as exc:
-                raise ValueError(f"module: the network's Jacobian produced NaN or inf ({exc})") from None
+                what = "produced NaN or inf" if "not finite" in str(exc) else "cannot be bracketed"
+                raise ValueError(f"module: the network's Jacobian {what} ({exc})") from None
             (lo, hi), (lo_x, hi_x) = sb.sigma_min, sb.sigma_max
             if not (hi_x - lo_x) <= rtol * hi_x:
                 raise RuntimeError(f"Golub–Kahan bracket on σ_max(J) is {(hi_x - lo_x) / hi_x:.2e} wide after "

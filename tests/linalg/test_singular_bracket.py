@@ -43,6 +43,8 @@ def test_tiny_and_degenerate_inputs():
     assert br.sigma_min[0] <= 5.0 <= br.sigma_min[1] and br.sigma_max[0] <= 5.0 <= br.sigma_max[1]
     with pytest.raises(ValueError, match="n = 3 > p = 2"):
         extreme_singular_bracket(lambda v: v, lambda u: u, 3, 2)
+    with pytest.raises(ValueError, match="Jᵀ u is 0"):
+        extreme_singular_bracket(lambda v: np.zeros(4), lambda u: np.zeros(6), 4, 6)
     with pytest.raises(ValueError, match="not finite"):
         extreme_singular_bracket(lambda v: np.full(4, np.nan), lambda u: np.ones(6), 4, 6)
 
