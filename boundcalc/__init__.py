@@ -30,6 +30,7 @@ _EXPORTS = {
     "FORMULAS": "formulas", "evaluate": "formulas",
     "CheckInitResult": "theory.bounds", "check_initialization": "theory.bounds", "compute_bounds": "theory.bounds",
     "required_width": "theory.width", "instance_width": "theory.width",
+    "initialization_pass_rate": "theory.width",
     "restricted_min_singular_value": "theory.cones", "statistical_dimension": "theory.cones",
     # dynamics
     "make_objective": "dynamics.objectives", "igahd_dip": "dynamics.discrete", "gradient_descent": "dynamics.discrete",

@@ -164,3 +164,42 @@ class Result:
 
     def __str__(self) -> str:
         return self.__repr__()
+
+
+class _NoBar:
+    """What :func:`progress_bar` returns when no bar is shown: the same calls, doing nothing."""
+
+    def __init__(self, iterable: Any = None):
+        self._it = iterable
+
+    def __iter__(self):
+        return iter(self._it)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_description(self, desc: str) -> None:
+        pass
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(iterable: Any = None, *, total: int | None = None, desc: str = "", enabled: bool = True,
+                 unit: str = "it") -> Any:
+    """A tqdm bar on stderr for work that can take more than a couple of seconds, shown only when
+    ``enabled`` and stderr is a terminal (a log file or a pipe gets nothing)."""
+    import sys
+    if not enabled or not sys.stderr.isatty():
+        return _NoBar(iterable)
+    from tqdm import tqdm
+    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, unit=unit, leave=False, dynamic_ncols=True)

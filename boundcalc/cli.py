@@ -36,7 +36,8 @@ __all__ = ["main"]
 #: The exit statuses of every command (claim statuses: boundcalc.verification.claims.STATUSES).
 EXIT_STATUSES = {
     0: "success (verify/report: no claim violated; transferred and not-applicable claims are not failures)",
-    1: "a check ran and found a hypothesis false (check-init: degenerate) or a claim violated (verify, report)",
+    1: "a check ran and found a hypothesis false (check-init: degenerate) or a claim violated (verify, report, "
+       "claim)",
     2: "bad input or usage, an unusable file, or a size that cannot fit in memory",
     3: "a numerical method could not produce a trustworthy number",
     4: "a check ran but cannot decide (check-init without a certified Lipschitz bound or with σ_min(J) unresolved)",
@@ -507,14 +508,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     # the output folder; write_report builds the report beside it and moves it in when complete.
     problem, inputs = load_config(args.config) if args.config is not None else (None, None)
     check_output_folder(args.out, force=args.force)
-    out = write_report(args.out, force=args.force, progress=True, problem=problem, inputs=inputs,
-                       experiments=not args.no_experiments)
-    print(f"report written to {out}/report.html (also report.md, results.json, tables.tex)")
+    out = write_report(args.out, force=args.force, progress=not args.quiet, problem=problem, inputs=inputs,
+                       experiments=False if args.no_experiments else None, config=args.config)
+    print(f"report written to {out}/report.html (also report.md, results.json, tables.tex, experiment.toml)")
     verdicts = json.loads((out / "results.json").read_text())["verdicts"]
     violated = sum(v["violated"] for v in verdicts)
     if violated:  # the same status as verify: a report with a broken bound is not a success
         print(f"boundcalc: {violated} claim(s) violated; see the verdict table", file=sys.stderr)
     return 1 if violated else 0
+
+
+def cmd_claim(args: argparse.Namespace) -> int:
+    from .report.build import load_config
+    from .report.checks import recheck
+    problem, inputs = load_config(args.config) if args.config is not None else (None, None)
+    res = recheck(args.claim_id, run=args.run, p=args.p, problem=problem, inputs=inputs, progress=not args.json)
+    _print(res, args.json, {"claim_id": args.claim_id, "run": args.run, "p": args.p, "config": args.config})
+    return 1 if res.status == "violated" else 0
 
 
 # ----------------------------------------------------------------------------- parser
@@ -666,8 +676,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-experiments", action="store_true",
                    help="only the problem's sections (skip the imaging problems, the widths and the phase diagram)")
     r.add_argument("--config", metavar="experiment.toml", default=None,
-                   help="[problem] m, n, noise_norm, seed and [network] d, k, activation, v_init, seed")
+                   help="[problem] m, n, noise_norm, seed; [network] d, k, activation, v_init, seed; [report] "
+                        "experiments (true/false). Every report folder holds the experiment.toml that reproduces it")
+    r.add_argument("--quiet", action="store_true", help="no progress bar (it is shown only on a terminal anyway)")
     r.set_defaults(func=cmd_report)
+
+    cl = sub.add_parser("claim", help="re-check one claim of a report alone, as the report checked it")
+    cl.add_argument("claim_id", help="the claim's id, as in the report's claim tables (e.g. loss_envelope, "
+                                     "phase_gain_over, lojasiewicz_rate)")
+    cl.add_argument("--run", choices=["isehd", "igahd", "gf"], default=None,
+                    help="for the problem's claims: the dynamics whose run makes the claim")
+    cl.add_argument("--p", type=int, default=None,
+                    help="for lojasiewicz_rate: the exponent p of the test function |x|^p (as in the report)")
+    cl.add_argument("--config", metavar="experiment.toml", default=None,
+                    help="the report's experiment file (default: the built-in default report)")
+    add_json_option(cl)
+    cl.set_defaults(func=cmd_claim)
     # The global option is accepted after the command too; SUPPRESS keeps a value given before it.
     for command in sub.choices.values():
         command.add_argument("--max-memory", metavar="SIZE", default=argparse.SUPPRESS, help=memory_help)

@@ -101,13 +101,24 @@ def _noise(rng: np.random.Generator, m: int, norm: float) -> np.ndarray:
     return e * (norm / np.linalg.norm(e))
 
 
-def _observe(A: Any, x: np.ndarray, noise_norm: float | None, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """(A x, ε, ‖ε‖) with ε uniform on the sphere of radius ``noise_norm`` (default 2% of ‖A x‖)."""
+def _observe(A: Any, x: np.ndarray, noise_norm: float | None, noise_std: float, seed: int
+             ) -> tuple[np.ndarray, np.ndarray, str]:
+    """(A x, ε, description): ε iid N(0, ``noise_std``²) — the talk's model — or, when ``noise_norm``
+    is given, uniform on the sphere of that radius (a fixed ‖ε‖)."""
     clean = A @ x
-    nn = 0.02 * float(np.linalg.norm(clean)) if noise_norm is None else positive_float(noise_norm, "noise_norm",
-                                                                                           allow_zero=True)
-    eps = _noise(as_rng(seed), A.shape[0], nn) if nn > 0 else np.zeros(A.shape[0])
-    return clean, eps, nn
+    rng = as_rng(seed)
+    if noise_norm is not None:
+        nn = positive_float(noise_norm, "noise_norm", allow_zero=True)
+        eps = _noise(rng, A.shape[0], nn) if nn > 0 else np.zeros(A.shape[0])
+        return clean, eps, f"uniform on the sphere of radius {nn:.6g} (--noise-norm)"
+    std = positive_float(noise_std, "noise_std", allow_zero=True)
+    return clean, std * rng.standard_normal(A.shape[0]), f"iid N(0, σ²), σ = {std:.6g}"
+
+
+#: The talk's noise levels (THEORY_NOTES "The talk's noise"): deblurring ε ~ N(0, 50²) on 8-bit gray
+#: levels, i.e. standard deviation 50/255 on our [0, 1] scale; normal integration ε ~ N(0, 1.5) on the
+#: gradient of a depth map in pixel units, read as the variance (the notation N(μ, σ²) of the first).
+TALK_NOISE_STD = {"deblurring": 50 / 255, "normal-integration": math.sqrt(1.5)}
 
 
 def sample_image(size: tuple[int, int]) -> np.ndarray:
@@ -149,20 +160,20 @@ def gaussian_kernel(sigma: float, max_width: int | None = None) -> np.ndarray:
 
 
 def deblurring_problem(size: tuple[int, int] = (32, 32), *, blur_sigma: float = 1.5, noise_norm: float | None = None,
-                       seed: int = 0) -> Problem:
+                       noise_std: float = TALK_NOISE_STD["deblurring"], seed: int = 0) -> Problem:
     """Image deblurring (the talk's first example): a periodic Gaussian blur (:class:`Convolution2D`,
-    exact spectrum by FFT) of a real photograph (:func:`sample_image`); y = A x̄ + ε with ε uniform on
-    the sphere of radius ``noise_norm`` (default 2% of ‖A x̄‖)."""
+    exact spectrum by FFT) of a real photograph (:func:`sample_image`, gray levels in [0, 1]);
+    y = A x̄ + ε with ε iid N(0, ``noise_std``²), by default the talk's N(0, 50²) on 8-bit levels
+    (σ = 50/255), or uniform on the sphere of radius ``noise_norm`` when that is given."""
     n1, n2 = positive_int(size[0], "size[0]"), positive_int(size[1], "size[1]")
     kernel = gaussian_kernel(blur_sigma, max_width=min(n1, n2))
     A = Convolution2D(kernel, (n1, n2))
     x = sample_image((n1, n2)).ravel()
-    clean, eps, nn = _observe(A, x, noise_norm, seed)
+    clean, eps, noise = _observe(A, x, noise_norm, noise_std, seed)
     return Problem(A=A, y=clean + eps, x_bar=x, noise=eps, name="deblurring", seed=seed,
                    info={"operator": f"periodic Gaussian blur, σ = {blur_sigma:g} px, {n1}x{n2}",
-                         "signal": "matplotlib sample image grace_hopper.jpg, gray, block-averaged",
-                         "noise": f"uniform on the sphere of radius {nn:.6g}", "image_shape": [n1, n2],
-                         "blur_sigma": blur_sigma})
+                         "signal": "matplotlib sample image grace_hopper.jpg, gray levels in [0, 1], block-averaged",
+                         "noise": noise, "image_shape": [n1, n2], "blur_sigma": blur_sigma})
 
 
 def depth_map(size: tuple[int, int]) -> np.ndarray:
@@ -176,19 +187,23 @@ def depth_map(size: tuple[int, int]) -> np.ndarray:
 
 
 def normal_integration_problem(size: tuple[int, int] = (32, 32), *, noise_norm: float | None = None,
-                               seed: int = 0) -> Problem:
+                               noise_std: float = TALK_NOISE_STD["normal-integration"], seed: int = 0) -> Problem:
     """Normal integration (the talk's second example): recover a depth map z from its noisy gradient,
     y = ∇z + ε, with the Neumann forward-difference :class:`Gradient2D` (exact spectrum; its kernel is
-    the constants); z is :func:`depth_map`; ε has norm ``noise_norm`` (default 2% of ‖∇z‖)."""
+    the constants). z is :func:`depth_map` in pixel units (the [−1, 1]² domain spans the image, so
+    depth and grid share one unit, as for a surface seen orthographically); ε iid N(0, ``noise_std``²),
+    by default the talk's N(0, 1.5) read as the variance (σ = √1.5), or uniform on the sphere of
+    radius ``noise_norm`` when that is given."""
     n1, n2 = positive_int(size[0], "size[0]"), positive_int(size[1], "size[1]")
     A = Gradient2D((n1, n2), boundary="neumann")
-    z = depth_map((n1, n2)).ravel()
-    clean, eps, nn = _observe(A, z, noise_norm, seed)
+    z = depth_map((n1, n2)).ravel() * (min(n1, n2) / 2)
+    clean, eps, noise = _observe(A, z, noise_norm, noise_std, seed)
     return Problem(A=A, y=clean + eps, x_bar=z, noise=eps, name="normal-integration", seed=seed,
                    info={"operator": f"forward-difference gradient, Neumann boundary, {n1}x{n2}",
-                         "signal": "sphere cap plus three Gaussian bumps", "image_shape": [n1, n2],
+                         "signal": "sphere cap plus three Gaussian bumps, depth in pixel units",
+                         "image_shape": [n1, n2],
                          "kernel": "constant images (depth is recovered up to an additive constant)",
-                         "noise": f"uniform on the sphere of radius {nn:.6g}"})
+                         "noise": noise})
 
 
 #: Built-in problems by name (``--problem NAME``).

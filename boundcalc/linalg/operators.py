@@ -85,17 +85,29 @@ class Convolution2D(StructuredOperator):
         super().__init__(dtype=np.float64, shape=(n, n))
 
     def _apply(self, x: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
-        img = x.reshape(self.image_shape)
-        return np.real(np.fft.ifft2(np.fft.fft2(img) * multiplier)).ravel()
+        # Columns of a block (n × c) are images stacked on a trailing axis: one batched FFT, not c.
+        cols = x.shape[1:] if x.ndim > 1 else ()
+        img = x.reshape(self.image_shape + cols)
+        mult = multiplier.reshape(self.image_shape + (1,) * len(cols))
+        out = np.fft.irfft2(np.fft.rfft2(img, axes=(0, 1)) * mult[:, : self.image_shape[1] // 2 + 1],
+                            s=self.image_shape, axes=(0, 1))
+        return out.reshape(x.shape)
 
     def _matvec(self, x):
-        return self._apply(np.asarray(x, dtype=float), self._fft)
+        return self._apply(np.asarray(x, dtype=float).ravel(), self._fft)
 
     def _rmatvec(self, x):
-        return self._apply(np.asarray(x, dtype=float), np.conj(self._fft))
+        return self._apply(np.asarray(x, dtype=float).ravel(), np.conj(self._fft))
+
+    def _matmat(self, X):
+        return self._apply(np.asarray(X, dtype=float), self._fft)
+
+    def _rmatmat(self, X):
+        return self._apply(np.asarray(X, dtype=float), np.conj(self._fft))
 
     def _adjoint(self):
-        return spla.LinearOperator(self.shape, matvec=self._rmatvec, rmatvec=self._matvec, dtype=float)
+        return spla.LinearOperator(self.shape, matvec=self._rmatvec, rmatvec=self._matvec, matmat=self._rmatmat,
+                                   rmatmat=self._matmat, dtype=float)
 
     def singular_values(self) -> np.ndarray:
         return np.sort(np.abs(self._fft).ravel())[::-1]
@@ -158,19 +170,30 @@ class Gradient2D(StructuredOperator):
         out[tuple(sl_lo)] -= g[tuple(sl_lo)]
         return out
 
+    def _matmat(self, X):
+        # Columns stacked on a trailing axis: the differences of c images in one pass.
+        X = np.asarray(X, dtype=float)
+        cols = X.shape[1:]
+        img = X.reshape(self.image_shape + cols)
+        return np.concatenate([self._diff(img, 0).reshape((-1,) + cols), self._diff(img, 1).reshape((-1,) + cols)])
+
+    def _rmatmat(self, Y):
+        Y = np.asarray(Y, dtype=float)
+        cols = Y.shape[1:]
+        n = self.shape[1]
+        g1 = Y[:n].reshape(self.image_shape + cols)
+        g2 = Y[n:].reshape(self.image_shape + cols)
+        return (self._diff_adjoint(g1, 0) + self._diff_adjoint(g2, 1)).reshape((n,) + cols)
+
     def _matvec(self, x):
-        img = np.asarray(x, dtype=float).reshape(self.image_shape)
-        return np.concatenate([self._diff(img, 0).ravel(), self._diff(img, 1).ravel()])
+        return self._matmat(np.asarray(x, dtype=float).ravel())
 
     def _rmatvec(self, y):
-        y = np.asarray(y, dtype=float).ravel()
-        n = self.shape[1]
-        g1 = y[:n].reshape(self.image_shape)
-        g2 = y[n:].reshape(self.image_shape)
-        return (self._diff_adjoint(g1, 0) + self._diff_adjoint(g2, 1)).ravel()
+        return self._rmatmat(np.asarray(y, dtype=float).ravel())
 
     def _adjoint(self):
-        return spla.LinearOperator(self.shape[::-1], matvec=self._rmatvec, rmatvec=self._matvec, dtype=float)
+        return spla.LinearOperator(self.shape[::-1], matvec=self._rmatvec, rmatvec=self._matvec,
+                                   matmat=self._rmatmat, rmatmat=self._matmat, dtype=float)
 
     def singular_values(self) -> np.ndarray:
         n1, n2 = self.image_shape

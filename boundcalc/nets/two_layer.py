@@ -125,6 +125,12 @@ class TwoLayerDIP:
         Fixes u, W(0) and V(0).
     for_theorem : bool
         Refuse activations that break the theorems' assumptions (default True).
+    v_scale : float
+        V(0) is drawn from ``v_init`` and multiplied by this (default 1). A small scale starts the
+        generator near x(0) = 0, from where training behaves like Landweber iteration on A and shows
+        DIP's semi-convergence. The §3 check stays exact at any scale (σ_min(J_g)² ≥ ‖φ(Wu)‖²/k does
+        not depend on V); the width theorem (§6) assumes unit-variance entries, so with a scale ≠ 1
+        its probability statement does not apply, and D is scaled with V.
 
     Notes
     -----
@@ -132,8 +138,10 @@ class TwoLayerDIP:
     """
 
     def __init__(self, n: int, d: int, k: int, activation: str | Activation = "tanh",
-                 v_init: str = "rademacher", seed: int | np.random.Generator = 0, *, for_theorem: bool = True):
+                 v_init: str = "rademacher", seed: int | np.random.Generator = 0, *, for_theorem: bool = True,
+                 v_scale: float = 1.0):
         self.validate_spec(n, d=d, k=k, activation=activation, v_init=v_init, seed=seed, for_theorem=for_theorem)
+        v_scale = positive_float(v_scale, "v_scale")
         rng = as_rng(seed)
         u = rng.standard_normal(d)
         u /= np.linalg.norm(u)
@@ -144,9 +152,11 @@ class TwoLayerDIP:
             V = rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), size=(n, k))
         else:
             V = rng.standard_normal((n, k))
-        self._setup(V, W, u, activation, for_theorem)
+        self._setup(V * v_scale if v_scale != 1.0 else V, W, u, activation, for_theorem)
         self.v_init = v_init
-        self.D = V_INITS[v_init]
+        self.v_scale = v_scale
+        D = V_INITS[v_init]
+        self.D = None if D is None else D * v_scale
         self.seed = seed if isinstance(seed, int) else None
 
     @staticmethod
@@ -185,6 +195,7 @@ class TwoLayerDIP:
             raise ValueError("u must be nonzero")
         self._setup(V, W, u, activation, for_theorem)
         self.v_init = "user"
+        self.v_scale = 1.0
         # D-boundedness is a property of the law of V(0), which one sample cannot reveal.
         self.D = None
         self.seed = None
@@ -201,7 +212,8 @@ class TwoLayerDIP:
 
     def __repr__(self) -> str:
         return (f"TwoLayerDIP(n={self.n}, d={self.d}, k={self.k}, activation={self.activation.name!r}, "
-                f"v_init={self.v_init!r}, seed={self.seed})")
+                f"v_init={self.v_init!r}" + (f", v_scale={self.v_scale:g}" if self.v_scale != 1.0 else "")
+                + f", seed={self.seed})")
 
     # ------------------------------------------------------------------ parameters
     # Every map below is written against the array API: θ (and w, δθ, A, y) may be NumPy, PyTorch,

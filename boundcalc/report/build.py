@@ -6,12 +6,12 @@ figures through :mod:`boundcalc.report.render`, staged and moved into place by :
 from __future__ import annotations
 
 import json
+import math
 import platform
-import sys
 from pathlib import Path
 from typing import Any
 
-from .._core import close_figure, jsonable
+from .._core import close_figure, jsonable, progress_bar
 from ..io.files import check_input_file
 from ..io.outputs import check_output_folder, staged_output_folder
 from ..nets.two_layer import TwoLayerDIP
@@ -34,8 +34,37 @@ def _environment() -> dict[str, str]:
 
 
 def default_inputs() -> dict[str, Any]:
-    """Inputs of the built-in default report: the problem and the network draw."""
-    return {"problem": dict(DEFAULT_PROBLEM), "network": dict(DEFAULT_NETWORK)}
+    """Inputs of the built-in default report: the problem, the network draw, and the report's parts."""
+    return {"problem": dict(DEFAULT_PROBLEM), "network": dict(DEFAULT_NETWORK), "report": dict(DEFAULT_REPORT)}
+
+
+#: What a report contains besides the problem's sections (``[report]`` in experiment.toml).
+DEFAULT_REPORT = {"experiments": True}
+
+
+def _toml_value(value: Any) -> str:
+    """A TOML literal for the scalar values an experiment file holds (bool, int, float, str)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"experiment.toml: non-finite value {value!r}")
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a TOML basic string uses JSON's escapes for these characters
+    raise TypeError(f"experiment.toml: cannot write {type(value).__name__} {value!r}")
+
+
+def experiment_toml(inputs: dict[str, Any]) -> str:
+    """The experiment file that reproduces a report: ``boundcalc report --config`` on it gives the
+    same results.json apart from timings and the run's provenance."""
+    lines = ["# boundcalc experiment: `boundcalc report --config experiment.toml` reruns this report;",
+             "# `boundcalc claim ID [--run DYNAMICS | --p P] --config experiment.toml` re-checks one claim."]
+    for section in ("problem", "network", "report"):
+        lines += ["", f"[{section}]"] + [f"{key} = {_toml_value(v)}" for key, v in inputs.get(section, {}).items()]
+    return "\n".join(lines) + "\n"
 
 
 def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None = None, *,
@@ -54,20 +83,23 @@ def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None =
     inputs = inputs if inputs is not None else default_inputs()
     context: dict[str, Any] = {"inputs": inputs, "network": {**DEFAULT_NETWORK, **inputs.get("network", {})}}
     builders = SECTIONS[:sections] + (EXPERIMENTS if experiments else [])
+    context["progress"] = progress
     out = []
-    for i, builder in enumerate(builders, 1):
-        if progress:
-            print(f"[{i}/{len(builders)}] {builder.__name__.removesuffix('_section')} ...", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        sec = builder(problem, context)
-        sec.data["seconds"] = time.perf_counter() - t0
-        out.append(sec)
+    with progress_bar(total=len(builders), desc="report", enabled=progress, unit="section") as bar:
+        for builder in builders:
+            bar.set_description(f"report: {builder.__name__.removesuffix('_section')}")
+            t0 = time.perf_counter()
+            sec = builder(problem, context)
+            sec.data["seconds"] = time.perf_counter() - t0
+            out.append(sec)
+            bar.update()
     return out
 
 
 def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
-    """Read an experiment TOML: ``[problem]`` (m, n, noise_norm, seed of the Gaussian problem) and
-    ``[network]`` (d, k, activation, v_init, seed); missing keys take the defaults.
+    """Read an experiment TOML: ``[problem]`` (m, n, noise_norm, seed of the Gaussian problem),
+    ``[network]`` (d, k, activation, v_init, seed) and ``[report]`` (experiments: whether the talk's
+    experiments run); missing keys take the defaults. A report folder's own experiment.toml is one.
 
     Raises
     ------
@@ -83,7 +115,7 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
         cfg = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config: {path} is not valid TOML ({exc})") from None
-    allowed = {"problem": set(DEFAULT_PROBLEM), "network": set(DEFAULT_NETWORK)}
+    allowed = {"problem": set(DEFAULT_PROBLEM), "network": set(DEFAULT_NETWORK), "report": set(DEFAULT_REPORT)}
     for section, values in cfg.items():
         if section not in allowed:
             raise ValueError(f"config: unknown section [{section}]; allowed: {sorted(allowed)}")
@@ -97,6 +129,9 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
     from ..problems import gaussian_problem
     prob_in = {**DEFAULT_PROBLEM, **cfg.get("problem", {})}
     net_in = {**DEFAULT_NETWORK, **cfg.get("network", {})}
+    report_in = {**DEFAULT_REPORT, **cfg.get("report", {})}
+    if not isinstance(report_in["experiments"], bool):
+        raise ValueError(f"config: [report] experiments must be true or false, got {report_in['experiments']!r}")
     try:
         problem = gaussian_problem(prob_in["m"], prob_in["n"], noise_norm=prob_in["noise_norm"],
                                    seed=prob_in["seed"])
@@ -106,15 +141,18 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
         TwoLayerDIP.validate_spec(problem.n, **_network_spec({"network": net_in}))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"config: [network] {exc}") from None
-    return problem, {"problem": prob_in, "network": net_in, "config": str(path)}
+    return problem, {"problem": prob_in, "network": net_in, "report": report_in}
 
 
 def write_report(out: str | Path = "reports/default", *, force: bool = False,
                  problem: Problem | None = None, inputs: dict[str, Any] | None = None,
-                 sections: int | None = None, experiments: bool = True, progress: bool = False) -> Path:
+                 sections: int | None = None, experiments: bool | None = None, progress: bool = False,
+                 config: str | Path | None = None) -> Path:
     """Write ``report.html`` (self-contained), ``report.md``, ``results.json`` (described by the JSON
     Schema ``boundcalc/io/schemas/results.schema.json``), ``tables.tex`` (booktabs), the figures and a
-    manifest into the folder ``out``.
+    manifest into the folder ``out``, with ``experiment.toml``: the inputs that reproduce it.
+    ``experiments`` None takes ``inputs["report"]["experiments"]`` (default True); ``config`` (the
+    experiment file read, if any) is recorded as provenance in results.json's ``run``.
 
     Everything is validated before anything on disk changes; the report is built in a temporary
     folder beside ``out`` and moved into place only when complete (:mod:`boundcalc.io.outputs`).
@@ -131,8 +169,14 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     t_start = time.perf_counter()
     check_output_folder(out, force=force)
     problem = problem if problem is not None else default_problem()
-    inputs = inputs if inputs is not None else default_inputs()
+    inputs = dict(inputs) if inputs is not None else default_inputs()
+    report_in = {**DEFAULT_REPORT, **inputs.get("report", {})}
+    if experiments is not None:
+        report_in["experiments"] = bool(experiments)
+    inputs["report"] = report_in
+    experiments = report_in["experiments"]
     TwoLayerDIP.validate_spec(problem.n, **_network_spec(inputs))
+    toml_text = experiment_toml(inputs)  # refuses an unwritable value before the disk changes
     with staged_output_folder(out, force=force) as tmp:
         built = build_report(problem, inputs, sections=sections, experiments=experiments, progress=progress)
         env = _environment()
@@ -154,6 +198,10 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
                 close_figure(fig)
         results["timings"] = {sec.key: sec.data["seconds"] for sec in built}
         results["timings"]["total"] = time.perf_counter() - t_start
+        # Provenance, like the timings, is not part of what a rerun must reproduce.
+        results["run"] = {"config": None if config is None else str(config),
+                          "reproduce": "boundcalc report --config experiment.toml"}
+        (tmp / "experiment.toml").write_text(toml_text)
         (tmp / "report.md").write_text("\n".join(head + verdicts_md + md))
         (tmp / "results.json").write_text(json.dumps(results, indent=2))
         (tmp / "tables.tex").write_text(to_tex(built, results))

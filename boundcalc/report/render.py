@@ -46,19 +46,24 @@ def cell(text: Any) -> str:
     return str(text).replace("|", "\\|")
 
 
-def claims_table(claims) -> str:
+def claims_table(claims, commands: list[str | None] | None = None) -> str:
     """The Markdown table of claim checks: statement, kind, status, predicted, measured, margin and
-    the note, the failed hypothesis, or the assumptions taken as given (never marked verified)."""
-    rows = ["| claim | kind | status | predicted | measured | margin | note / failed hypothesis |",
-            "|---|---|---|---|---|---|---|"]
-    for c in claims:
+    the note, the failed hypothesis, or the assumptions taken as given (never marked verified); with
+    ``commands`` (one per claim), a last column with the command that re-checks each claim alone."""
+    claims = list(claims)
+    if commands is not None and len(commands) != len(claims):
+        raise ValueError(f"commands: one per claim ({len(claims)}), got {len(commands)}")
+    extra_head = " re-check alone |" if commands is not None else ""
+    rows = ["| claim | kind | status | predicted | measured | margin | note / failed hypothesis |" + extra_head,
+            "|---|---|---|---|---|---|---|" + ("---|" if commands is not None else "")]
+    for i, c in enumerate(claims):
         extra = c.failed_hypothesis if c.status == "not_applicable" else c.note
         if c.assumptions:
             extra = f"{extra}; assumed, not verified: {'; '.join(c.assumptions)}".lstrip("; ")
+        command = "" if commands is None else (f" `{commands[i]}` |" if commands[i] else " — |")
         rows.append(f"| `{c.claim_id}`: {cell(c.statement)} | {c.kind} | **{c.label}** | {c.predicted:.4g} | "
-                    f"{c.measured:.4g} | {c.margin:+.3g} | {cell(extra)} |")
+                    f"{c.measured:.4g} | {c.margin:+.3g} | {cell(extra)} |" + command)
     return "\n".join(rows)
-
 
 
 _CSS = """

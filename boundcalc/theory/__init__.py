@@ -41,7 +41,9 @@ from .cones import (  # noqa: F401
 )
 from .width import (  # noqa: F401
     InstanceWidthResult,
+    PassRateResult,
     WidthResult,
+    initialization_pass_rate,
     instance_width,
     required_width,
     width_exponent_n,
@@ -83,5 +85,7 @@ __all__ = [
     'InstanceWidthResult',
     'required_width',
     'instance_width',
+    'initialization_pass_rate',
+    'PassRateResult',
     'width_exponent_n',
 ]

@@ -22,7 +22,8 @@ from ..linalg.operators import SpectrumResult, as_operator, spectrum
 from ..nets.two_layer import TwoLayerDIP
 from .bounds import check_initialization
 
-__all__ = ["WidthResult", "InstanceWidthResult", "required_width", "instance_width", "width_exponent_n"]
+__all__ = ["initialization_pass_rate", "PassRateResult", "WidthResult", "InstanceWidthResult", "required_width",
+           "instance_width", "width_exponent_n"]
 
 CONSTANTS_NOTE = ("c1, c2 and C are absolute constants the talk does not give; they are parameters here "
                   "(default 1), so k_theorem is known only up to these constants")
@@ -207,3 +208,43 @@ def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: 
                  "the probes are NOT monotone in k: a smaller passing width may exist below a failing one"))
     return InstanceWidthResult(hi, lo, count / trials, (float(ci.low), float(ci.high)), confidence, trials, seed,
                                dynamics, tuple(history), search=search)
+
+
+@dataclass(frozen=True, repr=False)
+class PassRateResult(Result):
+    """How often the §3 test passes over seeded draws: ``passes`` of ``trials`` (the seeds in
+    ``seeds``; those that passed in ``passed_seeds``), with a Wilson ``confidence``-level interval."""
+
+    what: str
+    passes: int
+    trials: int
+    rate: float
+    ci: tuple[float, float]
+    confidence: float
+    seeds: tuple[int, ...]
+    passed_seeds: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return (f"{self.passes}/{self.trials} = {self.rate:.2f} (Wilson {self.confidence:.0%} "
+                f"[{self.ci[0]:.2f}, {self.ci[1]:.2f}]) over {self.what}")
+
+
+def initialization_pass_rate(draw: Any, seeds: Any, *, what: str = "seeded draws",
+                             confidence: float = 0.95) -> PassRateResult:
+    """The fraction of seeds whose draw passes the §3 non-degeneracy test, with its Wilson interval
+    (scipy.stats.binomtest). ``draw(seed)`` returns ``(A, y, net)``: vary the network's seed at a
+    fixed problem to measure how random an initialization is certified, or the problem's seed to see
+    how typical a problem is."""
+    seeds = tuple(positive_int(s, "seeds", minimum=0) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    passed = []
+    for s in seeds:
+        A, y, net = draw(s)
+        if check_initialization(A, y, net).non_degenerate:
+            passed.append(s)
+    ci = binomtest(len(passed), len(seeds)).proportion_ci(confidence_level=confidence, method="wilson")
+    return PassRateResult(what, len(passed), len(seeds), len(passed) / len(seeds), (float(ci.low), float(ci.high)),
+                          confidence, seeds, tuple(passed))

@@ -27,9 +27,9 @@ from ..theory.width import instance_width, required_width
 from .claims import ClaimCheck
 from .sweeps import PhaseDiagramResult
 
-__all__ = ["fit_growth_exponent", "MIN_FIT_POINTS",
-           "EarlyStoppingRun", "early_stopping_experiment", "psnr", "WidthRow", "width_table",
-           "phase_diagram_claims", "REGIMES"]
+__all__ = ["fit_growth_exponent", "MIN_FIT_POINTS", "EarlyStoppingRun", "early_stopping_experiment",
+           "early_stopping_sentences", "IMAGING_RUN", "psnr", "WidthRow", "width_table", "phase_diagram_claims",
+           "phase_claims_across_budgets", "REGIMES"]
 
 
 def psnr(x_dist: Any, x_bar: np.ndarray) -> np.ndarray:
@@ -40,25 +40,52 @@ def psnr(x_dist: Any, x_bar: np.ndarray) -> np.ndarray:
         return 20 * np.log10(peak / rmse)
 
 
+#: The imaging runs: a small V(0) (x(0) ≈ 0, so training starts like Landweber on A and the classical
+#: semi-convergence shows), iterations enough to see PSNR rise and fall (more for normal integration,
+#: whose noise sits where A is well conditioned, so its fall is slow), every ``record_every``-th kept.
+IMAGING_RUN = {"k": 256, "d": 8, "v_scale": 1e-3, "seed": 0,
+               "iterations": {"deblurring": 300, "normal-integration": 3000},
+               "record_every": {"deblurring": 1, "normal-integration": 5}}
+
+
 @dataclass(frozen=True, repr=False)
 class EarlyStoppingRun(Result):
-    """One run on an imaging problem: curves, the measured best time and the predicted T_ES."""
+    """One run on an imaging problem, on the one clock every method shares: the iteration ℓ.
+
+    ``t`` is the method's own time (IGAHD form ode: t = Σ√s; GD: t = Σγ), in which its theorem
+    states T_ES (ISEHD's T_ES for IGAHD, a transferred reading; T_ES^GF for GD); ``T_ES_iteration``
+    is that time mapped to iterations (``time_map``). ``psnr_y`` is the PSNR of the data y itself
+    where y is an image of x̄'s size (deblurring), else None with ``psnr_y_status``."""
 
     problem: str
     dynamics: str
+    iteration: np.ndarray
     t: np.ndarray
     x_dist: np.ndarray
     psnr: np.ndarray
     data_fit: np.ndarray
-    best_t: float
+    noise_bound: float
+    best_iteration: int
     best_psnr: float
+    end_iteration: int
     end_psnr: float
+    start_psnr: float
+    psnr_y: float | None
+    psnr_y_status: str
     T_ES: float
+    T_ES_iteration: float
     T_ES_reached: bool
+    psnr_T_ES: float | None
+    time_map: str
+    fit_iteration: int | None
+    residual_end: float
+    noise_norm: float
     x_space_bound_at_best: float
     x_space_note: str
     non_degenerate: bool
     R_prime_over_R: float
+    xi: float
+    kappa_A: float
     params: dict
     images: dict = field(default_factory=dict, repr=False)
 
@@ -68,15 +95,62 @@ class EarlyStoppingRun(Result):
         return d
 
 
-def early_stopping_experiment(problem: Problem, *, k: int = 1000, d: int = 8, seed: int = 0,
-                              iterations: int = 2000, record_every: int = 10) -> tuple[EarlyStoppingRun, ...]:
+def early_stopping_sentences(run: EarlyStoppingRun) -> list[str]:
+    """What the report says about one run, every sentence decided by and quoting the measurements:
+    where the best iterate is (the last one, or earlier with the fall after it), how x(best) compares
+    with y, when ‖A x − ȳ‖ meets 2‖ε‖, and whether the theorem's T_ES certifies anything here."""
+    name = run.dynamics.upper()
+    out = []
+    if run.best_iteration >= run.end_iteration:
+        out.append(f"{name}: the PSNR is still rising at the end of the run (ℓ = {run.end_iteration}, "
+                   f"{run.end_psnr:.2f} dB): the best iterate is the last one, and no overfitting is seen within "
+                   "the run.")
+    else:
+        out.append(f"{name}: the PSNR rises from {run.start_psnr:.2f} dB at ℓ = 0 to {run.best_psnr:.2f} dB at "
+                   f"ℓ = {run.best_iteration}, then falls to {run.end_psnr:.2f} dB at ℓ = {run.end_iteration} "
+                   f"({run.end_psnr - run.best_psnr:+.2f} dB)"
+                   + (f"; at the end ‖A x − y‖ = {run.residual_end:.4g} < ‖ε‖ = {run.noise_norm:.4g}: the network "
+                      "has fitted part of the noise." if run.residual_end < run.noise_norm else "."))
+    if run.psnr_y is not None:
+        diff = run.best_psnr - run.psnr_y
+        out.append(f"x(best) is {abs(diff):.2f} dB {'above' if diff >= 0 else 'below'} the observation y "
+                   f"({run.psnr_y:.2f} dB)" + (f"; x(end) is {run.end_psnr - run.psnr_y:+.2f} dB from y." if
+                                             run.best_iteration < run.end_iteration else "."))
+    if run.fit_iteration is None:
+        out.append(f"‖A x − ȳ‖ stays above 2‖ε‖ = {run.noise_bound:.4g} throughout (smallest "
+                   f"{float(np.min(run.data_fit)):.4g}).")
+    elif run.fit_iteration == 0:
+        out.append(f"‖A x − ȳ‖ ≤ 2‖ε‖ = {run.noise_bound:.4g} already at ℓ = 0 (x(0) ≈ 0 and ‖ȳ‖ = "
+                   f"{run.data_fit[0]:.4g}): the noise is so large that the theorem's criterion does not tell early "
+                   "iterates from late ones here" + (f"; it still holds at the end ({run.data_fit[-1]:.4g})."
+                                                     if run.data_fit[-1] <= run.noise_bound else
+                                                     f"; it fails at the end ({run.data_fit[-1]:.4g})."))
+    else:
+        out.append(f"‖A x − ȳ‖ first falls below 2‖ε‖ = {run.noise_bound:.4g} at ℓ = {run.fit_iteration}.")
+    t_es = (f"the theorem's T_ES = {run.T_ES:.3g} ({run.time_map}: ℓ = {run.T_ES_iteration:.3g})"
+            if np.isfinite(run.T_ES) else "the theorem's T_ES is not finite")
+    if not run.non_degenerate:
+        out.append(f"The theorem cannot certify early stopping here: the initialization is degenerate "
+                   f"(R′/R = {run.R_prime_over_R:.3g}; κ(A) = {run.kappa_A:.3g} makes ξ = {run.xi:.3g}), so "
+                   f"{t_es} is the formula's value, not a guarantee; the measured best iterate is "
+                   f"ℓ = {run.best_iteration}.")
+    else:
+        reached = "is reached" if run.T_ES_reached else "lies beyond the run"
+        out.append(f"The hypotheses hold, and {t_es} {reached}; the measured best iterate is ℓ = "
+                   f"{run.best_iteration}.")
+    return out
+
+
+def early_stopping_experiment(problem: Problem, *, k: int = IMAGING_RUN["k"], d: int = IMAGING_RUN["d"],
+                              v_scale: float = IMAGING_RUN["v_scale"], seed: int = 0, iterations: int = 300,
+                              record_every: int = 1) -> tuple[EarlyStoppingRun, ...]:
     """IGAHD (form ode, α = 1, β = 0.05, s = 0.25/L) and GD (γ = 0.5/L), L = σ_max(J)²‖A‖² the
-    gradient's scale at θ₀, from one seeded two-layer network, on an imaging problem whose x̄ and ε
-    are known. T_ES is the theorem's (§3 ii) with the instance's constants — computed whether or
-    not the theorem's hypotheses hold (``non_degenerate`` and R′/R say whether they do)."""
+    gradient's scale at θ₀, from one seeded two-layer network with V(0) scaled by ``v_scale``, on an
+    imaging problem whose x̄ and ε are known. T_ES is the theorem's (§3 ii; T_ES^GF for GD, §4) with the
+    instance's constants, computed whether or not the hypotheses hold (``non_degenerate``, R′/R)."""
     if problem.x_bar is None or problem.noise is None:
         raise ValueError("problem: the early-stopping experiment needs x̄ and ε (a built-in problem)")
-    net = TwoLayerDIP(problem.n, d, k, "tanh", seed=seed)
+    net = TwoLayerDIP(problem.n, d, k, "tanh", seed=seed, v_scale=v_scale)
     spec = spectrum(problem.A)
     check = check_initialization(problem.A, problem.y, net, spec=spec)
     bounds = compute_bounds(check, noise_norm=problem.noise_norm)
@@ -84,40 +158,54 @@ def early_stopping_experiment(problem: Problem, *, k: int = 1000, d: int = 8, se
     shape = tuple(problem.info.get("image_shape", (problem.n,)))
     lam = spec.sigma_n
     clean = problem.y_clean
+    modulo_constants = "kernel" in problem.info
+
+    def centred(x):  # x̄ is defined up to the constants (the operator's kernel): compare modulo them
+        return x - x.mean(axis=-1, keepdims=True) + problem.x_bar.mean() if modulo_constants else x
+
+    if problem.m == problem.n:
+        psnr_y, psnr_y_status = float(psnr(np.linalg.norm(problem.y - problem.x_bar), problem.x_bar)), "measured"
+    else:
+        psnr_y, psnr_y_status = None, f"y has m = {problem.m} ≠ n = {problem.n} entries: it is not an image of x̄"
+    s_igahd, gamma = 0.25 / L, 0.5 / L
     runs = []
-    for name, run in (("igahd", lambda o: igahd_dip(o, alpha=1.0, beta=0.05, step=0.25 / L, iterations=iterations,
-                                                    record_every=record_every, keep_x=True)),
-                      ("gd", lambda o: gradient_descent(o, step=0.5 / L, iterations=iterations,
-                                                        record_every=record_every, keep_x=True))):
+    for name, run, T, h, time_map in (
+            ("igahd", lambda o: igahd_dip(o, alpha=1.0, beta=0.05, step=s_igahd, iterations=iterations,
+                                          record_every=record_every, keep_x=True),
+             bounds.T_ES, math.sqrt(s_igahd), f"t = ℓ√s, √s = {math.sqrt(s_igahd):.3g}"),
+            ("gd", lambda o: gradient_descent(o, step=gamma, iterations=iterations, record_every=record_every,
+                                              keep_x=True),
+             bounds.T_ES_gf, gamma, f"t = ℓγ, γ = {gamma:.3g}")):
         tr = run(make_objective(net, problem.A, problem.y, x_bar=problem.x_bar))
-        x_dist = tr.x_dist
-        modulo_constants = "kernel" in problem.info
-        if modulo_constants:  # x̄ is defined up to the constants: compare modulo them
-            x_dist = np.linalg.norm((tr.x_samples - tr.x_samples.mean(axis=1, keepdims=True))
-                                    - (problem.x_bar - problem.x_bar.mean()), axis=1)
+        xs = centred(tr.x_samples)
+        x_dist = np.linalg.norm(xs - problem.x_bar, axis=1)
         p = psnr(x_dist, problem.x_bar)
         best = int(np.argmax(p))
-        T = bounds.T_ES
-        reached = bool(np.isfinite(T) and tr.t[-1] >= T)
-        at_T = int(np.searchsorted(tr.t, T)) if reached else None
+        T_it = T / h if np.isfinite(T) else float("inf")
+        reached = bool(tr.iteration[-1] >= T_it)
+        at_T = int(np.searchsorted(tr.iteration, T_it)) if reached else None
         if lam > 0:  # nan (unresolved) compares False: no certified λ_min
             xb = x_space_bound(check, float(tr.t[best]), float(lam), noise_norm=problem.noise_norm)
-            xs, note = xb.total, "λ_min ≥ σ_n(A) (certified for every cone); dist(x̄, Σ′) taken as 0"
+            xsb, note = xb.total, "λ_min ≥ σ_n(A) (certified for every cone); dist(x̄, Σ′) taken as 0"
         else:
-            xs, note = float("inf"), ("σ_n(A) = 0 (A has a kernel or m < n): no certified λ_min > 0 here, "
-                                      "the x-space bound is vacuous")
-        fit = np.array([np.linalg.norm(problem.A @ x - clean) for x in tr.x_samples])
+            xsb, note = float("inf"), ("σ_n(A) = 0 (A has a kernel or m < n): no certified λ_min > 0 here, "
+                                       "the x-space bound is vacuous")
+        fit = np.linalg.norm(np.asarray(problem.A @ tr.x_samples.T) - clean[:, None], axis=0)
+        below = np.flatnonzero(fit <= 2 * problem.noise_norm)
         seen = problem.y if problem.m == problem.n else np.asarray(problem.A.T @ problem.y).ravel()
         images = {"x_bar": problem.x_bar.reshape(shape), "y": seen.reshape(shape),
-                  "best": tr.x_samples[best].reshape(shape),
-                  "end": tr.x_samples[-1].reshape(shape)}
+                  "best": xs[best].reshape(shape), "end": xs[-1].reshape(shape)}
         if at_T is not None:
-            images["T_ES"] = tr.x_samples[min(at_T, len(tr.t) - 1)].reshape(shape)
+            images["T_ES"] = xs[min(at_T, len(xs) - 1)].reshape(shape)
         runs.append(EarlyStoppingRun(
-            problem.name, name, tr.t, x_dist, p, fit, float(tr.t[best]), float(p[best]), float(p[-1]), float(T),
-            reached, float(xs), note, check.non_degenerate,
-            float(check.R_prime / check.R) if check.R > 0 else float("inf"),
-            {**tr.params, "k": k, "d": d, "seed": seed, "L": L, "sigma_A": spec.sigma_A,
+            problem.name, name, tr.iteration.astype(int), tr.t, x_dist, p, fit, 2 * problem.noise_norm,
+            int(tr.iteration[best]), float(p[best]), int(tr.iteration[-1]), float(p[-1]), float(p[0]),
+            psnr_y, psnr_y_status, float(T), float(T_it), reached,
+            float(p[min(at_T, len(p) - 1)]) if at_T is not None else None, time_map,
+            int(tr.iteration[below[0]]) if below.size else None, float(np.sqrt(2 * tr.loss[-1])),
+            float(problem.noise_norm), float(xsb), note, check.non_degenerate,
+            float(check.R_prime / check.R) if check.R > 0 else float("inf"), float(check.xi), float(spec.kappa_A),
+            {**tr.params, "k": k, "d": d, "v_scale": v_scale, "seed": seed, "L": L, "sigma_A": spec.sigma_A,
              "modulo_constants": modulo_constants,
              "y_shown": "y" if problem.m == problem.n else "Aᵀy (back-projection)"}, images))
     return tuple(runs)
@@ -234,25 +322,29 @@ def fit_growth_exponent(ns: Any, ks: Any) -> dict[str, Any]:
 REGIMES = {"under": "k < n", "over": "k ≥ 10 n", "flat_max_gain": 0.25, "substantial_min_gain": 0.5}
 
 
-def phase_diagram_claims(res: PhaseDiagramResult) -> tuple[ClaimCheck, ClaimCheck]:
+def phase_diagram_claims(res: PhaseDiagramResult, budget: int | None = None) -> tuple[ClaimCheck, ClaimCheck]:
     """The slide's "no gain in the under-parametrized regime" and "substantial gain in the
-    over-parametrized regime" as claims (THEORY §11), with :data:`REGIMES`."""
+    over-parametrized regime" as claims (THEORY §11), with :data:`REGIMES`, read at ``budget``
+    iterations (default: the run's; a smaller budget needs the run's per-trial iterations)."""
     n = res.params["n"]
     alphas = np.asarray(res.alphas, dtype=float)
     if 0.0 not in alphas or not (alphas > 0).any():
         raise ValueError("phase_diagram_claims needs α = 0 (no inertia) and some α > 0 in the grid")
+    P = res.igahd if budget is None else res.success_at(budget)[0]
+    budget_txt = f" within {budget if budget is not None else res.params.get('iterations', '?')} iterations"
     base = int(np.flatnonzero(alphas == 0.0)[0])
-    gain = {k: float(np.max(res.igahd[i, alphas > 0]) - res.igahd[i, base]) for i, k in enumerate(res.ks)}
+    gain = {k: float(np.max(P[i, alphas > 0]) - P[i, base]) for i, k in enumerate(res.ks)}
     under = [k for k in res.ks if k < n]
     over = [k for k in res.ks if k >= 10 * n]
     out = []
     for cid, ks, statement, test in (
             ("phase_no_gain_under", under,
              f"no gain in the under-parametrized regime ({REGIMES['under']}): max_α P − P(α=0) ≤ "
-             f"{REGIMES['flat_max_gain']} at every such width", lambda g: REGIMES["flat_max_gain"] - g),
+             f"{REGIMES['flat_max_gain']} at every such width{budget_txt}", lambda g: REGIMES["flat_max_gain"] - g),
             ("phase_gain_over", over,
              f"substantial gain in the over-parametrized regime ({REGIMES['over']}): max_α P − P(α=0) ≥ "
-             f"{REGIMES['substantial_min_gain']} at every such width", lambda g: g - REGIMES["substantial_min_gain"])):
+             f"{REGIMES['substantial_min_gain']} at every such width{budget_txt}",
+             lambda g: g - REGIMES["substantial_min_gain"])):
         hyps = [(f"the grid has widths with {REGIMES['under' if cid.endswith('under') else 'over']} (n = {n})",
                  bool(ks))]
         if not ks:
@@ -269,3 +361,32 @@ def phase_diagram_claims(res: PhaseDiagramResult) -> tuple[ClaimCheck, ClaimChec
                                    ", ".join(f"k={k}: {gain[k]:+.2f}" for k in ks),
                               kind="talk (empirical)"))
     return out[0], out[1]
+
+
+def phase_claims_across_budgets(res: PhaseDiagramResult, budgets: tuple[int, ...]) -> tuple[ClaimCheck, ...]:
+    """Each of the slide's two sentences read at every budget in ``budgets`` (e.g. the talk's 15000
+    and four times it, from one run of the largest): the verdict stands only if it is the same at every
+    budget; a sentence whose verdict changes with the budget measures the budget, not the method, and
+    is ``inconclusive``, with the figures at each budget in its note. The reported measurement is the
+    one at the first budget."""
+    if not budgets:
+        raise ValueError("budgets must name at least one iteration budget")
+    per_budget = [phase_diagram_claims(res, b) for b in budgets]
+    out = []
+    for i in range(2):
+        checks = [claims[i] for claims in per_budget]
+        first = checks[0]
+        statuses = {c.status for c in checks}
+        figures = "; ".join(f"{b} iterations: {c.status} (gain {c.measured:+.2f} at k = {c.at:g}; {c.note})"
+                            if c.status != "not_applicable" else f"{b} iterations: not applicable"
+                            for b, c in zip(budgets, checks, strict=True))
+        if len(statuses) == 1:
+            status, note = first.status, f"the same verdict at every budget — {figures}"
+        else:
+            status, note = "inconclusive", f"the verdict changes with the iteration budget — {figures}"
+        statement = first.statement.replace(f" within {budgets[0]} iterations",
+                                            f" within {budgets[0]} iterations (and {', '.join(map(str, budgets[1:]))})"
+                                            if len(budgets) > 1 else f" within {budgets[0]} iterations")
+        out.append(ClaimCheck(first.claim_id, statement, first.predicted, first.measured, status, first.margin,
+                              first.hypotheses, first.failed_hypothesis, at=first.at, note=note, kind=first.kind))
+    return tuple(out)

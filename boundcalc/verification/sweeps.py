@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .._core import Result, Terminated, positive_float, positive_int, subplots
+from .._core import Result, Terminated, positive_float, positive_int, progress_bar, subplots
 from ..dynamics import check_form, igahd_dip_batched
 from ..io.memory import float_bytes, format_bytes, require_memory
 from ..linalg.backend import resolve_backend
@@ -242,6 +242,9 @@ class PhaseDiagramResult(Result):
     """Success probabilities: ``igahd[i, j]`` for k = ks[i], α = alphas[j]; ``gd[i]`` for k = ks[i].
 
     A trial succeeds when its loss reaches ``loss_tol`` within ``iterations`` iterations.
+    ``igahd_hits[i, j, r]`` / ``gd_hits[i, r]`` hold the iteration at which trial r first reached the
+    tolerance (−1: not within the budget), from which :meth:`success_at` and
+    :meth:`median_iterations` read the diagram at any smaller budget.
     """
 
     ks: tuple[int, ...]
@@ -252,6 +255,45 @@ class PhaseDiagramResult(Result):
     params: dict
     computed: int
     reused: int
+    igahd_hits: np.ndarray | None = None
+    gd_hits: np.ndarray | None = None
+
+    def _check_budget(self, budget: int | None) -> int:
+        if self.igahd_hits is None:
+            raise ValueError("this phase diagram has no per-trial iterations (igahd_hits); rerun it")
+        total = int(self.params["iterations"])
+        if budget is None:
+            return total
+        budget = positive_int(budget, "budget")
+        if budget > total:
+            raise ValueError(f"budget must be <= the run's {total} iterations, got {budget}")
+        return budget
+
+    def success_at(self, budget: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(IGAHD, GD) success probabilities with the tolerance reached within ``budget`` iterations."""
+        budget = self._check_budget(budget)
+
+        def rate(h):
+            return ((h >= 0) & (h <= budget)).mean(axis=-1) if h is not None else None
+        gd = rate(self.gd_hits)
+        return rate(self.igahd_hits), gd if gd is not None else np.full(len(self.ks), np.nan)
+
+    def median_iterations(self, budget: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(IGAHD, GD) median iterations to the tolerance, runs that did not get there within
+        ``budget`` counted as censored at the budget; the lower median is taken, and one that is itself
+        censored (more than half the trials did not get there) is ``inf`` ("> budget")."""
+        budget = self._check_budget(budget)
+
+        def med(h):
+            if h is None:
+                return np.full(len(self.ks), np.nan)
+            c = np.where((h >= 0) & (h <= budget), h, np.iinfo(np.int64).max).astype(float)
+            c = np.sort(c, axis=-1)
+            # the lower median of a sorted sample: censored values sort last, so the median is
+            # censored exactly when it lands on one of them
+            m = c[..., (c.shape[-1] - 1) // 2]
+            return np.where(m > budget, np.inf, m)
+        return med(self.igahd_hits), med(self.gd_hits)
 
 
 def _cell_name(method: str, k: int, alpha: float | None) -> str:
@@ -461,19 +503,14 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
         else:
             futures = [executor.submit(run_row, r, device) for r in rows]
             done_iter = (f.result() for f in as_completed(futures))
-        done = 0
-        for row in done_iter:
-            pending = list(row)
-            for res in row:
-                save(res)
-            pending = []
-            done += len(row)
-            if progress:
-                bar = "#" * (30 * done // len(todo))
-                print(f"\rphase diagram [{bar:<30}] {done}/{len(todo)} cells ({reused} reused)", end="",
-                      file=sys.stderr, flush=True)
-        if progress and todo:
-            print(file=sys.stderr)
+        with progress_bar(total=len(todo), desc=f"phase diagram ({reused} cells reused)", enabled=progress,
+                          unit="cell") as bar:
+            for row in done_iter:
+                pending = list(row)
+                for res in row:
+                    save(res)
+                pending = []
+                bar.update(len(row))
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM turned into Terminated by the CLI
         if own:
             _stop_workers(executor)
@@ -490,8 +527,6 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
         if cells_dir is not None:  # a write cut between its temporary file and the rename
             for stale in cells_dir.glob("*.json.tmp"):
                 stale.unlink(missing_ok=True)
-        if progress:
-            print(file=sys.stderr)
         raise SweepInterrupted(len(results), len(specs), cells_dir.parent if cells_dir is not None else None,
                                143 if isinstance(exc, Terminated) else 130) from None
     finally:
@@ -500,21 +535,48 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     ig = np.array([[results[_cell_name("igahd", k, a)]["success"] / trials for a in alphas] for k in ks])
     gd = np.array([results[_cell_name("gd", k, None)]["success"] / trials for k in ks]) if include_gd \
         else np.full(len(ks), np.nan)
-    return PhaseDiagramResult(ks, alphas, ig, gd, trials, base, len(todo), reused)
+    ig_hits = np.array([[results[_cell_name("igahd", k, a)]["hit_iteration"] for a in alphas] for k in ks], int)
+    gd_hits = np.array([results[_cell_name("gd", k, None)]["hit_iteration"] for k in ks], int) if include_gd \
+        else None
+    return PhaseDiagramResult(ks, alphas, ig, gd, trials, base, len(todo), reused, ig_hits, gd_hits)
 
 
-def plot_phase_diagram(res: PhaseDiagramResult):
-    """Heat map of the IGAHD success probability over (k, α) with the GD column beside it."""
-    fig, (ax, ax2) = subplots(1, 2, figsize=(7, 3.4), gridspec_kw={"width_ratios": [len(res.alphas), 1]})
-    im = ax.imshow(res.igahd, origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(res.alphas)), [f"{a:g}" for a in res.alphas])
-    ax.set_yticks(range(len(res.ks)), [str(k) for k in res.ks])
+def plot_phase_diagram(res: PhaseDiagramResult, budget: int | None = None):
+    """Heat map of the IGAHD success probability over (k, α) within ``budget`` iterations (default the
+    run's), the GD column beside it, and — where the run kept its per-trial iterations — a second
+    panel with the median iterations to the tolerance (censored at the budget: "> B")."""
+    has_hits = res.igahd_hits is not None
+    budget = res._check_budget(budget) if has_hits else int(res.params["iterations"])
+    ig, gd = res.success_at(budget) if has_hits else (res.igahd, res.gd)
+    ratios = [len(res.alphas), 1] + ([len(res.alphas)] if has_hits else [])
+    fig, axes = subplots(1, len(ratios), figsize=(4.6 + 5.0 * has_hits, 3.8), layout="constrained",
+                         gridspec_kw={"width_ratios": ratios})
+    ax, ax2 = axes[0], axes[1]
+    im = ax.imshow(ig, origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ks = [str(k) for k in res.ks]
+    ax.set_xticks(range(len(res.alphas)), [f"{a:g}" for a in res.alphas], rotation=45, fontsize=7)
+    ax.set_yticks(range(len(res.ks)), ks)
     ax.set_xlabel("α")
     ax.set_ylabel("width k")
-    ax.set_title(f"IGAHD, β = {res.params['beta']:g}")
-    ax2.imshow(res.gd[:, None], origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_title(f"IGAHD, β = {res.params['beta']:g}: P(success)", fontsize=9)
+    ax2.imshow(np.asarray(gd, float)[:, None], origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax2.set_xticks([0], ["GD"])
-    ax2.set_yticks(range(len(res.ks)), [str(k) for k in res.ks])
-    ax2.set_title("GD")
-    fig.colorbar(im, ax=[ax, ax2], label=f"P(loss ≤ {res.params['loss_tol']:g} in {res.params['iterations']} it.)")
+    ax2.set_yticks(range(len(res.ks)), [""] * len(ks))
+    ax2.set_title("GD", fontsize=9)
+    fig.colorbar(im, ax=[ax, ax2], label=f"P(loss ≤ {res.params['loss_tol']:g} in {budget} it.)", shrink=0.9,
+                 pad=0.02)
+    if has_hits:
+        ax3 = axes[2]
+        med, _ = res.median_iterations(budget)
+        shown = np.where(np.isfinite(med), med, np.nan)
+        im3 = ax3.imshow(np.log10(np.maximum(shown, 1)), origin="lower", cmap="magma_r", aspect="auto",
+                         vmin=0, vmax=np.log10(budget))
+        for (i, j), v in np.ndenumerate(med):
+            ax3.text(j, i, f"> {budget // 1000}k" if not np.isfinite(v) else f"{v:.0f}", ha="center", va="center",
+                     fontsize=6, color="k" if not np.isfinite(v) or v < budget ** 0.6 else "w")
+        ax3.set_xticks(range(len(res.alphas)), [f"{a:g}" for a in res.alphas], rotation=45, fontsize=7)
+        ax3.set_yticks(range(len(res.ks)), ks)
+        ax3.set_xlabel("α")
+        ax3.set_title("median iterations to the tolerance", fontsize=9)
+        fig.colorbar(im3, ax=ax3, label="log₁₀ iterations (censored at the budget)", shrink=0.9)
     return fig

@@ -190,3 +190,72 @@ def test_tex_widths_table_shows_a_width_not_found_as_a_bound():
     assert rows[0]["k_instance"] is None and rows[0]["k_instance_status"] == "not found up to k = 1024"
     tex = to_tex([], {"widths": {"rows": rows}})
     assert "$>1024$" in tex and "$>4$" in tex and "& 64 &" in tex
+
+
+def _comparable(results: dict) -> dict:
+    """results.json without what a rerun need not reproduce: timings, provenance, the environment."""
+    d = dict(results)
+    for key in ("timings", "run", "environment"):
+        d.pop(key)
+    for sec in d.values():
+        if isinstance(sec, dict):
+            sec.pop("seconds", None)
+    return d
+
+
+def test_experiment_toml_reproduces_the_report(tmp_path):
+    """The report folder's experiment.toml, read back with load_config, reruns the same report: the
+    same results.json apart from timings and provenance."""
+    from boundcalc.report.build import load_config
+    first = write_report(tmp_path / "a", sections=3, experiments=False)
+    toml_text = (first / "experiment.toml").read_text()
+    assert "[problem]" in toml_text and "experiments = false" in toml_text
+    assert "experiment.toml" in read_manifest(first)
+    problem, inputs = load_config(first / "experiment.toml")
+    again = write_report(tmp_path / "b", sections=3, problem=problem, inputs=inputs,
+                         config=first / "experiment.toml")
+    a, b = (json.loads((p / "results.json").read_text()) for p in (first, again))
+    assert b["run"]["config"].endswith("experiment.toml") and a["run"]["config"] is None
+    assert _comparable(a) == _comparable(b)
+    assert a["inputs"]["report"] == {"experiments": False}
+
+
+def test_experiment_toml_round_trips_every_value_type(tmp_path):
+    import tomllib
+
+    from boundcalc.report.build import experiment_toml
+    inputs = {"problem": {"m": 3, "n": 2, "noise_norm": 1e-07, "seed": 6},
+              "network": {"activation": 'ta"nh', "k": 10, "v_init": "rademacher"}, "report": {"experiments": True}}
+    assert tomllib.loads(experiment_toml(inputs)) == inputs
+    with pytest.raises(ValueError, match="non-finite"):
+        experiment_toml({"problem": {"noise_norm": float("nan")}})
+    with pytest.raises(TypeError, match="cannot write"):
+        experiment_toml({"problem": {"m": [1, 2]}})
+
+
+def test_claims_table_shows_the_command_that_rechecks_each_claim():
+    from boundcalc.report.checks import claim_command
+    from boundcalc.report.render import claims_table
+    from boundcalc.verification.claims import ClaimCheck
+    c = ClaimCheck("loss_envelope", "L ≤ env", 1.0, 0.5, "holds", 0.5)
+    table = claims_table([c], [claim_command("loss_envelope", run="isehd")])
+    assert table.splitlines()[0].endswith("re-check alone |")
+    assert "`boundcalc claim loss_envelope --run isehd --config experiment.toml` |" in table
+    assert "re-check" not in claims_table([c])
+    with pytest.raises(ValueError, match="one per claim"):
+        claims_table([c], [])
+
+
+def test_claim_command_rechecks_a_test_function_claim_alone(run_cli):
+    """`boundcalc claim` computes exactly the report's claim (same function, same settings)."""
+    from boundcalc.report.checks import test_function_claims
+    code, out, err = run_cli("claim", "lojasiewicz_rate", "--p", "3", "--json")
+    assert code == 0, err
+    got = json.loads(out)
+    want = test_function_claims("lojasiewicz_rate", 3)[0]
+    assert got["status"] == want.status and got["measured"] == pytest.approx(want.measured, rel=1e-12)
+    assert got["inputs"]["p"] == 3
+    for args, message in ((("lojasiewicz_rate",), "--p"), (("loss_envelope",), "--run"),
+                          (("lojasiewicz_rate", "--p", "7"), "p must be one of")):
+        code, _, err = run_cli("claim", *args)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1

@@ -66,3 +66,138 @@ def test_psnr_peak_is_the_range_of_x_bar_off_the_unit_interval():
     rmse = 0.2
     got = psnr([rmse * np.sqrt(64)], x_bar)[0]
     assert got == pytest.approx(20 * np.log10(8.0 / rmse), rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- the talk's noise, semi-convergence
+
+def test_imaging_noise_is_the_talks_or_the_given_norm():
+    """Deblurring: iid N(0, (50/255)²) on gray levels in [0, 1]; normal integration: N(0, 1.5) read as
+    the variance, on a depth map in pixel units; ``noise_norm`` still fixes ‖ε‖ exactly."""
+    db = deblurring_problem((32, 32), seed=1)
+    assert np.std(db.noise) == pytest.approx(50 / 255, rel=0.06) and abs(np.mean(db.noise)) < 0.03
+    assert 0.0 <= db.x_bar.min() and db.x_bar.max() <= 1.0 and "iid N(0, σ²)" in db.info["noise"]
+    ni = normal_integration_problem((24, 20), seed=1)  # non-square: the pixel unit follows the shorter side
+    assert np.std(ni.noise) == pytest.approx(np.sqrt(1.5), rel=0.06)
+    from boundcalc.problems import depth_map
+    np.testing.assert_allclose(ni.x_bar, depth_map((24, 20)).ravel() * 10, rtol=0, atol=0)
+    fixed = deblurring_problem((16, 16), noise_norm=0.5, seed=2)
+    assert fixed.noise_norm == pytest.approx(0.5, rel=1e-14) and "sphere" in fixed.info["noise"]
+    with pytest.raises(ValueError, match="noise_std"):
+        deblurring_problem((16, 16), noise_std=-1.0)
+
+
+@pytest.fixture(scope="module")
+def deblur_runs():
+    from boundcalc.verification.experiments import early_stopping_experiment
+    prob = deblurring_problem((16, 16), blur_sigma=1.0, seed=0)
+    return prob, early_stopping_experiment(prob, k=48, d=4, iterations=120)
+
+
+def test_deblurring_rises_and_falls_with_x_best_above_y_and_x_end(deblur_runs):
+    """The small-V(0) generator shows DIP's semi-convergence on the talk's noise: x at the measured best
+    iterate beats both the observation y and the last iterate, for IGAHD and GD."""
+    prob, runs = deblur_runs
+    psnr_y = 20 * np.log10(np.ptp(prob.x_bar) / (np.linalg.norm(prob.y - prob.x_bar) / np.sqrt(prob.n)))
+    for r in runs:
+        assert r.psnr_y == pytest.approx(psnr_y, rel=1e-12)
+        assert 0 < r.best_iteration < r.end_iteration == 120
+        assert r.best_psnr > r.psnr_y + 1.0 and r.best_psnr > r.end_psnr + 3.0
+        assert r.best_psnr == r.psnr.max() and r.iteration[np.argmax(r.psnr)] == r.best_iteration
+        # the data fit is measured on the stored x(ℓ), independently of the recorder's metrics
+        x_end = r.images["end"].ravel()
+        assert r.data_fit[-1] == pytest.approx(np.linalg.norm(prob.A @ x_end - prob.y_clean), rel=1e-10)
+        assert not r.non_degenerate and r.R_prime_over_R > 1  # κ(A) ≫ 1: the theorem cannot certify
+    d = runs[0].to_dict()
+    assert d["psnr_y"] == pytest.approx(psnr_y) and "images" not in d
+
+
+def test_early_stopping_sentences_follow_the_measurements(deblur_runs):
+    """Every sentence is decided by the numbers: moving the best to the end, dropping psnr_y, moving
+    the first fit and certifying the initialization each change what is said."""
+    from dataclasses import replace
+
+    from boundcalc.verification.experiments import early_stopping_sentences
+    run = deblur_runs[1][1]
+    said = " ".join(early_stopping_sentences(run))
+    assert f"to {run.best_psnr:.2f} dB at ℓ = {run.best_iteration}, then falls" in said
+    assert "above the observation y" in said and "cannot certify" in said
+    last = replace(run, best_iteration=run.end_iteration, best_psnr=run.end_psnr)
+    said_last = " ".join(early_stopping_sentences(last))
+    assert "still rising at the end" in said_last and "then falls" not in said_last
+    below = replace(run, best_psnr=run.psnr_y - 1.0)
+    assert "1.00 dB below the observation y" in " ".join(early_stopping_sentences(below))
+    assert "observation y" not in " ".join(early_stopping_sentences(replace(run, psnr_y=None)))
+    never = replace(run, fit_iteration=None)
+    assert "stays above 2‖ε‖" in " ".join(early_stopping_sentences(never))
+    late = replace(run, fit_iteration=17)
+    assert "first falls below 2‖ε‖" in " ".join(early_stopping_sentences(late)) and "ℓ = 17" in \
+        " ".join(early_stopping_sentences(late))
+    certified = replace(run, non_degenerate=True, T_ES_reached=True)
+    said_c = " ".join(early_stopping_sentences(certified))
+    assert "hypotheses hold" in said_c and "is reached" in said_c and "cannot certify" not in said_c
+    fitted = replace(run, residual_end=run.noise_norm * 2)
+    assert "fitted part of the noise" not in " ".join(early_stopping_sentences(fitted))
+
+
+def test_v_scale_moves_x0_not_the_jacobian_floor():
+    """V(0) scaled by c: x(0) scales by c, and σ_min(J_g)² ≥ ‖φ(Wu)‖²/k holds at every scale (§2's Gram
+    identity), so the §3 test stays meaningful."""
+    from boundcalc.nets.two_layer import TwoLayerDIP
+    base = TwoLayerDIP(12, 3, 40, seed=4)
+    small = TwoLayerDIP(12, 3, 40, seed=4, v_scale=1e-3)
+    np.testing.assert_allclose(small.forward(), 1e-3 * base.forward(), rtol=1e-12)
+    a = np.tanh(base.unpack()[1] @ base.u)
+    floor = np.sqrt(a @ a / 40)
+    for net in (base, small):
+        assert net.jacobian_spectrum().sigma_min >= floor * (1 - 1e-12)
+    assert small.jacobian_spectrum().sigma_min == pytest.approx(floor, rel=1e-5)
+    assert "v_scale=0.001" in repr(small) and small.D == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="v_scale"):
+        TwoLayerDIP(12, 3, 40, v_scale=0.0)
+
+
+# ----------------------------------------------------------------------------- phase diagram budgets
+
+def hits_grid(igahd_hits, gd_hits=None, iterations=60000, ks=(5, 10, 200, 400), n=20):
+    ig = np.asarray(igahd_hits, int)
+    gd = np.asarray(gd_hits if gd_hits is not None else ig[:, 0], int)
+    return PhaseDiagramResult(tuple(ks), (0.0, 100.0, 900.0), ((ig >= 0).mean(-1)), (gd >= 0).mean(-1), ig.shape[-1],
+                              {"n": n, "iterations": iterations}, 0, 0, ig, gd)
+
+
+def test_success_and_censored_medians_at_any_budget():
+    hits = np.full((4, 3, 4), -1)
+    hits[0, 0] = [10, 20, 30, 40]          # all in time: median (lower) 20
+    hits[0, 1] = [10, 20000, -1, -1]       # two of four reach within 60000, one within 15000
+    hits[0, 2] = [15000, 15001, 100, -1]
+    res = hits_grid(hits)
+    p15, _ = res.success_at(15000)
+    p60, _ = res.success_at()
+    assert p15[0].tolist() == [1.0, 0.25, 0.5] and p60[0].tolist() == [1.0, 0.5, 0.75]
+    m15, _ = res.median_iterations(15000)
+    m60, _ = res.median_iterations()
+    assert m15[0, 0] == 20 and m15[0, 1] == np.inf and m15[0, 2] == 15000  # sorted 100, 15000, >, >
+    assert m60[0, 1] == 20000 and m60[0, 2] == 15000
+    with pytest.raises(ValueError, match="budget"):
+        res.success_at(60001)
+
+
+def test_a_verdict_that_changes_with_the_budget_is_inconclusive():
+    """At 15000 iterations α > 0 wins at the over-parametrized widths (gain 0.75); at 60000 α = 0 gets
+    there too (gain 0): the 'substantial gain' sentence measures the budget and must not hold."""
+    from boundcalc.verification.experiments import phase_claims_across_budgets
+    hits = np.full((4, 3, 4), -1)
+    hits[:2, :, :] = -1                      # under-parametrized: nobody converges, at any budget
+    hits[2:, 0, :] = [30000, 31000, 32000, 100]  # α = 0: late
+    hits[2:, 1:, :] = 500                    # α > 0: early
+    res = hits_grid(hits)
+    under, over = phase_claims_across_budgets(res, (15000, 60000))
+    assert under.status == "holds" and "the same verdict" in under.note
+    assert over.status == "inconclusive" and "15000 iterations: holds" in over.note \
+        and "60000 iterations: violated" in over.note
+    # the stable case: α = 0 never converges, α > 0 always does → holds at both budgets
+    hits[2:, 0, :] = -1
+    assert phase_claims_across_budgets(hits_grid(hits), (15000, 60000))[1].status == "holds"
+    # and a real gain in the under-parametrized regime at both budgets is violated
+    hits[:2, 1:, :] = 100
+    assert phase_claims_across_budgets(hits_grid(hits), (15000, 60000))[0].status == "violated"

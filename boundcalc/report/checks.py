@@ -1,0 +1,131 @@
+"""The report's claims, each computable on its own.
+
+The report's sections and ``boundcalc claim`` both get their claims from here, so the command a
+claim row prints re-checks exactly what the report checked: the problem's claims from
+:func:`problem_run` (one dynamics of :data:`DYNAMICS`), the IGAHD test-function claims from
+:func:`test_function_claims`, and the phase diagram's two sentences from :func:`phase_claims`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..problems import Problem
+from ..verification.claims import ClaimCheck
+
+__all__ = ["PHASE_GRID", "PHASE_BUDGET_FACTOR", "DYNAMICS", "VERIFY_ITERATIONS", "LOJASIEWICZ_POWERS",
+           "PHASE_CLAIMS", "TEST_FUNCTION_CLAIMS", "certified_lam_min", "problem_run", "test_function_claims",
+           "phase_claims", "claim_command", "recheck"]
+
+#: The report's phase diagram: the slide's measurement (form slide, β = 0.05, A_ij ~ N(0, 1/m), 15000
+#: iterations), checked again at 4× the budget; n, m, d, s, the widths, the dampings, the trials and the
+#: tolerance are boundcalc's choices (the talk gives none of them). `phase-diagram --full`: the talk's grid size.
+PHASE_GRID = {"n": 20, "m": 10, "d": 5, "ks": (5, 10, 40, 200), "alphas": (0.0, 100.0, 300.0, 600.0, 900.0),
+              "beta": 0.05, "step": 1e-3, "form": "slide", "iterations": 15000, "trials": 8, "loss_tol": 1e-6}
+#: The budgets at which the phase diagram's sentences are checked: the talk's, and four times it.
+PHASE_BUDGET_FACTOR = 4
+
+
+#: The dynamics the report runs on its problem, and the IGAHD / GD iteration count.
+DYNAMICS = ("isehd", "igahd", "gf")
+VERIFY_ITERATIONS = 3000
+#: Exponents p of the Łojasiewicz test functions |x|^p (q = 1 − 1/p).
+LOJASIEWICZ_POWERS = (2, 3, 4)
+#: Claim ids of the test functions and of the phase diagram.
+TEST_FUNCTION_CLAIMS = ("igahd_energy", "trap_avoidance", "lojasiewicz_rate")
+PHASE_CLAIMS = ("phase_no_gain_under", "phase_gain_over")
+
+
+def certified_lam_min(sigma_n: float) -> tuple[float, float] | None:
+    """σ_n(A) ≤ λ_min(A; C) for every cone C, so (σ_n(A), ∞) is a certified bracket for the x-space
+    claim whenever σ_n(A) > 0; None otherwise."""
+    return (float(sigma_n), float("inf")) if sigma_n > 0 else None
+
+
+def problem_run(problem: Problem, net: Any, dynamics: str, lam_min: tuple[float, float] | None) -> Any:
+    """One of the report's runs on its problem: ``verify`` with the report's settings."""
+    from ..verification.claims import verify
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"run must be one of {DYNAMICS}, got {dynamics!r}")
+    return verify(problem, net, dynamics=dynamics, lam_min=lam_min, compare_gf=(dynamics == "isehd"),
+                  iterations=VERIFY_ITERATIONS)
+
+
+def _double_well(z):
+    return z[0] ** 2 / 2 + z[1] ** 4 / 4 - z[1] ** 2 / 2
+
+
+def _double_well_grad(z):
+    return np.array([z[0], z[1] ** 3 - z[1]])
+
+
+def test_function_claims(only: str | None = None, p: int | None = None) -> list[ClaimCheck]:
+    """The IGAHD theorem on test functions (THEORY §7): the energy decrease on a double well, trap
+    avoidance at its strict saddle, and the Łojasiewicz rates on |x|^p, p in
+    :data:`LOJASIEWICZ_POWERS`; ``only`` (and ``p``) selects one."""
+    from ..verification.claims import check_energy_decrease, check_lojasiewicz_rate, check_trap_avoidance
+    if only is not None and only not in TEST_FUNCTION_CLAIMS:
+        raise ValueError(f"claim must be one of {TEST_FUNCTION_CLAIMS}, got {only!r}")
+    if p is not None and p not in LOJASIEWICZ_POWERS:
+        raise ValueError(f"p must be one of {LOJASIEWICZ_POWERS}, got {p!r}")
+    out = []
+    if only in (None, "igahd_energy"):
+        out.append(check_energy_decrease(_double_well, _double_well_grad, [1.5, 0.3], lipschitz=11.0, c=1.0,
+                                         beta=0.02, h=0.1))
+    if only in (None, "trap_avoidance"):
+        out.append(check_trap_avoidance(starts=100, seed=0))
+    if only in (None, "lojasiewicz_rate"):
+        out += [check_lojasiewicz_rate(q) for q in LOJASIEWICZ_POWERS if p is None or q == p]
+    return out
+
+
+def phase_claims(progress: bool = False) -> tuple[Any, tuple[ClaimCheck, ...], tuple[int, ...]]:
+    """The report's phase diagram, run once to 4× the talk's budget, and the slide's two sentences
+    read at both budgets: (result, claims, budgets)."""
+    from ..verification.experiments import phase_claims_across_budgets
+    from ..verification.sweeps import phase_diagram
+    talk = PHASE_GRID["iterations"]
+    budgets = (talk, PHASE_BUDGET_FACTOR * talk)
+    res = phase_diagram(**{**PHASE_GRID, "iterations": budgets[-1]}, progress=progress)
+    return res, phase_claims_across_budgets(res, budgets), budgets
+
+
+def claim_command(claim_id: str, run: str | None = None, p: int | None = None) -> str:
+    """The one command that re-checks a report claim alone, from the report folder."""
+    return ("boundcalc claim " + claim_id + (f" --run {run}" if run else "") + (f" --p {p}" if p else "")
+            + " --config experiment.toml")
+
+
+def recheck(claim_id: str, *, run: str | None = None, p: int | None = None, problem: Problem | None = None,
+            inputs: dict[str, Any] | None = None, progress: bool = False) -> ClaimCheck:
+    """Compute one report claim alone, as the report computes it: a phase-diagram sentence, a
+    test-function claim (``p`` picks the Łojasiewicz exponent), or a claim of the problem's ``run``
+    (one of :data:`DYNAMICS`) on ``problem`` with the network of ``inputs`` (the defaults if None).
+
+    Raises
+    ------
+    ValueError
+        For an unknown claim id, a missing or unknown ``run``/``p``, or a claim the run does not make.
+    """
+    if claim_id in PHASE_CLAIMS:
+        return next(c for c in phase_claims(progress)[1] if c.claim_id == claim_id)
+    if claim_id in TEST_FUNCTION_CLAIMS:
+        if claim_id == "lojasiewicz_rate" and p is None:
+            raise ValueError(f"--p: lojasiewicz_rate is checked for p in {LOJASIEWICZ_POWERS}; name one")
+        return test_function_claims(claim_id, p)[0]
+    from ..linalg.operators import spectrum
+    from ..nets.two_layer import TwoLayerDIP
+    from ..problems import DEFAULT_NETWORK, default_problem
+    if run is None:
+        raise ValueError(f"--run: the problem's claims are checked on each of {DYNAMICS}; name one")
+    problem = problem if problem is not None else default_problem()
+    spec = {**DEFAULT_NETWORK, **(inputs or {}).get("network", {})}
+    net = TwoLayerDIP(problem.n, spec["d"], spec["k"], spec["activation"], v_init=spec["v_init"], seed=spec["seed"])
+    res = problem_run(problem, net, run, certified_lam_min(spectrum(problem.A).sigma_n))
+    for c in res.claims:
+        if c.claim_id == claim_id:
+            return c
+    known = sorted({c.claim_id for c in res.claims} | set(TEST_FUNCTION_CLAIMS) | set(PHASE_CLAIMS))
+    raise ValueError(f"claim: {claim_id!r} is not a claim of the report's {run} run; known: {known}")
