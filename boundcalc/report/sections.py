@@ -200,7 +200,8 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
     if lam is None and "spectrum" in context:
         lam = certified_lam_min(context["spectrum"].sigma_n)
         context["lam_min"] = lam
-    runs = {dyn: problem_run(problem, net, dyn, lam) for dyn in DYNAMICS}
+    gf = problem_run(problem, net, "gf", lam)
+    runs = {dyn: gf if dyn == "gf" else problem_run(problem, net, dyn, lam, gf_run=gf) for dyn in DYNAMICS}
     tests = test_function_claims()
     powers = iter(LOJASIEWICZ_POWERS)  # the Łojasiewicz claims come in the order of their exponents
     test_commands = [claim_command(c.claim_id, p=next(powers) if c.claim_id == "lojasiewicz_rate" else None)
@@ -501,7 +502,9 @@ def phase_section(problem: Problem, context: dict[str, Any]):
     from ..problems import gaussian_problem
     from ..theory.width import required_width
     from .checks import claim_command, phase_claims
-    res, claims, budgets = phase_claims(progress=context.get("progress", False))
+    background = context.get("phase_background")
+    res, claims, budgets = (background.result() if background is not None
+                            else phase_claims(progress=context.get("progress", False)))
     talk = budgets[0]
     n, m = PHASE_GRID["n"], PHASE_GRID["m"]
     # The theorem's width for one instance of the grid; the data are noiseless, so (1 + 1/SNR)⁴ = 1
@@ -549,10 +552,15 @@ def phase_section(problem: Problem, context: dict[str, Any]):
           "than half did not. A gain in α then shows as fewer iterations, whatever the budget.", "",
           f"![phase diagram at {talk} iterations](phase_diagram.png)"]
     data = {"result": res.to_dict(), "budgets": list(budgets),
-            "success": {str(b): {"igahd": P[b][0].tolist(), "gd": P[b][1].tolist()} for b in budgets},
+            "success": {str(b): {"igahd": P[b][0].tolist(),
+                                 "gd": P[b][1].tolist() if PHASE_GRID.get("include_gd", True) else None}
+                        for b in budgets},
             # a censored median ("> budget") is null, never a sentinel number
-            "median_iterations": {str(b): {"igahd": _censored(med[b][0]), "gd": _censored(med[b][1])}
+            "median_iterations": {str(b): {"igahd": _censored(med[b][0]),
+                                           "gd": _censored(med[b][1]) if PHASE_GRID.get("include_gd", True) else None}
                                   for b in budgets},
+            # a timing: moved to results.json's "timings" by the page assembly
+            "seconds_in_background": None if background is None else background.seconds,
             "claims": [c.to_dict() for c in claims], "regimes": REGIMES,
             "k_scaling": width.k_scaling, "k_theorem": width.k_theorem}
     return Section("phase_diagram", "The slide's phase diagram and its two claims (THEORY §11)", "\n".join(md), data,

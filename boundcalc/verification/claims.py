@@ -297,10 +297,25 @@ def _range_residual(A: Any, y: np.ndarray) -> float:
     return float(np.linalg.norm(op.matvec(coef) - y))
 
 
+def _reusable_gf(gf_run: Any, t_max: float, n_eval: int, rtol: float) -> Any:
+    """The GF trajectory of an earlier ``verify(dynamics="gf")`` on the same problem and network, if
+    it was integrated with these settings (horizon, records, tolerance); otherwise None (rerun)."""
+    if gf_run is None:
+        return None
+    tr = getattr(gf_run, "trajectory", gf_run)
+    same = (tr.method == "gf" and len(tr.t) == n_eval and tr.params.get("rtol") == rtol
+            and math.isclose(float(tr.params.get("t_max", float("nan"))), t_max, rel_tol=1e-12))
+    if not same:
+        raise ValueError("gf_run: a GF run with other settings (horizon, records or tolerance) than this "
+                         "verification's; leave it out to integrate GF here")
+    return tr
+
+
 def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max: float | None = None,
            iterations: int = 5000, step: float | None = None, alpha: float | None = None,
            beta: float | None = None, form: str = "ode", lam_min: float | tuple[float, float] | None = None,
            dist: float | None = None, n_eval: int = 200, rtol: float = 1e-9, compare_gf: bool = False,
+           gf_run: Any = None,
            state: str = "auto", device: str | None = None, dtype: str = "float64") -> VerifyResult:
     """Run ``dynamics`` on ``problem`` from ``net.theta0`` and check every applicable claim.
 
@@ -323,6 +338,9 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
         parameter ball of Σ′ once the claim θ(t) ∈ B(θ₀, R′) holds.
     compare_gf : bool
         With ISEHD, also run GF and show both fitted decay exponents (a measurement).
+    gf_run : VerifyResult or Trajectory, optional
+        An earlier ``verify(dynamics="gf")`` on the same problem and network, used for the comparison
+        instead of integrating GF again; refused (ValueError) if its horizon, records or tolerance differ.
     state : {"auto", "reduced", "full"}
         Coordinates of the run (:func:`~boundcalc.dynamics.objectives.make_objective`): the exact reduced state
         (V − V₀ ∈ range(Aᵀ), W − W₀ = b uᵀ) or θ itself; "auto" takes the smaller.
@@ -405,7 +423,7 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
                                          evaluate_many(["rate_loss"], v)["rate_loss"], _excess_rate(traj, r_res),
                                          "IGAHD: exponent in t = Σ√s" if dynamics == "igahd" else ""))
         if compare_gf and dynamics == "isehd":
-            gf = gradient_flow(obj, t_max=t_max, n_eval=n_eval, rtol=rtol)
+            gf = _reusable_gf(gf_run, t_max, n_eval, rtol) or gradient_flow(obj, t_max=t_max, n_eval=n_eval, rtol=rtol)
             measurements.append(_compare_measurement(traj, gf, check))
             extra["gf_trajectory"] = {"t": gf.t.tolist(), "loss": gf.loss.tolist()}
     elif dynamics == "gf":

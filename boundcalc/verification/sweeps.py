@@ -31,7 +31,7 @@ from ..linalg.backend import resolve_backend
 from ..linalg.operators import gaussian
 
 __all__ = ["PhaseDiagramResult", "SweepInterrupted", "phase_diagram", "run_cell", "run_row", "plot_phase_diagram",
-           "check_sweep_folder", "parse_dask_target", "dask_executor"]
+           "check_sweep_folder", "parse_dask_target", "dask_executor", "local_executor", "stop_executor"]
 
 #: Files of a phase-diagram folder besides its ``cells/`` subfolder.
 SWEEP_OUTPUTS = ("phase_diagram.json", "phase_diagram.png")
@@ -105,6 +105,23 @@ def _stop_workers(executor: ProcessPoolExecutor) -> None:
         if proc.is_alive():  # pragma: no cover - a worker that ignored SIGTERM
             proc.kill()
             proc.join()
+
+
+def local_executor(workers: int, *, start_method: str | None = None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` local processes set up as the sweep's own (one BLAS thread each, set
+    through the environment before they start; Ctrl-C and SIGTERM left to the parent; no orphans: see
+    :func:`_worker_init`). ``start_method="spawn"`` for a pool started beside running threads, where a
+    fork could copy a lock another thread holds. Stop it with :func:`stop_executor`."""
+    import multiprocessing
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    return ProcessPoolExecutor(max_workers=positive_int(workers, "workers"), initializer=_worker_init,
+                               initargs=(os.getpid(),),
+                               mp_context=multiprocessing.get_context(start_method) if start_method else None)
+
+
+def stop_executor(executor: ProcessPoolExecutor) -> None:
+    """End a :func:`local_executor` now: pending work cancelled, running work abandoned."""
+    _stop_workers(executor)
 
 
 def parse_dask_target(target: str) -> tuple[str, int | str]:
@@ -481,9 +498,7 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
                  f"{CALIBRATION_ITERATIONS} and {3 * CALIBRATION_ITERATIONS} iterations per width, without early "
                  f"stops), peak memory about {format_bytes(peak)}")
     if own:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        executor = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, len(rows)), initializer=_worker_init,
-                                       initargs=(os.getpid(),))
+        executor = local_executor(min(os.cpu_count() or 1, len(rows)))
 
     def save(res: dict[str, Any]) -> None:
         # The file first, the record after: an interrupt between the two leaves the cell unrecorded,
@@ -548,25 +563,31 @@ def plot_phase_diagram(res: PhaseDiagramResult, budget: int | None = None):
     has_hits = res.igahd_hits is not None
     budget = res._check_budget(budget) if has_hits else int(res.params["iterations"])
     ig, gd = res.success_at(budget) if has_hits else (res.igahd, res.gd)
-    ratios = [len(res.alphas), 1] + ([len(res.alphas)] if has_hits else [])
+    has_gd = bool(np.isfinite(np.asarray(gd, float)).any())
+    ratios = [len(res.alphas)] + ([1] if has_gd else []) + ([len(res.alphas)] if has_hits else [])
     fig, axes = subplots(1, len(ratios), figsize=(4.6 + 5.0 * has_hits, 3.8), layout="constrained",
                          gridspec_kw={"width_ratios": ratios})
-    ax, ax2 = axes[0], axes[1]
+    axes = list(np.atleast_1d(axes))
+    ax = axes.pop(0)
     im = ax.imshow(ig, origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ks = [str(k) for k in res.ks]
     ax.set_xticks(range(len(res.alphas)), [f"{a:g}" for a in res.alphas], rotation=45, fontsize=7)
     ax.set_yticks(range(len(res.ks)), ks)
-    ax.set_xlabel("α")
+    ax.set_xlabel("α" + (" (α = 0: gradient descent)" if res.params.get("form") == "slide" else ""))
     ax.set_ylabel("width k")
     ax.set_title(f"IGAHD, β = {res.params['beta']:g}: P(success)", fontsize=9)
-    ax2.imshow(np.asarray(gd, float)[:, None], origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    ax2.set_xticks([0], ["GD"])
-    ax2.set_yticks(range(len(res.ks)), [""] * len(ks))
-    ax2.set_title("GD", fontsize=9)
-    fig.colorbar(im, ax=[ax, ax2], label=f"P(loss ≤ {res.params['loss_tol']:g} in {budget} it.)", shrink=0.9,
+    bar_axes = [ax]
+    if has_gd:
+        ax2 = axes.pop(0)
+        ax2.imshow(np.asarray(gd, float)[:, None], origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax2.set_xticks([0], ["GD"])
+        ax2.set_yticks(range(len(res.ks)), [""] * len(ks))
+        ax2.set_title("GD", fontsize=9)
+        bar_axes.append(ax2)
+    fig.colorbar(im, ax=bar_axes, label=f"P(loss ≤ {res.params['loss_tol']:g} in {budget} it.)", shrink=0.9,
                  pad=0.02)
     if has_hits:
-        ax3 = axes[2]
+        ax3 = axes.pop(0)
         med, _ = res.median_iterations(budget)
         shown = np.where(np.isfinite(med), med, np.nan)
         im3 = ax3.imshow(np.log10(np.maximum(shown, 1)), origin="lower", cmap="magma_r", aspect="auto",

@@ -101,3 +101,17 @@ def test_bad_dynamics_input(objective, prob):
         DIPObjective(TwoLayerDIP(5, 4, 3), prob.A, prob.y, train="W")
     with pytest.raises(ValueError, match="output size"):
         DIPObjective(TwoLayerDIP(4, 4, 3), prob.A, prob.y)
+
+
+def test_fused_igahd_update_equals_the_step_term_by_term():
+    """The axpy form (1 + a)θ − aθ₋ − (b + s)g + b g₋ is the IGAHD step θ + a(θ − θ₋) − b(g − g₋) − s g,
+    written in place; a buffer BLAS cannot update in place is refused, never silently left stale."""
+    from boundcalc.dynamics.discrete import _igahd_update
+    rng = np.random.default_rng(5)
+    th, pr, g, gp = (rng.standard_normal(1001) for _ in range(4))
+    a, b, s = 0.83, 0.017, 0.05
+    out = np.empty(1001)
+    _igahd_update(th, pr, g, gp, a, b, s, out=out)
+    np.testing.assert_allclose(out, th + a * (th - pr) - b * (g - gp) - s * g, rtol=0, atol=1e-14)
+    with pytest.raises(RuntimeError, match="contiguous"):
+        _igahd_update(th[::2], pr[::2], g[::2], gp[::2], a, b, s, out=np.empty(1002)[::2])

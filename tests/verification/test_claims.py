@@ -379,3 +379,16 @@ def test_x_space_uses_sigma_n_like_the_report_and_names_a_missing_dist():
     named = x_space_bound(res.check, 1.0, 0.5, noise_norm=0.01)
     assert named.quantity == "bound assuming x̄ ∈ Σ′ (dist(x̄, Σ′) = 0)" and named.approximation == 0.0
     assert x_space_bound(res.check, 1.0, 0.5, noise_norm=0.01, dist=0.1).quantity == "bound"
+
+
+def test_isehd_reuses_an_identical_gf_run_and_refuses_another():
+    """The report integrates GF once: verify(isehd, compare_gf) with the GF run of verify(gf) gives the
+    same comparison as integrating it again, and a GF run with another horizon is refused."""
+    p = gaussian_problem(2, 2, noise_norm=0.01, seed=6)
+    net = TwoLayerDIP(2, 2, 20_000, seed=0)
+    gf = verify(p, net, dynamics="gf", n_eval=60)
+    fresh = verify(p, net, dynamics="isehd", compare_gf=True, n_eval=60)
+    reused = verify(p, net, dynamics="isehd", compare_gf=True, n_eval=60, gf_run=gf)
+    assert [m.to_dict() for m in reused.measurements] == [m.to_dict() for m in fresh.measurements]
+    with pytest.raises(ValueError, match="gf_run"):
+        verify(p, net, dynamics="isehd", compare_gf=True, n_eval=60, t_max=5.0, gf_run=gf)
