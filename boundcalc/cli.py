@@ -391,10 +391,9 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
     )
     out = check_sweep_folder(args.out, force=args.force)
     if args.full:
-        args.n, args.m, args.d, args.trials, args.iterations = 50, 25, 10, 20, 15000
-        args.step, args.form = 1e-3, "slide"
-        args.ks = [int(k) for k in np.unique(np.geomspace(10, 10_000, 10).astype(int))]
-        args.alphas = [float(a) for a in np.linspace(0.0, 900.0, 10)]
+        from .report.checks import PHASE_GRID_FULL as g
+        args.n, args.m, args.d, args.trials, args.iterations = g["n"], g["m"], g["d"], g["trials"], g["iterations"]
+        args.step, args.form, args.ks, args.alphas = g["step"], g["form"], list(g["ks"]), list(g["alphas"])
     kw = dict(n=args.n, m=args.m, d=args.d, ks=tuple(args.ks), alphas=tuple(args.alphas), beta=args.beta,
               step=args.step, iterations=args.iterations, trials=args.trials, loss_tol=args.loss_tol,
               seed=args.seed, out_dir=out, progress=not args.json, form=args.form, device=args.device,
@@ -503,11 +502,16 @@ def cmd_formulas(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .io.outputs import check_output_folder
-    from .report.build import load_config, write_report
+    from .report.build import default_inputs, load_config, write_report
     # Everything is validated before the disk changes: the config (network sizes included), then
     # the output folder; write_report builds the report beside it and moves it in when complete.
     problem, inputs = load_config(args.config) if args.config is not None else (None, None)
     check_output_folder(args.out, force=args.force)
+    if args.full:
+        if args.no_experiments:
+            raise UsageError("--full enlarges the phase diagram, which --no-experiments leaves out; choose one")
+        inputs = inputs if inputs is not None else default_inputs()
+        inputs["report"] = {**inputs.get("report", {}), "full": True}
     out = write_report(args.out, force=args.force, progress=not args.quiet, problem=problem, inputs=inputs,
                        experiments=False if args.no_experiments else None, config=args.config)
     print(f"report written to {out}/report.html (also report.md, results.json, tables.tex, experiment.toml)")
@@ -687,6 +691,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="[problem] m, n, noise_norm, seed; [network] d, k, activation, v_init, seed; [report] "
                         "experiments (true/false). Every report folder holds the experiment.toml that reproduces it")
     r.add_argument("--quiet", action="store_true", help="no progress bar (it is shown only on a terminal anyway)")
+    r.add_argument("--full", action="store_true",
+                   help="the phase diagram at the talk's size (n = 50, m = 25, 10 widths × 10 α, 20 trials, 15000 "
+                        "and 4× 15000 iterations) instead of the report's small grid; the estimated time on this "
+                        "machine is printed before it starts")
     r.set_defaults(func=cmd_report)
 
     cl = sub.add_parser("claim", help="re-check one claim of a report alone, as the report checked it")

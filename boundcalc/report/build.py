@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def default_inputs() -> dict[str, Any]:
 
 
 #: What a report contains besides the problem's sections (``[report]`` in experiment.toml).
-DEFAULT_REPORT = {"experiments": True}
+DEFAULT_REPORT = {"experiments": True, "full": False}
 
 
 def _toml_value(value: Any) -> str:
@@ -87,7 +88,8 @@ def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None =
     if phase_section in builders:
         # The phase diagram's worker processes run beside the serial sections (one core each would
         # otherwise idle): measured 127 s → about 90 s for the default report on two cores.
-        context["phase_background"] = BackgroundPhaseDiagram()
+        context["phase_background"] = BackgroundPhaseDiagram(full=bool(inputs.get("report", {}).get("full")),
+                                                             announce=progress)
     try:
         return _build_sections(builders, problem, context, progress)
     finally:
@@ -100,13 +102,15 @@ class BackgroundPhaseDiagram:
     daemon thread on a spawned two-process pool, while the other sections run; :meth:`result` waits
     for it, :meth:`stop` ends its workers (an interrupt must not wait for them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, full: bool = False, announce: bool = False) -> None:
         import os
         import threading
 
         from ..verification.sweeps import local_executor
-        from .checks import PHASE_GRID
-        self.executor = local_executor(min(os.cpu_count() or 1, len(PHASE_GRID["ks"])), start_method="spawn")
+        from .checks import phase_grid
+        self.full = full
+        self._announce = announce
+        self.executor = local_executor(min(os.cpu_count() or 1, len(phase_grid(full)["ks"])), start_method="spawn")
         self._outcome: tuple[Any, BaseException | None] = (None, None)
         self.seconds = float("nan")
         self._thread = threading.Thread(target=self._run, daemon=True, name="boundcalc-phase-diagram")
@@ -117,8 +121,12 @@ class BackgroundPhaseDiagram:
 
         from .checks import phase_claims
         t0 = time.perf_counter()
+
+        def say(line: str) -> None:
+            print(f"boundcalc: {line}", file=sys.stderr, flush=True)
         try:
-            self._outcome = (phase_claims(executor=self.executor), None)
+            self._outcome = (phase_claims(executor=self.executor, full=self.full,
+                                          announce=say if self._announce or self.full else None), None)
         except BaseException as exc:  # handed to the thread that asks for the result
             self._outcome = (None, exc)
         self.seconds = time.perf_counter() - t0
@@ -189,8 +197,9 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
     prob_in = {**DEFAULT_PROBLEM, **cfg.get("problem", {})}
     net_in = {**DEFAULT_NETWORK, **cfg.get("network", {})}
     report_in = {**DEFAULT_REPORT, **cfg.get("report", {})}
-    if not isinstance(report_in["experiments"], bool):
-        raise ValueError(f"config: [report] experiments must be true or false, got {report_in['experiments']!r}")
+    for key in DEFAULT_REPORT:
+        if not isinstance(report_in[key], bool):
+            raise ValueError(f"config: [report] {key} must be true or false, got {report_in[key]!r}")
     try:
         problem = gaussian_problem(prob_in["m"], prob_in["n"], noise_norm=prob_in["noise_norm"],
                                    seed=prob_in["seed"])

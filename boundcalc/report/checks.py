@@ -15,9 +15,9 @@ import numpy as np
 from ..problems import Problem
 from ..verification.claims import ClaimCheck
 
-__all__ = ["PHASE_GRID", "PHASE_BUDGET_FACTOR", "DYNAMICS", "VERIFY_ITERATIONS", "LOJASIEWICZ_POWERS",
-           "PHASE_CLAIMS", "TEST_FUNCTION_CLAIMS", "certified_lam_min", "problem_run", "test_function_claims",
-           "phase_claims", "claim_command", "recheck"]
+__all__ = ["PHASE_GRID", "PHASE_GRID_FULL", "phase_grid", "PHASE_BUDGET_FACTOR", "DYNAMICS", "VERIFY_ITERATIONS",
+           "LOJASIEWICZ_POWERS", "PHASE_CLAIMS", "TEST_FUNCTION_CLAIMS", "certified_lam_min", "problem_run",
+           "test_function_claims", "phase_claims", "claim_command", "recheck"]
 
 #: The report's phase diagram: the slide's measurement (form slide, β = 0.05, A_ij ~ N(0, 1/m), 15000
 #: iterations), checked again at 4× the budget; n, m, d, s, the widths, the dampings, the trials and the
@@ -27,6 +27,11 @@ PHASE_GRID = {"n": 20, "m": 10, "d": 5, "ks": (5, 10, 40, 200), "alphas": (0.0, 
               # α = 0 of form slide is gradient descent (plus a vanishing βs² term): no separate GD column,
               # which cost a quarter of the sweep at 4× the budget
               "include_gd": False}
+#: The talk's size (`report --full`, `phase-diagram --full`): n = 50, m = 25, 10 widths from 10 to 10⁴,
+#: 10 dampings from 0 to 900, 20 trials; the other settings as in :data:`PHASE_GRID`.
+PHASE_GRID_FULL = {**PHASE_GRID, "n": 50, "m": 25, "d": 10,
+                   "ks": (10, 21, 46, 100, 215, 464, 1000, 2154, 4641, 10000),
+                   "alphas": (0.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0), "trials": 20}
 #: The budgets at which the phase diagram's sentences are checked: the talk's, and four times it.
 PHASE_BUDGET_FACTOR = 4
 
@@ -88,15 +93,23 @@ def test_function_claims(only: str | None = None, p: int | None = None) -> list[
     return out
 
 
-def phase_claims(progress: bool = False, executor: Any = None) -> tuple[Any, tuple[ClaimCheck, ...], tuple[int, ...]]:
-    """The report's phase diagram, run once to 4× the talk's budget, and the slide's two sentences
-    read at both budgets: (result, claims, budgets). ``executor`` runs its rows (default: its own
-    local pool)."""
+def phase_grid(full: bool = False) -> dict[str, Any]:
+    """The report's phase-diagram grid: :data:`PHASE_GRID`, or the talk's size :data:`PHASE_GRID_FULL`."""
+    return dict(PHASE_GRID_FULL if full else PHASE_GRID)
+
+
+def phase_claims(progress: bool = False, executor: Any = None, *, full: bool = False,
+                 announce: Any = None) -> tuple[Any, tuple[ClaimCheck, ...], tuple[int, ...]]:
+    """The report's phase diagram (:func:`phase_grid`), run once to 4× the talk's budget, and the
+    slide's two sentences read at both budgets: (result, claims, budgets). ``executor`` runs its
+    rows (default: its own local pool); ``announce`` receives the estimated time before it starts."""
     from ..verification.experiments import phase_claims_across_budgets
     from ..verification.sweeps import phase_diagram
-    talk = PHASE_GRID["iterations"]
+    grid = phase_grid(full)
+    talk = grid["iterations"]
     budgets = (talk, PHASE_BUDGET_FACTOR * talk)
-    res = phase_diagram(**{**PHASE_GRID, "iterations": budgets[-1]}, progress=progress, executor=executor)
+    res = phase_diagram(**{**grid, "iterations": budgets[-1]}, progress=progress, executor=executor,
+                        announce=announce)
     return res, phase_claims_across_budgets(res, budgets), budgets
 
 
@@ -118,7 +131,8 @@ def recheck(claim_id: str, *, run: str | None = None, p: int | None = None, prob
         For an unknown claim id, a missing or unknown ``run``/``p``, or a claim the run does not make.
     """
     if claim_id in PHASE_CLAIMS:
-        return next(c for c in phase_claims(progress)[1] if c.claim_id == claim_id)
+        full = bool((inputs or {}).get("report", {}).get("full", False))
+        return next(c for c in phase_claims(progress, full=full)[1] if c.claim_id == claim_id)
     if claim_id in TEST_FUNCTION_CLAIMS:
         if claim_id == "lojasiewicz_rate" and p is None:
             raise ValueError(f"--p: lojasiewicz_rate is checked for p in {LOJASIEWICZ_POWERS}; name one")

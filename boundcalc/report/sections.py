@@ -501,17 +501,19 @@ def phase_section(problem: Problem, context: dict[str, Any]):
     iterations, and its two sentences as claims that must survive the budget (THEORY §11)."""
     from ..problems import gaussian_problem
     from ..theory.width import required_width
-    from .checks import claim_command, phase_claims
+    from .checks import claim_command, phase_claims, phase_grid
     background = context.get("phase_background")
+    full = bool(context["inputs"].get("report", {}).get("full", False))
+    grid = phase_grid(full)
     res, claims, budgets = (background.result() if background is not None
-                            else phase_claims(progress=context.get("progress", False)))
+                            else phase_claims(progress=context.get("progress", False), full=full))
     talk = budgets[0]
-    n, m = PHASE_GRID["n"], PHASE_GRID["m"]
+    n, m = grid["n"], grid["m"]
     # The theorem's width for one instance of the grid; the data are noiseless, so (1 + 1/SNR)⁴ = 1
     # (SNR = 1e12 gives that factor to 12 digits; the formula needs a finite SNR).
     inst = gaussian_problem(m, n, noise_norm=0.0, seed=0)
     width = required_width(inst.A, snr=1e12)
-    kmax = max(PHASE_GRID["ks"])
+    kmax = max(grid["ks"])
     rows = []
     P = {b: res.success_at(b) for b in budgets}
     med = {b: res.median_iterations(b) for b in budgets}
@@ -527,12 +529,13 @@ def phase_section(problem: Problem, context: dict[str, Any]):
                                  for b in budgets) + f" | {alphas[best]:g} |")
     md = [f"The slide's measurement: the probability that IGAHD reaches numerical accuracy on the loss in less than "
           f"{talk} iterations, form **slide** (momentum αs, Hessian term βs²; α = 0 is gradient descent), "
-          f"β = {PHASE_GRID['beta']}, A_ij iid N(0, 1/m). boundcalc's choices (the talk gives none of them): "
-          f"n = {n}, m = {m}, d = {PHASE_GRID['d']}, s = {PHASE_GRID['step']}, loss tolerance "
-          f"{PHASE_GRID['loss_tol']}, widths {list(PHASE_GRID['ks'])}, α ∈ {list(PHASE_GRID['alphas'])}, "
-          f"{PHASE_GRID['trials']} trials per cell, noiseless data. One run of {budgets[-1]} iterations gives "
-          f"both budgets ({talk} and {PHASE_BUDGET_FACTOR}× it). The talk's grid size (10 widths × 10 α, "
-          "20 trials): `boundcalc phase-diagram --full`.", "",
+          f"β = {grid['beta']}, A_ij iid N(0, 1/m). boundcalc's choices (the talk gives none of them): "
+          f"n = {n}, m = {m}, d = {grid['d']}, s = {grid['step']}, loss tolerance "
+          f"{grid['loss_tol']}, widths {list(grid['ks'])}, α ∈ {list(grid['alphas'])}, "
+          f"{grid['trials']} trials per cell, noiseless data. One run of {budgets[-1]} iterations gives "
+          f"both budgets ({talk} and {PHASE_BUDGET_FACTOR}× it). "
+          + ("This is the talk's grid size (`--full`)." if full else "The talk's grid size (10 widths × 10 α, 20 "
+             "trials): `boundcalc report --full`, or `boundcalc phase-diagram --full` for the diagram alone."), "",
           "Regimes, fixed before the data (docs/THEORY_NOTES.md): under-parametrized "
           f"{REGIMES['under']} — the W-block of the Jacobian, ‖u‖²VD²Vᵀ/k, then has rank k < n, so the trained "
           f"nonlinear layer cannot move x in every direction on its own; over-parametrized {REGIMES['over']}. "
@@ -553,11 +556,11 @@ def phase_section(problem: Problem, context: dict[str, Any]):
           f"![phase diagram at {talk} iterations](phase_diagram.png)"]
     data = {"result": res.to_dict(), "budgets": list(budgets),
             "success": {str(b): {"igahd": P[b][0].tolist(),
-                                 "gd": P[b][1].tolist() if PHASE_GRID.get("include_gd", True) else None}
+                                 "gd": P[b][1].tolist() if grid.get("include_gd", True) else None}
                         for b in budgets},
             # a censored median ("> budget") is null, never a sentinel number
             "median_iterations": {str(b): {"igahd": _censored(med[b][0]),
-                                           "gd": _censored(med[b][1]) if PHASE_GRID.get("include_gd", True) else None}
+                                           "gd": _censored(med[b][1]) if grid.get("include_gd", True) else None}
                                   for b in budgets},
             # a timing: moved to results.json's "timings" by the page assembly
             "seconds_in_background": None if background is None else background.seconds,

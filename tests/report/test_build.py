@@ -239,7 +239,7 @@ def test_experiment_toml_reproduces_the_report(tmp_path):
     a, b = (json.loads((p / "results.json").read_text()) for p in (first, again))
     assert b["run"]["config"].endswith("experiment.toml") and a["run"]["config"] is None
     assert _comparable(a) == _comparable(b)
-    assert a["inputs"]["report"] == {"experiments": False}
+    assert a["inputs"]["report"] == {"experiments": False, "full": False}
 
 
 def test_experiment_toml_round_trips_every_value_type(tmp_path):
@@ -281,3 +281,21 @@ def test_claim_command_rechecks_a_test_function_claim_alone(run_cli):
                           (("lojasiewicz_rate", "--p", "7"), "p must be one of")):
         code, _, err = run_cli("claim", *args)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_full_report_option_is_recorded_and_checked(tmp_path, run_cli):
+    """`report --full` is the talk-size phase diagram, recorded in experiment.toml's [report] so that
+    the file reruns the same report; combined with --no-experiments it is refused before any work."""
+    from boundcalc.report.build import load_config
+    from boundcalc.report.checks import PHASE_GRID, PHASE_GRID_FULL, phase_grid
+    assert phase_grid(True) == PHASE_GRID_FULL and phase_grid() == PHASE_GRID
+    assert (PHASE_GRID_FULL["n"], PHASE_GRID_FULL["m"], len(PHASE_GRID_FULL["ks"]), len(PHASE_GRID_FULL["alphas"]),
+            PHASE_GRID_FULL["trials"], PHASE_GRID_FULL["iterations"]) == (50, 25, 10, 10, 20, 15000)
+    cfg = tmp_path / "e.toml"
+    cfg.write_text("[report]\nfull = true\n")
+    assert load_config(cfg)[1]["report"] == {"experiments": True, "full": True}
+    cfg.write_text("[report]\nfull = 1\n")
+    with pytest.raises(ValueError, match="full must be true or false"):
+        load_config(cfg)
+    code, _, err = run_cli("report", "--full", "--no-experiments", "--out", tmp_path / "r")
+    assert code == 2 and "--full" in err and not (tmp_path / "r").exists()
