@@ -87,34 +87,67 @@ def as_rng(seed: Any, name: str = "seed") -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
-def jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays and non-finite floats into JSON-ready Python objects.
+#: Why a value is null in JSON: what the non-finite float stood for.
+NONFINITE_STATUS = {"inf": "infinite: unbounded, or never reached", "-inf": "minus infinity",
+                    "nan": "not defined here (nan)"}
 
-    Non-finite floats become the strings ``"inf"``, ``"-inf"`` and ``"nan"`` so that the
+
+def _kind(v: float) -> str | None:
+    return None if math.isfinite(v) else "nan" if math.isnan(v) else "inf" if v > 0 else "-inf"
+
+
+def _convert(value: Any) -> tuple[Any, set[str]]:
+    """(JSON-ready value, kinds of the non-finite floats met directly in it or its lists)."""
+    if isinstance(value, Result):
+        return value.to_dict(), set()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json_dict((f.name, getattr(value, f.name)) for f in dataclasses.fields(value)), set()
+    if isinstance(value, dict):
+        return json_dict(value.items()), set()
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        out, kinds = [], set()
+        for v in value:
+            c, k = _convert(v)
+            out.append(c)
+            kinds |= k
+        return out, kinds
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value), set()
+    if isinstance(value, np.integer):
+        return int(value), set()
+    if isinstance(value, (float, np.floating)):
+        kind = _kind(float(value))
+        return (None, {kind}) if kind else (float(value), set())
+    return value, set()
+
+
+def json_dict(items: Any) -> dict[str, Any]:
+    """A JSON object from (key, value) pairs: a non-finite float becomes ``null`` and, beside it,
+    ``<key>_status`` says what it stood for (unless the object already says why); a list holding
+    such values gets the same status for its null entries. Strict JSON, no sentinels."""
+    out: dict[str, Any] = {}
+    statuses: dict[str, str] = {}
+    for k, v in items:
+        c, kinds = _convert(v)
+        out[str(k)] = c
+        if kinds:
+            what = "; ".join(NONFINITE_STATUS[x] for x in ("inf", "-inf", "nan") if x in kinds)
+            statuses[f"{k}_status"] = what if not isinstance(c, list) else f"null entries: {what}"
+    for key, why in statuses.items():
+        out.setdefault(key, why)
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays, dataclasses and results into JSON-ready Python objects.
+
+    Non-finite floats become ``null``; inside an object a ``<key>_status`` beside them says whether
+    the value was infinite (unbounded, never reached) or undefined (:func:`json_dict`), so that the
     output is strict JSON and an unbounded quantity is not confused with a missing one.
     """
-    if isinstance(value, Result):
-        return value.to_dict()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return v
-    return value
+    return _convert(value)[0]
 
 
 def subplots(*args: Any, **kwargs: Any):
@@ -140,7 +173,14 @@ def _fmt(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     if isinstance(value, np.ndarray):
-        return f"array(shape={value.shape})"
+        # shape and a few values: the first three and the last, enough to see the scale and the trend
+        flat = value.ravel()
+        if flat.size == 0 or not np.issubdtype(flat.dtype, np.number):
+            return f"array(shape={value.shape})"
+        shown = [f"{float(v):.4g}" for v in (flat[:3] if flat.size > 4 else flat)]
+        if flat.size > 4:
+            shown += ["…", f"{float(flat[-1]):.4g}"]
+        return f"array(shape={value.shape}: {', '.join(shown)})"
     if isinstance(value, (list, tuple)) and (len(value) > 4 or any(isinstance(v, Result) for v in value)):
         return f"[{len(value)} items]"
     return str(value)
@@ -151,7 +191,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as a JSON-ready dictionary (see :func:`jsonable`)."""
-        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return json_dict((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
 
     def __repr__(self) -> str:
         fields = [f.name for f in dataclasses.fields(self) if f.repr]
@@ -164,6 +204,14 @@ class Result:
 
     def __str__(self) -> str:
         return self.__repr__()
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the result's scalar fields as a table (arrays by shape and a few values)."""
+        import html
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(f.name)}</th>"
+                       f"<td style='text-align:left'>{html.escape(_fmt(getattr(self, f.name)))}</td></tr>"
+                       for f in dataclasses.fields(self) if f.repr)
+        return f"<table><caption>{html.escape(type(self).__name__)}</caption>{rows}</table>"
 
 
 class _NoBar:

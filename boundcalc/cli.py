@@ -548,7 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("spectrum", help="σ_A, ‖A‖, κ(A) and rank of a forward operator")
     s.add_argument("--operator", metavar="A.npy", help="dense operator as a .npy array")
     s.add_argument("--gradient2d", metavar="N1xN2", help="2-D forward-difference gradient")
-    s.add_argument("--boundary", choices=["periodic", "neumann"], default="periodic")
+    s.add_argument("--boundary", choices=["periodic", "neumann"], default="periodic",
+                   help="boundary of the gradient operator: periodic (wrap-around) or neumann (no difference "
+                        "across the last row/column)")
     s.add_argument("--convolution", metavar="KERNEL.npy", help="periodic 2-D convolution kernel")
     s.add_argument("--shape", metavar="N1xN2", help="image shape for --convolution")
     s.add_argument("--rtol", type=POS_FLOAT, default=None, help="relative rank tolerance")
@@ -652,27 +654,31 @@ def build_parser() -> argparse.ArgumentParser:
     pd.set_defaults(func=cmd_phase_diagram)
 
     co = sub.add_parser("cone", help="certified bracket on λ_min(A; C) over a cone (THEORY §8)")
-    co.add_argument("--operator", required=True, metavar="A.npy")
-    co.add_argument("--cone", required=True, choices=["l1-descent", "subspace", "orthant", "polyhedral", "generated"])
+    co.add_argument("--operator", required=True, metavar="A.npy", help="the forward operator A, an m×n .npy array")
+    co.add_argument("--cone", required=True, choices=["l1-descent", "subspace", "orthant", "polyhedral", "generated"],
+                    help="the cone C: ℓ1 descent cone at --x, span of --basis, the nonnegative orthant, {z : Gz ≥ 0} "
+                         "(--G), or {Dλ : λ ≥ 0} (--D)")
     co.add_argument("--x", metavar="x.npy", help="point of the ℓ1 descent cone")
     co.add_argument("--basis", metavar="U.npy", help="basis of the subspace")
     co.add_argument("--G", metavar="G.npy", help="polyhedral cone {z : Gz >= 0}")
     co.add_argument("--D", metavar="D.npy", help="generators of {Dλ : λ >= 0}")
     co.add_argument("--solver", default="auto", choices=["auto", "clarabel", "scs"],
                     help="SDP solver (auto: Clarabel for small SDPs, SCS above)")
-    co.add_argument("--seed", type=NONNEG_INT, default=0)
+    co.add_argument("--seed", type=NONNEG_INT, default=0, help="seed of the upper end's projected-gradient restarts")
     add_json_option(co)
     co.set_defaults(func=cmd_cone)
 
     sd = sub.add_parser("statdim", help="statistical dimension δ(C) (THEORY §8)")
-    sd.add_argument("--cone", required=True, choices=["l1-descent", "orthant"])
-    sd.add_argument("--n", type=POS_INT, required=True)
+    sd.add_argument("--cone", required=True, choices=["l1-descent", "orthant"],
+                    help="ℓ1 descent cone at an s-sparse point (--s), or the nonnegative orthant")
+    sd.add_argument("--n", type=POS_INT, required=True, help="ambient dimension n")
     sd.add_argument("--s", type=POS_INT, default=None, help="sparsity (ℓ1 descent cone)")
     sd.add_argument("--method", choices=["almt-bound", "closed-form", "montecarlo", "exact"], default=None,
                     help="what to compute: almt-bound (ℓ1: ALMT's upper bound and bracket, the ℓ1 default), "
                          "closed-form (orthant: n/2, its default; 'exact' is the same), montecarlo (an estimate)")
-    sd.add_argument("--samples", type=_number(int, 2, False), default=2000)
-    sd.add_argument("--seed", type=NONNEG_INT, default=0)
+    sd.add_argument("--samples", type=_number(int, 2, False), default=2000,
+                    help="Gaussian samples of the Monte-Carlo estimate (--method montecarlo)")
+    sd.add_argument("--seed", type=NONNEG_INT, default=0, help="seed of the Monte-Carlo samples")
     add_json_option(sd)
     sd.set_defaults(func=cmd_statdim)
 

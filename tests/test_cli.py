@@ -90,3 +90,15 @@ def test_help_documents_every_exit_status(capsys):
         main(["--help"])
     text = capsys.readouterr().out
     assert all(f"{code:>3}  " in text for code in EXIT_STATUSES) and 4 in EXIT_STATUSES
+
+
+def test_every_option_of_every_command_has_a_help_text():
+    import argparse
+
+    from boundcalc.cli import build_parser
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    missing = {name: [a.option_strings or a.dest for a in sub._actions
+                      if not a.help and not isinstance(a, argparse._HelpAction)]
+               for name, sub in commands.items()}
+    assert not {k: v for k, v in missing.items() if v}
