@@ -5,6 +5,7 @@ and :mod:`boundcalc.cli` is imported inside the handler, so an interrupt at any 
 start-up prints one line and exits 130, never a traceback.
 """
 
+import signal
 import sys
 
 
@@ -16,6 +17,9 @@ def run() -> None:
     except KeyboardInterrupt:
         print("boundcalc: interrupted (Ctrl-C) while starting", file=sys.stderr)
         status = 130
+    # The work is over and its line printed: a late Ctrl-C (the second of a double press) must not
+    # turn the exit into a death by signal while the interpreter shuts down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(status)
 
 

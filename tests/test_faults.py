@@ -355,6 +355,22 @@ def test_interrupted_sweep_stops_every_process_and_keeps_cells(tmp_path, sig, st
 
 
 @NEEDS_PROC
+def test_a_second_ctrl_c_does_not_cut_the_clean_up_short(tmp_path):
+    """People press Ctrl-C twice: the second one arrived while the workers were being stopped, and
+    the parent then waited in shutdown() for rows that ran on for minutes. Now every process is gone
+    as fast as after one, with the same one line."""
+    out = tmp_path / "pd"
+    proc, workers = _start_sweep(out, tmp_path)
+    for _ in range(3):
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.05)
+    assert _wait_gone({proc.pid, *workers}, limit=5.0), "a process of the sweep outlived a double Ctrl-C"
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    assert_one_line(err, "interrupted:", "rerun the same command to resume")
+
+
+@NEEDS_PROC
 def test_workers_die_with_a_killed_parent(tmp_path):
     out = tmp_path / "pd"
     proc, workers = _start_sweep(out, tmp_path)

@@ -107,6 +107,21 @@ def _stop_workers(executor: ProcessPoolExecutor) -> None:
             proc.join()
 
 
+@contextlib.contextmanager
+def _interrupts_held():
+    """SIGINT and SIGTERM ignored for the duration (main thread only: signals are handled there),
+    then their handlers restored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
 def local_executor(workers: int, *, start_method: str | None = None) -> ProcessPoolExecutor:
     """A pool of ``workers`` local processes set up as the sweep's own (one BLAS thread each, set
     through the environment before they start; Ctrl-C and SIGTERM left to the parent; no orphans: see
@@ -120,8 +135,10 @@ def local_executor(workers: int, *, start_method: str | None = None) -> ProcessP
 
 
 def stop_executor(executor: ProcessPoolExecutor) -> None:
-    """End a :func:`local_executor` now: pending work cancelled, running work abandoned."""
-    _stop_workers(executor)
+    """End a :func:`local_executor` now: pending work cancelled, running work abandoned (a second
+    Ctrl-C meanwhile is held off, so the workers are always stopped)."""
+    with _interrupts_held():
+        _stop_workers(executor)
 
 
 def parse_dask_target(target: str) -> tuple[str, int | str]:
@@ -527,26 +544,32 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
                 pending = []
                 bar.update(len(row))
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM turned into Terminated by the CLI
-        if own:
-            _stop_workers(executor)
-        else:  # another executor (dask): cancel what has not finished; the cluster stays up
-            for f in futures:
-                f.cancel()
-        finished = list(pending)  # a row interrupted halfway through its saving is completed
-        for f in futures:  # rows that finished while the interrupt arrived are kept too
-            if f.done() and not f.cancelled() and f.exception() is None:
-                finished += f.result()
-        for res in finished:
-            if res["name"] not in results:
-                save(res)
-        if cells_dir is not None:  # a write cut between its temporary file and the rename
-            for stale in cells_dir.glob("*.json.tmp"):
-                stale.unlink(missing_ok=True)
+        # A second Ctrl-C while this runs (people press it twice) must not cut the clean-up short:
+        # it once left the workers running and the parent waiting for them in shutdown().
+        with _interrupts_held():
+            if own:
+                _stop_workers(executor)
+            else:  # another executor (dask): cancel what has not finished; the cluster stays up
+                for f in futures:
+                    f.cancel()
+            finished = list(pending)  # a row interrupted halfway through its saving is completed
+            for f in futures:  # rows that finished while the interrupt arrived are kept too
+                if f.done() and not f.cancelled() and f.exception() is None:
+                    finished += f.result()
+            for res in finished:
+                if res["name"] not in results:
+                    save(res)
+            if cells_dir is not None:  # a write cut between its temporary file and the rename
+                for stale in cells_dir.glob("*.json.tmp"):
+                    stale.unlink(missing_ok=True)
         raise SweepInterrupted(len(results), len(specs), cells_dir.parent if cells_dir is not None else None,
                                143 if isinstance(exc, Terminated) else 130) from None
-    finally:
-        if own:
-            executor.shutdown()
+    except BaseException:
+        if own:  # any other failure: never wait for the running rows
+            _stop_workers(executor)
+        raise
+    if own:
+        executor.shutdown()
     ig = np.array([[results[_cell_name("igahd", k, a)]["success"] / trials for a in alphas] for k in ks])
     gd = np.array([results[_cell_name("gd", k, None)]["success"] / trials for k in ks]) if include_gd \
         else np.full(len(ks), np.nan)
