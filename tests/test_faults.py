@@ -588,7 +588,7 @@ def test_full_phase_diagram_says_its_cost_first_and_refuses_what_cannot_fit(tmp_
     phase_diagram(n=6, m=3, d=2, ks=(5, 8), alphas=(1.0,), trials=2, iterations=100, progress=False,
                   announce=lines.append)
     assert len(lines) == 1
-    assert "4 cells to compute" in lines[0] and "estimated" in lines[0] and "peak memory" in lines[0]
+    assert "4 cells to compute" in lines[0] and "at most" in lines[0] and "peak memory" in lines[0]
 
 
 def test_verify_api_validates_like_the_cli():

@@ -88,8 +88,7 @@ def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None =
     if phase_section in builders:
         # The phase diagram's worker processes run beside the serial sections (one core each would
         # otherwise idle): measured 127 s → about 90 s for the default report on two cores.
-        context["phase_background"] = BackgroundPhaseDiagram(full=bool(inputs.get("report", {}).get("full")),
-                                                             announce=progress)
+        context["phase_background"] = BackgroundPhaseDiagram(full=bool(inputs.get("report", {}).get("full")))
     try:
         return _build_sections(builders, problem, context, progress)
     finally:
@@ -102,14 +101,13 @@ class BackgroundPhaseDiagram:
     daemon thread on a spawned two-process pool, while the other sections run; :meth:`result` waits
     for it, :meth:`stop` ends its workers (an interrupt must not wait for them)."""
 
-    def __init__(self, *, full: bool = False, announce: bool = False) -> None:
+    def __init__(self, *, full: bool = False) -> None:
         import os
         import threading
 
         from ..verification.sweeps import local_executor
         from .checks import phase_grid
         self.full = full
-        self._announce = announce
         self.executor = local_executor(min(os.cpu_count() or 1, len(phase_grid(full)["ks"])), start_method="spawn")
         self._outcome: tuple[Any, BaseException | None] = (None, None)
         self.seconds = float("nan")
@@ -126,7 +124,7 @@ class BackgroundPhaseDiagram:
             print(f"boundcalc: {line}", file=sys.stderr, flush=True)
         try:
             self._outcome = (phase_claims(executor=self.executor, full=self.full,
-                                          announce=say if self._announce or self.full else None), None)
+                                          announce=say if self.full else None), None)
         except BaseException as exc:  # handed to the thread that asks for the result
             self._outcome = (None, exc)
         self.seconds = time.perf_counter() - t0

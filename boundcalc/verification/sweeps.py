@@ -504,16 +504,18 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     reused = len(results)
     # One GPU serves the rows in turn; worker processes would each need their own CUDA context.
     own = executor is None and len(rows) > 1 and device in (None, "cpu")
-    workers = min(os.cpu_count() or 1, len(rows)) if own else 1
+    # an executor handed in (a local pool, a dask client's executor) says how many rows run at once
+    given = getattr(executor, "_max_workers", None) if executor is not None else None
+    workers = min(os.cpu_count() or 1, len(rows)) if own else min(int(given or 1), max(len(rows), 1))
     peak = workers * _row_bytes(n, m, d, max(ks), len(alphas), trials)
     require_memory(peak, f"the phase diagram's {workers} concurrent row(s) ({len(alphas)} α × {trials} trials, "
                          f"n = {n}, k = {max(ks)})")
     if announce is not None and rows:
         est = _estimate_seconds(rows, workers, device)
         announce(f"phase diagram: {len(todo)} cells to compute ({reused} reused) in {len(rows)} rows on {workers} "
-                 f"process(es); estimated {_duration(est)} on this machine (timed on "
-                 f"{CALIBRATION_ITERATIONS} and {3 * CALIBRATION_ITERATIONS} iterations per width, without early "
-                 f"stops), peak memory about {format_bytes(peak)}")
+                 f"process(es); at most {_duration(est)} on this machine (timed on {CALIBRATION_ITERATIONS} and "
+                 f"{3 * CALIBRATION_ITERATIONS} iterations per width as if no run stopped early: runs that reach "
+                 f"the tolerance stop sooner), peak memory about {format_bytes(peak)}")
     if own:
         executor = local_executor(min(os.cpu_count() or 1, len(rows)))
 
