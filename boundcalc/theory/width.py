@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 from scipy.stats import binomtest
 
-from .._core import Result, positive_float, positive_int
+from .._core import Result, positive_float, positive_int, progress_bar
 from ..formulas import FORMULAS, SYMBOLS, evaluate_many
 from ..linalg.operators import SpectrumResult, as_operator, spectrum
 from ..nets.two_layer import TwoLayerDIP
@@ -173,20 +173,24 @@ def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: 
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     history: list[tuple[int, bool]] = []
+    # The number of probes is not known in advance (doubling, then bisection): the bar counts them
+    # and shows the last width tried.
+    bar = progress_bar(desc="instance width", enabled=progress, unit="probe")
 
     def passes(k: int, s: int = seed) -> bool:
         net = TwoLayerDIP(n, d, k, activation, v_init=v_init, seed=s)
         ok = check_initialization(A, y, net, dynamics=dynamics, spec=spec).non_degenerate
         if s == seed:
             history.append((k, ok))
-            if progress:
-                print(f"  k = {k:>10d}: {'pass' if ok else 'fail'}", flush=True)
+        bar.set_postfix_str(f"k = {k}: {'pass' if ok else 'fail'}" + ("" if s == seed else f" (draw {s - seed})"))
+        bar.update()
         return ok
 
     lo = 0
     while not passes(k):
         lo = k
         if k >= k_max:
+            bar.close()
             return InstanceWidthResult(-1, k, 0.0, (0.0, 1.0), confidence, 0, seed, dynamics,
                                        tuple(history), found=False)
         k = min(2 * k, k_max)
@@ -198,6 +202,7 @@ def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: 
         else:
             lo = mid
     count = sum(passes(hi, seed + i) for i in range(1, trials + 1))
+    bar.close()
     ci = binomtest(count, trials).proportion_ci(confidence_level=confidence, method="wilson")
     fails = [k for k, ok in history if not ok]
     monotone = not fails or max(fails) < min(k for k, ok in history if ok)
