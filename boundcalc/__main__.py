@@ -5,7 +5,6 @@ and :mod:`boundcalc.cli` is imported inside the handler, so an interrupt at any 
 start-up prints one line and exits 130, never a traceback.
 """
 
-import signal
 import sys
 
 
@@ -18,8 +17,13 @@ def run() -> None:
         print("boundcalc: interrupted (Ctrl-C) while starting", file=sys.stderr)
         status = 130
     # The work is over and its line printed: a late Ctrl-C (the second of a double press) must not
-    # turn the exit into a death by signal while the interpreter shuts down.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # turn the exit into a death by signal while the interpreter shuts down. (Imported here, not at
+    # the top: nothing may be imported before the handler above can answer Ctrl-C.)
+    try:
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except KeyboardInterrupt:  # landed in the instant before: the status stands
+        pass
     sys.exit(status)
 
 

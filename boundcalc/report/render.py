@@ -126,12 +126,35 @@ def _embed_images(body: str, folder: Path) -> str:
     return re.sub(r'(<img[^>]*?src=)"([^"]+\.png)"', repl, body)
 
 
+#: Inline TeX in the report's Markdown: $…$ on one line.
+_INLINE_MATH = re.compile(r"\$([^$\n]+)\$")
+
+
+def _set_math_aside(markdown_text: str) -> tuple[str, dict[str, str]]:
+    """The Markdown with each $…$ replaced by a placeholder Markdown leaves alone, and the MathML
+    (latex2mathml) of each, so that the page shows typeset formulas and never raw TeX."""
+    from latex2mathml.converter import convert
+    maths: dict[str, str] = {}
+
+    def aside(match: re.Match) -> str:
+        token = f"BCMATH{len(maths)}X"
+        maths[token] = convert(match.group(1))
+        return token
+    text = _INLINE_MATH.sub(aside, markdown_text)
+    # Exponents and indices written TeX-style in statements (e^{−σ₀σ_A t/2}) become <sup>/<sub>.
+    text = re.sub(r"\^\{([^{}]*)\}", r"<sup>\1</sup>", text)
+    return re.sub(r"_\{([^{}]*)\}", r"<sub>\1</sub>", text), maths
+
+
 def to_html(markdown_text: str, folder: Path, title: str, summary: list[tuple[str, dict[str, int]]]) -> str:
     """One self-contained HTML page: the Markdown rendered (``markdown`` with tables and a table of
     contents), every figure embedded as a data: URI, the verdict per problem at the top."""
     import markdown as md_lib
     conv = md_lib.Markdown(extensions=["tables", "toc"], extension_configs={"toc": {"toc_depth": "2-3"}})
-    body = conv.convert(markdown_text)
+    text, maths = _set_math_aside(markdown_text)
+    body = conv.convert(text)
+    for token, mathml in maths.items():  # MathML: every current browser renders it, offline, no script
+        body = body.replace(token, mathml)
     css = {"holds": "holds", "violated": "violated", "transferred": "na", "inconclusive": "na", "not_applicable": "na"}
     rows = "".join(
         f"<tr><td>{html.escape(p)}</td>" + "".join(

@@ -35,7 +35,7 @@ def _mark_times(ax: Any, marks: dict[str, tuple[float, str, str]], ylabel: str) 
     """Vertical lines at the named times (label → (t, colour, line style)), the axis labels, the legend."""
     for label, (t, color, style) in marks.items():
         ax.axvline(t, color=color, ls=style, lw=1, label=label)
-    ax.set_xlabel("t")
+    ax.set_xlabel("t (ISEHD and GF each in their own time; the talk compares them at equal t)")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
 
@@ -170,8 +170,8 @@ def rates_section(problem: Problem, context: dict[str, Any]) -> Section:
           _formula_block(["loss_envelope", "theta_envelope", "T_ES", "T_ES_gf", "rate_isehd", "rate_gf",
                           "k_theorem", "width_probability"])]
     fig, ax = subplots(figsize=(5.5, 3.4))
-    ax.semilogy(bounds.times, bounds.loss_envelope, label="ISEHD loss envelope ξL₀e^{−σ₀σ_A t/2}")
-    ax.semilogy(bounds.times, bounds.loss_envelope_gf, label="GF loss envelope e^{−2μt}L₀")
+    ax.semilogy(bounds.times, bounds.loss_envelope, label=r"ISEHD loss envelope $\xi L_0 e^{-\sigma_0\sigma_A t/2}$")
+    ax.semilogy(bounds.times, bounds.loss_envelope_gf, label=r"GF loss envelope $e^{-2\mu t} L_0$")
     if bounds.noise_norm > 0:
         ax.axhline(0.5 * bounds.noise_norm**2, color="k", ls=":", lw=1, label="½‖ε‖²")
     if np.isfinite(bounds.T_ES):
@@ -244,8 +244,8 @@ def _trajectory_figure(runs: dict[str, Any], env: Any) -> Any:
     transferred reading), then ISEHD's parameter ball and data fit."""
     from ..theory.bounds import envelopes
     fig, axes = subplots(1, 5, figsize=(16, 3.4))
-    for ax, dyn, key, label in ((axes[0], "isehd", "loss_envelope", "ξL₀e^{−σ₀σ_A t/2}"),
-                                (axes[1], "gf", "loss_envelope_gf", "e^{−2μt}L₀")):
+    for ax, dyn, key, label in ((axes[0], "isehd", "loss_envelope", r"$\xi L_0 e^{-\sigma_0\sigma_A t/2}$"),
+                                (axes[1], "gf", "loss_envelope_gf", r"$e^{-2\mu t} L_0$")):
         tr = runs[dyn].trajectory
         e = envelopes(runs[dyn].check, tr.t)
         ax.semilogy(tr.t, tr.loss, label=f"{dyn.upper()} L(t)")

@@ -73,6 +73,8 @@ def test_full_report_content(full_report):
     assert data["initialization"]["pass_rates"]["network"]["trials"] >= 20
     assert data["timings"]["phase_diagram (in the background)"] > 0
     assert "boundcalc claim loss_envelope --run isehd --config experiment.toml" in md
+    text = _visible_text((full_report / "report.html").read_text())
+    assert not [raw for raw in ("$", "\\frac", "^{", "_{") if raw in text]
 
 
 @pytest.mark.slow
@@ -299,3 +301,23 @@ def test_full_report_option_is_recorded_and_checked(tmp_path, run_cli):
         load_config(cfg)
     code, _, err = run_cli("report", "--full", "--no-experiments", "--out", tmp_path / "r")
     assert code == 2 and "--full" in err and not (tmp_path / "r").exists()
+
+
+def _visible_text(html_text: str) -> str:
+    """What a reader sees: the page without its style, scripts, code spans and typeset MathML."""
+    import re
+    for block in ("style", "script", "math", "code"):
+        html_text = re.sub(rf"<{block}\b.*?</{block}>", " ", html_text, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html_text)
+
+
+def test_formulas_are_typeset_never_raw_tex(tmp_path):
+    """The initialization section renders its formulas from sympy: the page carries them as MathML,
+    and no TeX ($…$, backslash commands, ^{…}) is left in its visible text."""
+    out = write_report(tmp_path / "r", sections=2, experiments=False)
+    page = (out / "report.html").read_text()
+    assert page.count("<math") >= 5 and "<mfrac>" in page
+    text = _visible_text(page)
+    for raw in ("$", "\\frac", "\\sigma", "^{", "_{"):
+        assert raw not in text, raw
+    assert "$" in (out / "report.md").read_text()  # the Markdown keeps TeX for Markdown renderers
