@@ -709,7 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--run", choices=["isehd", "igahd", "gf"], default=None,
                     help="for the problem's claims: the dynamics whose run makes the claim")
     cl.add_argument("--p", type=int, default=None,
-                    help="for lojasiewicz_rate: the exponent p of the test function |x|^p (as in the report)")
+                    help="for lojasiewicz_rate: the exponent p of the test function abs(x)^p (as in the report)")
     cl.add_argument("--config", metavar="experiment.toml", default=None,
                     help="the report's experiment file (default: the built-in default report)")
     add_json_option(cl)

@@ -57,7 +57,7 @@ class Convolution2D(StructuredOperator):
 
     The kernel is zero-padded to ``shape`` with its centre moved to pixel (0, 0), so a
     symmetric kernel does not translate the image. The operator is diagonalised by the 2-D
-    DFT: its singular values are |DFT₂(padded kernel)| (THEORY.md §9.3).
+    DFT: its singular values are ∣DFT₂(padded kernel)∣ (THEORY.md §9.3).
 
     Parameters
     ----------
@@ -113,7 +113,7 @@ class Convolution2D(StructuredOperator):
         return np.sort(np.abs(self._fft).ravel())[::-1]
 
     def range_residual(self, y: np.ndarray, rtol: float | None = None) -> float:
-        """‖y − P_{Im A} y‖ exactly, by FFT: the part of ŷ on the frequencies whose |ĥ| is below the
+        """‖y − P_{Im A} y‖ exactly, by FFT: the part of ŷ on the frequencies whose ∣ĥ∣ is below the
         rank tolerance (default max(m, n)·eps·σ_max, the rank rule of :func:`spectrum`), by Parseval."""
         h = np.abs(self._fft)
         tol = (rtol if rtol is not None else max(self.shape) * np.finfo(float).eps) * h.max()

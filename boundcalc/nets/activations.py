@@ -30,7 +30,7 @@ class Activation:
     phi, dphi, d2phi : callable
         φ, φ′ and φ″ (φ″ is ``None`` where it does not exist).
     sup_dphi : float
-        sup|φ′|.
+        sup ∣φ′∣.
     lip_dphi : float
         Lip(φ′) (``inf`` when φ′ is not Lipschitz).
     admissible : bool
@@ -50,7 +50,7 @@ class Activation:
 
     @property
     def B(self) -> float:
-        """B = max(sup|φ′|, Lip(φ′)) (THEORY.md §1)."""
+        """B = max(sup ∣φ′∣, Lip(φ′)) (THEORY.md §1)."""
         return max(self.sup_dphi, self.lip_dphi)
 
     def __repr__(self) -> str:
@@ -130,7 +130,7 @@ ACTIVATIONS: dict[str, Activation] = {
 
 def custom_activation(name: str, phi: Callable[[Array], Array], dphi: Callable[[Array], Array], B: float,
                       d2phi: Callable[[Array], Array] | None = None) -> Activation:
-    """A user-defined activation with its certified constant B (sup|φ′| ≤ B and Lip(φ′) ≤ B).
+    """A user-defined activation with its certified constant B (sup ∣φ′∣ ≤ B and Lip(φ′) ≤ B).
 
     boundcalc cannot certify B for arbitrary code; the user's B is taken as given, spot-checked
     on a grid (a violated spot check raises), and recorded in every result.
