@@ -217,14 +217,15 @@ def test_tex_widths_table_shows_a_width_not_found_as_a_bound():
 
 
 def _comparable(results: dict) -> dict:
-    """results.json without what a rerun need not reproduce: timings, provenance, the environment."""
-    d = dict(results)
-    for key in ("timings", "run", "environment"):
-        d.pop(key)
-    for sec in d.values():
-        if isinstance(sec, dict):
-            sec.pop("seconds", None)
-    return d
+    """results.json without what a rerun need not reproduce: timings (the "timings" object and every
+    "seconds" field, e.g. a solver's time inside a cone bracket), provenance and the environment."""
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "seconds"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+    return strip({k: v for k, v in results.items() if k not in ("timings", "run", "environment")})
 
 
 def test_experiment_toml_reproduces_the_report(tmp_path):
