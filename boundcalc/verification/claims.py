@@ -18,7 +18,7 @@ far below the margins of the claims on the certified instances (≥ 0.3).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,17 @@ from ..theory.bounds import (
     rate_comparison,
     x_space_bound,
 )
+from .decisions import (  # noqa: F401  (re-exported: the claims' public names)
+    REL_TOL,
+    STATUSES,
+    ClaimCheck,
+    bound_claim,
+    count_line,
+    counts,
+    decide,
+    not_applicable,
+    transfer,
+)
 
 __all__ = ["RESOLUTION", "ClaimCheck", "RateMeasurement", "TRANSFER_ASSUMPTION", "VerifyResult",
             "verify", "fit_decay_rate", "check_trap_avoidance",
@@ -55,52 +66,9 @@ __all__ = ["RESOLUTION", "ClaimCheck", "RateMeasurement", "TRANSFER_ASSUMPTION",
            "tail_sup", "linear_rate_claim", "power_rate_claim", "STATUSES", "decide", "counts", "count_line",
            "transfer"]
 
-#: The rounding rule (module docstring): relative margins in [−REL_TOL, 0) hold "within rounding".
-REL_TOL = 1e-9
 #: Relative level (of L₀ for losses, its square root for distances) below which a measured
 #: trajectory is at its numerical floor (DOP853 at rtol 1e-9 reaches ~1e-13·L₀; IGAHD/GD round-off).
 RESOLUTION = 1e-10
-#: Every status a claim can have, in the order the verdict tables show them.
-STATUSES = ("holds", "violated", "transferred", "inconclusive", "not_applicable")
-
-
-@dataclass(frozen=True, repr=False)
-class ClaimCheck(Result):
-    """One claim: ``status`` in :data:`STATUSES`; ``hypotheses`` lists the hypotheses with their
-    status; for not_applicable, ``failed_hypothesis`` names the first that failed. ``at`` is the
-    time (or iteration) of the tightest point. ``within_rounding``: the margin is negative but within
-    the rounding rule's tolerance (``label`` then reads "holds (within rounding)").
-
-    ``violated`` means every hypothesis was verified and the measurement broke the bound;
-    ``transferred`` means the claim was read across from another setting and not verified (the
-    measurement is shown beside it); ``inconclusive`` means the measurement cannot decide."""
-
-    claim_id: str
-    statement: str
-    predicted: float
-    measured: float
-    status: str
-    margin: float
-    hypotheses: tuple[tuple[str, bool], ...] = ()
-    failed_hypothesis: str = ""
-    at: float = float("nan")
-    note: str = ""
-    kind: str = "theorem"
-    assumptions: tuple[str, ...] = ()
-    within_rounding: bool = False
-
-    @property
-    def label(self) -> str:
-        """The status as tables show it: "holds (within rounding)" for a margin inside the rule."""
-        return f"{self.status} (within rounding)" if self.within_rounding else self.status
-
-    def __repr__(self) -> str:
-        tag = "" if self.kind == "theorem" else f" ({self.kind})"
-        if self.status == "not_applicable":
-            return f"[{self.status}] {self.claim_id}{tag}: {self.statement} — fails: {self.failed_hypothesis}"
-        return (f"[{self.label}] {self.claim_id}{tag}: {self.statement} — predicted {self.predicted:.4g}, "
-                f"measured {self.measured:.4g}, margin {self.margin:+.3g}" + (f" at {self.at:.4g}" if
-                                                                          np.isfinite(self.at) else ""))
 
 
 #: The assumption under which the ISEHD claims are read on an IGAHD path (THEORY.md §10.5): not a
@@ -130,82 +98,6 @@ def _measurement(quantity: str, predicted: float, measured: float, note: str = "
     if not np.isfinite(measured):
         note = (note + "; " if note else "") + "too few decaying points to fit an exponent"
     return RateMeasurement(quantity, float(predicted), float(measured), float(ratio), note)
-
-
-def _not_applicable(cid: str, statement: str, hyps: list[tuple[str, bool]], note: str = "") -> ClaimCheck:
-    failed = next(name for name, ok in hyps if not ok)
-    return ClaimCheck(cid, statement, float("nan"), float("nan"), "not_applicable", float("nan"), tuple(hyps),
-                      failed, note=note)
-
-
-def _bound_claim(cid: str, statement: str, hyps: list[tuple[str, bool]], t: np.ndarray, measured: np.ndarray,
-                 predicted: np.ndarray, note: str = "", resolution: float = 0.0) -> ClaimCheck:
-    """measured(t) ≤ predicted(t) at every recorded t; reports the tightest point.
-
-    With ``resolution`` > 0, only the points where the prediction is at least ``resolution``
-    are checked: below it the measured quantity sits at the integration / round-off floor and
-    cannot confirm or refute anything (the note says where the check stopped).
-    """
-    if not all(ok for _, ok in hyps):
-        return _not_applicable(cid, statement, hyps, note)
-    measured, predicted = np.asarray(measured, float), np.asarray(predicted, float)
-    t = np.asarray(t, float)
-    if resolution > 0:
-        keep = predicted >= resolution
-        if not keep.all():
-            note = (note + "; " if note else "") + (f"checked where the prediction is >= {resolution:.2g} "
-                                                    f"(t <= {t[keep].max() if keep.any() else 0:.4g}): the "
-                                                    "numerical floor of the measurement")
-        measured, predicted, t = measured[keep], predicted[keep], t[keep]
-        if not keep.any():
-            return _not_applicable(cid, statement, list(hyps) + [("prediction above numerical resolution", False)])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(predicted > 0, (predicted - measured) / predicted, np.where(measured <= 0, 0.0, -np.inf))
-    i = int(np.argmin(rel))
-    status, within = decide(float(rel[i]))
-    return ClaimCheck(cid, statement, float(predicted[i]), float(measured[i]), status, float(rel[i]), tuple(hyps),
-                      at=float(t[i]), note=note, within_rounding=within)
-
-
-def decide(margin: float) -> tuple[str, bool]:
-    """The rounding rule: (status, within_rounding) for a relative margin (predicted − measured)/predicted."""
-    if margin >= 0:
-        return "holds", False
-    if margin >= -REL_TOL:
-        return "holds", True
-    return "violated", False
-
-
-def counts(claims: Any) -> dict[str, int]:
-    """How many claims have each status of :data:`STATUSES`."""
-    out = dict.fromkeys(STATUSES, 0)
-    for c in claims:
-        out[c.status] += 1
-    return out
-
-
-def count_line(claims: Any) -> str:
-    """"3 hold, 0 violated, 2 transferred (not verified), …": the one line every verdict table prints."""
-    n = counts(claims)
-    words = {"holds": "hold", "violated": "violated", "transferred": "transferred (read across, not verified)",
-             "inconclusive": "inconclusive", "not_applicable": "not applicable"}
-    return ", ".join(f"{n[s]} {words[s]}" for s in STATUSES)
-
-
-def transfer(claims: list[ClaimCheck], assumption: str, setting: str) -> list[ClaimCheck]:
-    """Claims read across from another setting: status ``transferred`` (never holds, never violated)
-    where their hypotheses hold, with what the run shows in the note; not_applicable stays."""
-    out = []
-    for c in claims:
-        c = replace(c, kind="transferred", statement=f"[transferred to {setting}] {c.statement}",
-                    assumptions=(assumption,))
-        if c.status != "not_applicable":
-            seen = "stays within" if c.status == "holds" else "leaves"
-            c = replace(c, status="transferred", within_rounding=False,
-                        note=(c.note + "; " if c.note else "") + f"the run {seen} the transferred bound (margin "
-                        f"{c.margin:+.3g}); not verified: the bound is not a theorem for {setting}")
-        out.append(c)
-    return out
 
 
 def fit_decay_rate(t: np.ndarray, values: np.ndarray, *, lo: float, hi: float) -> float:
@@ -450,17 +342,17 @@ def _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, d
     env = envelopes(check, t)
     loss_env, theta_env = env["loss_envelope"], env["theta_envelope"]
     res_L = RESOLUTION * v["L0"]
-    claims = [_bound_claim("loss_envelope", "L(t) ≤ ξL₀e^{−σ₀σ_A t/2} (§3 i)", base + [H_rng], t, traj.loss, loss_env,
+    claims = [bound_claim("loss_envelope", "L(t) ≤ ξL₀e^{−σ₀σ_A t/2} (§3 i)", base + [H_rng], t, traj.loss, loss_env,
                            resolution=res_L)]
     if not H_rng[1]:
         # Derived variant: the dynamics only see Aᵀy, so the theorem applies verbatim to y' = P_{Im A} y.
         L_star = 0.5 * r_res**2
         L0p = max(v["L0"] - L_star, 0.0)
         envp = np.array([evaluate_many(["loss_envelope"], {**v, "L0": L0p, "t": ti})["loss_envelope"] for ti in t])
-        claims.append(_bound_claim("loss_envelope_range", "L(t) − L* ≤ ξ(L₀ − L*)e^{−σ₀σ_A t/2}, "
+        claims.append(bound_claim("loss_envelope_range", "L(t) − L* ≤ ξ(L₀ − L*)e^{−σ₀σ_A t/2}, "
                                    "L* = ½‖P⊥y‖² (derived variant for y ∉ Im A)", base, t,
                                    traj.loss - L_star, envp, resolution=RESOLUTION * L0p))
-    claims.append(_bound_claim("param_ball", "‖θ(t) − θ₀‖ ≤ R′ for all t (§3 i)", base, t, traj.theta_dist,
+    claims.append(bound_claim("param_ball", "‖θ(t) − θ₀‖ ≤ R′ for all t (§3 i)", base, t, traj.theta_dist,
                                np.full(t.shape, check.R_prime)))
     # θ_∞ is estimated by the last θ, which needs a converged run (its gradient negligible).
     converged = traj.loss[-1] <= 1e-12 * max(traj.loss[0], 1e-300) if H_rng[1] else \
@@ -470,11 +362,11 @@ def _isehd_claims(traj, check, v, base, H_rng, r_res, noise, problem, lam_min, d
     if all(ok for _, ok in hyps):
         idx = traj.theta_sample_index
         dist_inf = traj.final_dist
-        claims.append(_bound_claim("param_envelope", "‖θ(t) − θ_∞‖ ≤ η√(ξL₀)e^{−σ₀σ_A t/4} (§3 i)", hyps,
+        claims.append(bound_claim("param_envelope", "‖θ(t) − θ_∞‖ ≤ η√(ξL₀)e^{−σ₀σ_A t/4} (§3 i)", hyps,
                                    t[idx], dist_inf, theta_env[idx], note="θ_∞ estimated by the last θ",
                                    resolution=np.sqrt(RESOLUTION) * check.R_prime))
     else:
-        claims.append(_not_applicable("param_envelope", "‖θ(t) − θ_∞‖ ≤ η√(ξL₀)e^{−σ₀σ_A t/4} (§3 i)", hyps))
+        claims.append(not_applicable("param_envelope", "‖θ(t) − θ_∞‖ ≤ η√(ξL₀)e^{−σ₀σ_A t/4} (§3 i)", hyps))
     # Early stopping and the x-space bound hold for y ∉ Im A too: apply §3 to P_{Im A} y, then
     # ‖y(t) − ȳ‖ ≤ ‖y(t) − P y‖ + ‖P ε‖ with L₀(P y) ≤ L₀(y), so T_ES computed from y still works.
     claims.append(_early_stopping_claim(t, traj, v, base, noise, problem, "T_ES", "early_stopping",
@@ -487,13 +379,13 @@ def _early_stopping_claim(t, traj, v, hyps, noise, problem, time_name, cid, stat
     hyps = list(hyps)
     hyps.append(("ȳ = A x̄ and ‖ε‖ known", problem.y_clean is not None and noise is not None and noise > 0))
     if not all(ok for _, ok in hyps):
-        return _not_applicable(cid, statement, hyps)
+        return not_applicable(cid, statement, hyps)
     T = max(evaluate_many([time_name], {**v, "noise_norm": noise})[time_name], 0.0)
     after = t >= T
     hyps.append((f"trajectory reaches {time_name} = {T:.4g}", bool(after.any())))
     if not after.any():
-        return _not_applicable(cid, statement, hyps)
-    return _bound_claim(cid, statement, hyps, t[after], traj.y_clean_dist[after], np.full(after.sum(), 2 * noise),
+        return not_applicable(cid, statement, hyps)
+    return bound_claim(cid, statement, hyps, t[after], traj.y_clean_dist[after], np.full(after.sum(), 2 * noise),
                         note=f"{time_name} = {T:.6g}")
 
 
@@ -507,12 +399,12 @@ def _x_space_claim(traj, check, hyps, noise, problem, lam_min, dist) -> ClaimChe
         hyps.append(("θ(t) ∈ B(θ₀, R′) measured, so dist(x̄, Σ′) ≤ min_t ‖x(t) − x̄‖",
                      bool(traj.theta_dist.max() <= check.R_prime)))
     if not all(ok for _, ok in hyps):
-        return _not_applicable(cid, statement, hyps)
+        return not_applicable(cid, statement, hyps)
     if dist is None:
         dist = float(np.min(traj.x_dist))
         note += "; dist(x̄, Σ′) ≤ min_t ‖x(t) − x̄‖ (θ(t) in the ball of Σ′)"
     pred = np.array([x_space_bound(check, ti, lam_min, noise_norm=noise, dist=dist).total for ti in traj.t])
-    return _bound_claim(cid, statement, hyps, traj.t, traj.x_dist, pred, note=note)
+    return bound_claim(cid, statement, hyps, traj.t, traj.x_dist, pred, note=note)
 
 
 def _igahd_convergence_claim(traj, check, v, alpha, beta, step, form, r_res) -> tuple[ClaimCheck, float, dict]:
@@ -528,7 +420,7 @@ def _igahd_convergence_claim(traj, check, v, alpha, beta, step, form, r_res) -> 
     mapping: dict[str, float] = {"a": a, "b": b, "s": step}
     hyps = [("non-degenerate initialization (§3: σ₀ > 0, R′ < R)", check.non_degenerate)]
     if not check.non_degenerate:  # L_loc needs the certified Lipschitz bound of a non-degenerate check
-        return _not_applicable("igahd_convergence", statement, hyps), float("nan"), mapping
+        return not_applicable("igahd_convergence", statement, hyps), float("nan"), mapping
     r_max = float(np.sqrt(2 * np.max(traj.loss)))
     lloc = evaluate_many(["L_loc"], {**v, "radius": check.R_prime, "r_max": r_max})["L_loc"]
     hyps += [(f"exact mapping onto the discrete theorem exists: momentum a = {a:.6g} in (0, 1)", bool(0 < a < 1))]
@@ -543,7 +435,7 @@ def _igahd_convergence_claim(traj, check, v, alpha, beta, step, form, r_res) -> 
                  (f"β + h/2 < c/L with the mapped β = {bet:.4g}, h = {h:.4g}, c = γ = {gam:.4g}: "
                   f"{bet + h / 2:.4g} vs {gam / lloc:.4g} (L_loc = {lloc:.4g}; THEORY §10.2)", bool(cond < 0))]
     if not all(ok for _, ok in hyps):
-        return _not_applicable("igahd_convergence", statement, hyps), lloc, mapping
+        return not_applicable("igahd_convergence", statement, hyps), lloc, mapping
     # A finite run can refute the theorem only through what holds at every iteration: under the
     # condition the energy E_k = L(θ_k) + c‖θ_k − θ_{k−1}‖² decreases from E_0 = L₀ (zero initial
     # velocity), so L(θ_k) ≤ L₀ for all k. Convergence itself is confirmed once the excess loss
@@ -559,7 +451,7 @@ def _igahd_convergence_claim(traj, check, v, alpha, beta, step, form, r_res) -> 
     hyps.append((f"run long enough to reach the numerical floor: final excess loss / L₀ = {excess:.3g} "
                  f"(≤ {RESOLUTION:g} needed; more iterations)", bool(excess <= RESOLUTION)))
     if excess > RESOLUTION:
-        return _not_applicable("igahd_convergence", statement, hyps), lloc, mapping
+        return not_applicable("igahd_convergence", statement, hyps), lloc, mapping
     return ClaimCheck("igahd_convergence", statement, RESOLUTION, float(excess), "holds", float(RESOLUTION - excess),
                       tuple(hyps), note="predicted: the numerical floor; measured: final excess loss / L₀; "
                       "L(θ_k) ≤ L₀ at every iteration (energy decrease)"), lloc, mapping
@@ -571,11 +463,11 @@ def _gf_claims(traj, check, v, base, H_rng, r_res, noise, problem) -> list[Claim
     env = envelopes(check, t)
     res_env, loss_env = env["residual_envelope_gf"], env["loss_envelope_gf"]
     claims = [
-        _bound_claim("gf_residual", "‖y(t) − y‖ ≤ e^{−μt}‖y(0) − y‖ (§4)", base + [H_rng], t, r, res_env,
+        bound_claim("gf_residual", "‖y(t) − y‖ ≤ e^{−μt}‖y(0) − y‖ (§4)", base + [H_rng], t, r, res_env,
                      resolution=np.sqrt(RESOLUTION) * v["r0"]),
-        _bound_claim("gf_loss", "L(θ(t)) ≤ e^{−2μt}L₀ (§4)", base + [H_rng], t, traj.loss, loss_env,
+        bound_claim("gf_loss", "L(θ(t)) ≤ e^{−2μt}L₀ (§4)", base + [H_rng], t, traj.loss, loss_env,
                      resolution=RESOLUTION * v["L0"]),
-        _bound_claim("gf_ball", "‖θ(t) − θ₀‖ ≤ R′_GF (§4)", base, t, traj.theta_dist, np.full(t.shape, check.R_prime)),
+        bound_claim("gf_ball", "‖θ(t) − θ₀‖ ≤ R′_GF (§4)", base, t, traj.theta_dist, np.full(t.shape, check.R_prime)),
         _early_stopping_claim(t, traj, v, base, noise, problem, "T_ES_gf", "gf_early_stopping",
                               "‖y(t) − ȳ‖ ≤ 2‖ε‖ for t ≥ T_ES^GF (§4)"),
     ]
@@ -587,9 +479,9 @@ def _gd_claims(traj, check, v, base, H_rng, gamma, noise, problem) -> list[Claim
     env = np.array([evaluate_many(["loss_envelope_gd"], {**v, "gamma": gamma, "tau": ti})["loss_envelope_gd"]
                     for ti in it])
     return [
-        _bound_claim("gd_loss", "L(θ_τ) ≤ (1 − γμ)^τ L₀ (§4)", base + [H_rng], it, traj.loss, env,
+        bound_claim("gd_loss", "L(θ_τ) ≤ (1 − γμ)^τ L₀ (§4)", base + [H_rng], it, traj.loss, env,
                      resolution=RESOLUTION * v["L0"]),
-        _bound_claim("gd_ball", "‖θ_τ − θ₀‖ ≤ R′_GD = 2R′_GF (§4)", base, it, traj.theta_dist,
+        bound_claim("gd_ball", "‖θ_τ − θ₀‖ ≤ R′_GD = 2R′_GF (§4)", base, it, traj.theta_dist,
                      np.full(it.shape, check.R_prime)),
     ]
 
@@ -616,7 +508,7 @@ def check_energy_decrease(f, grad, x0, *, lipschitz: float, c: float, beta: floa
     hyps = [("β + h/2 < c/L", cond), ("γ_k ≡ c", True)]
     statement = "IGAHD energy decreases by ((c − (β + h/2)L)/h)‖x_{k+1} − x_k‖² per step (§7)"
     if not cond:
-        return _not_applicable("igahd_energy", statement, hyps)
+        return not_applicable("igahd_energy", statement, hyps)
     run = igahd(grad, x0, h=h, beta=beta, gamma=c, iterations=iterations, f=f, lipschitz=lipschitz)
     E, X = run["energy"], run["x"]
     dec = FORMULAS["igahd_energy_decrease"](c=c, beta=beta, h=h, L=lipschitz) * np.sum(np.diff(X, axis=0) ** 2, axis=1)
@@ -647,7 +539,7 @@ def check_trap_avoidance(*, starts: int = 200, seed: int = 0, c: float = 1.0, be
     hyps = [("γ ≡ c > 0, 0 < β < c/L, β ≠ 1/c, h < min(2(c/L − β), 1/(Lβ))", bool(cond))]
     statement = "IGAHD from almost every start converges to a local minimum, not the strict saddle (§7)"
     if not cond:
-        return _not_applicable("trap_avoidance", statement, hyps)
+        return not_applicable("trap_avoidance", statement, hyps)
     to_min = to_saddle = censored = 0
     escaped = False
     for _ in range(starts):
@@ -668,7 +560,7 @@ def check_trap_avoidance(*, starts: int = 200, seed: int = 0, c: float = 1.0, be
             to_saddle += 1
     hyps.append((f"iterates stay in the box |z|∞ ≤ {box} where L = {L:g} bounds ∇²f", not escaped))
     if escaped:
-        return _not_applicable("trap_avoidance", statement, hyps)
+        return not_applicable("trap_avoidance", statement, hyps)
     decided = to_min + to_saddle
     frac = to_min / decided if decided else float("nan")
     # Only a run that converged to a critical point that is not a minimizer refutes the claim; runs
@@ -751,7 +643,7 @@ def check_lojasiewicz_rate(p: float, *, x0: float = 1.0, c: float = 1.0, beta: f
     statement = (f"|x_k| = O(k^−{pred:.4g}) on |x|^{p:g} (q = {q:.4g})" if q > 0.5
                  else f"|x_k| → 0 linearly on |x|^{p:g} (q = ½)")
     if not cond:
-        return _not_applicable("lojasiewicz_rate", statement, hyps)
+        return not_applicable("lojasiewicz_rate", statement, hyps)
 
     def grad(x):
         return p * np.sign(x) * np.abs(x) ** (p - 1)
@@ -760,7 +652,7 @@ def check_lojasiewicz_rate(p: float, *, x0: float = 1.0, c: float = 1.0, beta: f
     x = np.abs(run["x"][:, 0])
     hyps.append(("iterates stay in [−2|x₀|, 2|x₀|]", bool(np.max(x) <= 2 * abs(x0))))
     if not all(ok for _, ok in hyps):
-        return _not_applicable("lojasiewicz_rate", statement, hyps)
+        return not_applicable("lojasiewicz_rate", statement, hyps)
     if q > 0.5:
         return power_rate_claim(x, pred, statement, hyps)
     return linear_rate_claim(x, statement, hyps)
@@ -783,7 +675,7 @@ def linear_rate_claim(x: Any, statement: str, hyps: list[tuple[str, bool]]) -> C
     """Verdict of the linear-rate test (:func:`fit_linear_rate`) on a sequence."""
     rho, r2, npts = fit_linear_rate(x)
     if npts < 10:
-        return _not_applicable("lojasiewicz_rate", statement, list(hyps) + [("enough resolved iterates to fit ρ",
+        return not_applicable("lojasiewicz_rate", statement, list(hyps) + [("enough resolved iterates to fit ρ",
                                                                              False)])
     # O(ρ^k) is an upper bound: a straight line of log M_k (R² ≥ LINEAR_R2) or a line that bends down
     # (faster than linear) holds; a line that flattens (a sublinear tail such as 1/k) is violated.

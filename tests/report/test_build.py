@@ -274,12 +274,12 @@ def test_claims_table_shows_the_command_that_rechecks_each_claim():
 def test_claim_command_rechecks_a_test_function_claim_alone(run_cli):
     """`boundcalc claim` computes exactly the report's claim (same function, same settings)."""
     from boundcalc.report.checks import test_function_claims
-    code, out, err = run_cli("claim", "lojasiewicz_rate", "--p", "3", "--json")
+    code, out, err = run_cli("claim", "lojasiewicz_rate", "--p", "2", "--json")
     assert code == 0, err
     got = json.loads(out)
-    want = test_function_claims("lojasiewicz_rate", 3)[0]
+    want = test_function_claims("lojasiewicz_rate", 2)[0]
     assert got["status"] == want.status and got["measured"] == pytest.approx(want.measured, rel=1e-12)
-    assert got["inputs"]["p"] == 3
+    assert got["inputs"]["p"] == 2
     for args, message in ((("lojasiewicz_rate",), "--p"), (("loss_envelope",), "--run"),
                           (("lojasiewicz_rate", "--p", "7"), "p must be one of")):
         code, _, err = run_cli("claim", *args)

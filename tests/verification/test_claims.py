@@ -267,7 +267,7 @@ def test_one_rounding_rule_decides_every_margin(margin, status, within):
 
 
 def test_bound_claims_at_the_edge_and_within_rounding_is_shown():
-    from boundcalc.verification.claims import _bound_claim
+    from boundcalc.verification.decisions import bound_claim as _bound_claim
     t = np.linspace(0, 1, 5)
     pred = np.exp(-t)
     above = _bound_claim("c", "s", [("h", True)], t, pred * (1 + 1e-6), pred)

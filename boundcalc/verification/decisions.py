@@ -1,0 +1,141 @@
+"""Claim decisions: the status of a checked bound and the rules that set it.
+
+A claim is ``holds``, ``violated``, ``transferred``, ``inconclusive`` or ``not_applicable``
+(:data:`STATUSES`). A bound is checked only where every hypothesis holds (:func:`bound_claim`);
+a relative margin (predicted − measured)/predicted decides the status through one rounding rule
+(:func:`decide`: margins in [−REL_TOL, 0) hold "within rounding"); a claim read across from another
+setting is ``transferred`` and never counted as verified (:func:`transfer`). Kept apart from the
+runs that produce measurements so that these few lines can be mutation-tested on their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .._core import Result
+
+__all__ = ["REL_TOL", "STATUSES", "ClaimCheck", "decide", "bound_claim", "not_applicable", "counts", "count_line",
+           "transfer"]
+
+#: The rounding rule (module docstring): relative margins in [−REL_TOL, 0) hold "within rounding".
+REL_TOL = 1e-9
+#: Every status a claim can have, in the order the verdict tables show them.
+STATUSES = ("holds", "violated", "transferred", "inconclusive", "not_applicable")
+
+
+@dataclass(frozen=True, repr=False)
+class ClaimCheck(Result):
+    """One claim: ``status`` in :data:`STATUSES`; ``hypotheses`` lists the hypotheses with their
+    status; for not_applicable, ``failed_hypothesis`` names the first that failed. ``at`` is the
+    time (or iteration) of the tightest point. ``within_rounding``: the margin is negative but within
+    the rounding rule's tolerance (``label`` then reads "holds (within rounding)").
+
+    ``violated`` means every hypothesis was verified and the measurement broke the bound;
+    ``transferred`` means the claim was read across from another setting and not verified (the
+    measurement is shown beside it); ``inconclusive`` means the measurement cannot decide."""
+
+    claim_id: str
+    statement: str
+    predicted: float
+    measured: float
+    status: str
+    margin: float
+    hypotheses: tuple[tuple[str, bool], ...] = ()
+    failed_hypothesis: str = ""
+    at: float = float("nan")
+    note: str = ""
+    kind: str = "theorem"
+    assumptions: tuple[str, ...] = ()
+    within_rounding: bool = False
+
+    @property
+    def label(self) -> str:
+        """The status as tables show it: "holds (within rounding)" for a margin inside the rule."""
+        return f"{self.status} (within rounding)" if self.within_rounding else self.status
+
+    def __repr__(self) -> str:
+        tag = "" if self.kind == "theorem" else f" ({self.kind})"
+        if self.status == "not_applicable":
+            return f"[{self.status}] {self.claim_id}{tag}: {self.statement} — fails: {self.failed_hypothesis}"
+        return (f"[{self.label}] {self.claim_id}{tag}: {self.statement} — predicted {self.predicted:.4g}, "
+                f"measured {self.measured:.4g}, margin {self.margin:+.3g}" + (f" at {self.at:.4g}" if
+                                                                          np.isfinite(self.at) else ""))
+
+
+def not_applicable(cid: str, statement: str, hyps: list[tuple[str, bool]], note: str = "") -> ClaimCheck:
+    failed = next(name for name, ok in hyps if not ok)
+    return ClaimCheck(cid, statement, float("nan"), float("nan"), "not_applicable", float("nan"), tuple(hyps),
+                      failed, note=note)
+
+
+def bound_claim(cid: str, statement: str, hyps: list[tuple[str, bool]], t: np.ndarray, measured: np.ndarray,
+                 predicted: np.ndarray, note: str = "", resolution: float = 0.0) -> ClaimCheck:
+    """measured(t) ≤ predicted(t) at every recorded t; reports the tightest point.
+
+    With ``resolution`` > 0, only the points where the prediction is at least ``resolution``
+    are checked: below it the measured quantity sits at the integration / round-off floor and
+    cannot confirm or refute anything (the note says where the check stopped).
+    """
+    if not all(ok for _, ok in hyps):
+        return not_applicable(cid, statement, hyps, note)
+    measured, predicted = np.asarray(measured, float), np.asarray(predicted, float)
+    t = np.asarray(t, float)
+    if resolution > 0:
+        keep = predicted >= resolution
+        if not keep.all():
+            note = (note + "; " if note else "") + (f"checked where the prediction is >= {resolution:.2g} "
+                                                    f"(t <= {t[keep].max() if keep.any() else 0:.4g}): the "
+                                                    "numerical floor of the measurement")
+        measured, predicted, t = measured[keep], predicted[keep], t[keep]
+        if not keep.any():
+            return not_applicable(cid, statement, list(hyps) + [("prediction above numerical resolution", False)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(predicted > 0, (predicted - measured) / predicted, np.where(measured <= 0, 0.0, -np.inf))
+    i = int(np.argmin(rel))
+    status, within = decide(float(rel[i]))
+    return ClaimCheck(cid, statement, float(predicted[i]), float(measured[i]), status, float(rel[i]), tuple(hyps),
+                      at=float(t[i]), note=note, within_rounding=within)
+
+
+def decide(margin: float) -> tuple[str, bool]:
+    """The rounding rule: (status, within_rounding) for a relative margin (predicted − measured)/predicted."""
+    if margin >= 0:
+        return "holds", False
+    if margin >= -REL_TOL:
+        return "holds", True
+    return "violated", False
+
+
+def counts(claims: Any) -> dict[str, int]:
+    """How many claims have each status of :data:`STATUSES`."""
+    out = dict.fromkeys(STATUSES, 0)
+    for c in claims:
+        out[c.status] += 1
+    return out
+
+
+def count_line(claims: Any) -> str:
+    """"3 hold, 0 violated, 2 transferred (not verified), …": the one line every verdict table prints."""
+    n = counts(claims)
+    words = {"holds": "hold", "violated": "violated", "transferred": "transferred (read across, not verified)",
+             "inconclusive": "inconclusive", "not_applicable": "not applicable"}
+    return ", ".join(f"{n[s]} {words[s]}" for s in STATUSES)
+
+
+def transfer(claims: list[ClaimCheck], assumption: str, setting: str) -> list[ClaimCheck]:
+    """Claims read across from another setting: status ``transferred`` (never holds, never violated)
+    where their hypotheses hold, with what the run shows in the note; not_applicable stays."""
+    out = []
+    for c in claims:
+        c = replace(c, kind="transferred", statement=f"[transferred to {setting}] {c.statement}",
+                    assumptions=(assumption,))
+        if c.status != "not_applicable":
+            seen = "stays within" if c.status == "holds" else "leaves"
+            c = replace(c, status="transferred", within_rounding=False,
+                        note=(c.note + "; " if c.note else "") + f"the run {seen} the transferred bound (margin "
+                        f"{c.margin:+.3g}); not verified: the bound is not a theorem for {setting}")
+        out.append(c)
+    return out

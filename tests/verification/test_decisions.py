@@ -1,0 +1,97 @@
+"""Claim decisions on synthetic measurements: the rounding rule at its edges, the tightest point,
+the resolution floor, hypotheses that fail, transferred claims and the verdict counts — every branch
+of boundcalc.verification.decisions with a case that tells it apart."""
+
+import numpy as np
+import pytest
+
+from boundcalc.verification.decisions import (
+    REL_TOL,
+    STATUSES,
+    ClaimCheck,
+    bound_claim,
+    count_line,
+    counts,
+    decide,
+    not_applicable,
+    transfer,
+)
+
+T = np.linspace(0.0, 2.0, 9)
+PRED = 3.0 * np.exp(-T)
+OK = [("h1", True), ("h2", True)]
+
+
+@pytest.mark.parametrize("factor, status, within", [(1 - 1e-12, "holds", False), (1.0, "holds", False),
+                                                    (1 + 0.5 * REL_TOL, "holds", True),
+                                                    (1 + 2 * REL_TOL, "violated", False),
+                                                    (1 + 1e-6, "violated", False)])
+def test_a_trajectory_at_the_edge_of_its_bound(factor, status, within):
+    c = bound_claim("loss_envelope", "L ≤ env", OK, T, PRED * factor, PRED)
+    assert (c.status, c.within_rounding) == (status, within)
+    assert c.margin == pytest.approx(1 - factor, abs=1e-15)
+    assert c.label == (f"{status} (within rounding)" if within else status)
+
+
+def test_the_tightest_point_is_reported():
+    measured = PRED * np.array([0.5, 0.9, 0.99, 0.7, 0.2, 0.1, 0.3, 0.4, 0.5])
+    c = bound_claim("c", "s", OK, T, measured, PRED, note="n")
+    assert c.at == T[2] and c.predicted == PRED[2] and c.measured == measured[2]
+    assert c.margin == pytest.approx(0.01) and c.note == "n" and c.hypotheses == tuple(OK)
+    worse = measured.copy()
+    worse[6] = PRED[6] * 1.5
+    v = bound_claim("c", "s", OK, T, worse, PRED)
+    assert v.status == "violated" and v.at == T[6] and v.margin == pytest.approx(-0.5)
+
+
+def test_a_zero_prediction_is_violated_only_by_a_positive_measurement():
+    pred = np.array([1.0, 0.0, 0.0])
+    assert bound_claim("c", "s", OK, T[:3], np.array([0.5, 0.0, 0.0]), pred).status == "holds"
+    broke = bound_claim("c", "s", OK, T[:3], np.array([0.5, 0.0, 1e-30]), pred)
+    assert broke.status == "violated" and broke.at == T[2] and broke.margin == -np.inf
+
+
+def test_points_below_the_resolution_are_not_checked_and_the_note_says_where():
+    measured = PRED.copy()
+    measured[-1] = PRED[-1] * 10  # a floor artefact far below the resolution
+    c = bound_claim("c", "s", OK, T, measured, PRED, resolution=PRED[-2])
+    assert c.status == "holds" and f"t <= {T[-2]:.4g}" in c.note and "numerical floor" in c.note
+    assert bound_claim("c", "s", OK, T, measured, PRED).status == "violated"
+    none = bound_claim("c", "s", OK, T, measured, PRED, resolution=10.0)
+    assert none.status == "not_applicable" and none.failed_hypothesis == "prediction above numerical resolution"
+
+
+def test_a_failed_hypothesis_makes_the_claim_not_applicable_whatever_was_measured():
+    hyps = [("h1", True), ("non-degenerate", False), ("h3", False)]
+    c = bound_claim("c", "s", hyps, T, PRED * 100, PRED)
+    assert c.status == "not_applicable" and c.failed_hypothesis == "non-degenerate"
+    assert np.isnan(c.margin) and np.isnan(c.measured) and c.hypotheses == tuple(hyps)
+    assert not_applicable("x", "s", hyps, note="why").note == "why"
+    assert "fails: non-degenerate" in repr(c)
+
+
+def test_transferred_claims_are_never_holds_nor_violated():
+    held = bound_claim("loss_envelope", "L ≤ env", OK, T, PRED * 0.5, PRED)
+    broke = bound_claim("param_ball", "‖θ − θ₀‖ ≤ R′", OK, T, PRED * 2, PRED)
+    na = bound_claim("x_space", "x", [("h", False)], T, PRED, PRED)
+    out = transfer([held, broke, na], "assumed", "IGAHD")
+    assert [c.status for c in out] == ["transferred", "transferred", "not_applicable"]
+    assert all(c.kind == "transferred" and c.assumptions == ("assumed",) for c in out)
+    assert all(c.statement.startswith("[transferred to IGAHD]") for c in out)
+    assert "stays within" in out[0].note and "leaves" in out[1].note and "not verified" in out[1].note
+    assert out[0].margin == held.margin and not out[0].within_rounding
+
+
+def test_counts_cover_every_status_in_order():
+    claims = [ClaimCheck("a", "s", 1, 1, st, 0) for st in ("holds", "holds", "violated", "transferred")]
+    assert counts(claims) == {"holds": 2, "violated": 1, "transferred": 1, "inconclusive": 0, "not_applicable": 0}
+    assert list(counts([])) == list(STATUSES)
+    assert count_line(claims) == ("2 hold, 1 violated, 1 transferred (read across, not verified), 0 inconclusive, "
+                                  "0 not applicable")
+
+
+@pytest.mark.parametrize("margin, expected", [(0.0, ("holds", False)), (1e-300, ("holds", False)),
+                                              (-REL_TOL, ("holds", True)), (-REL_TOL * 1.0001, ("violated", False)),
+                                              (-np.inf, ("violated", False))])
+def test_decide(margin, expected):
+    assert decide(margin) == expected
