@@ -330,7 +330,8 @@ def test_import_boundcalc_is_light():
 
 
 @NEEDS_PROC
-@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig, status", [pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow),
+                                         (signal.SIGINT, 130)])
 def test_interrupted_sweep_stops_every_process_and_keeps_cells(tmp_path, sig, status):
     out = tmp_path / "pd"
     proc, workers = _start_sweep(out, tmp_path)
@@ -504,7 +505,8 @@ def test_torch_model_failures_are_one_line_naming_file_and_function(tmp_path, fu
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
-@pytest.mark.parametrize("argv", [["report", "--out", "rep", "--config"], ["check-init", "--torch-model"]])
+@pytest.mark.parametrize("argv", [["report", "--out", "rep", "--config"],
+                                  pytest.param(["check-init", "--torch-model"], marks=pytest.mark.slow)])
 def test_directories_and_fifos_are_named_as_such(tmp_path, argv):
     (tmp_path / "adir.py").mkdir()
     os.mkfifo(tmp_path / "pipe.py")
@@ -555,7 +557,8 @@ def test_phase_diagram_keeps_a_users_figure_without_force(tmp_path):
     assert code == 0 and (out / "phase_diagram.png").read_bytes() != b"my own figure"
 
 
-@pytest.mark.parametrize("edit", [{"success": 999}, {"success": 1, "hit_iteration": [-1, -1]},
+@pytest.mark.parametrize("edit", [{"success": 999},
+                                  pytest.param({"success": 1, "hit_iteration": [-1, -1]}, marks=pytest.mark.slow),
                                   pytest.param({"success": -1}, marks=pytest.mark.slow),
                                   pytest.param({"hit_iteration": "x"}, marks=pytest.mark.slow),
                                   pytest.param({"final_loss": [-1.0, 0.0]}, marks=pytest.mark.slow)])

@@ -102,3 +102,49 @@ def test_reduced_equals_full_with_a_non_unit_input(scale):
     assert_same(igahd_dip(full, **kw), igahd_dip(red, **kw), loss_scale=1.0)
     assert_same(gradient_descent(full, step=0.05, iterations=200), gradient_descent(red, step=0.05, iterations=200),
                 loss_scale=1.0)
+
+
+@pytest.mark.parametrize("train", ["all", "V"])
+def test_reduced_value_gradient_and_metrics_equal_the_full_state(train):
+    """One evaluation, term by term: the loss, the gradient mapped back to θ (∇_V = Aᵀ G_Z,
+    ∇_W = G_b uᵀ), x, ‖y − ȳ‖, ‖x − x̄‖ and distances, for both layers trained and for V alone, with a
+    non-unit u; the reduced state starts at ζ = 0 and rebuilds θ₀ exactly."""
+    p = gaussian_problem(4, 7, seed=3, noise_norm=0.05)
+    base = TwoLayerDIP(7, 3, 30, "tanh", seed=5)
+    V, W = base.unpack()
+    net = TwoLayerDIP.from_arrays(V, W, 1.7 * base.u, "tanh")
+    full = make_objective(net, p.A, p.y, x_bar=p.x_bar, state="full", train=train)
+    red = make_objective(net, p.A, p.y, x_bar=p.x_bar, state="reduced", train=train)
+    zeta = np.random.default_rng(0).standard_normal(red.size) * 0.1
+    theta = red.theta(zeta)
+    Lf, gf = full.value_and_grad(theta)
+    Lr, gr = red.value_and_grad(zeta)
+    assert Lr == pytest.approx(Lf, rel=1e-12)
+    assert Lr == pytest.approx(0.5 * np.sum((p.A @ net.forward(theta) - p.y) ** 2), rel=1e-12)
+    GZ, Gb = red.split(gr)
+    gV, gW = net.unpack(gf)
+    np.testing.assert_allclose(p.A.T @ GZ, gV, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(np.outer(Gb, net.u), gW, rtol=1e-10, atol=1e-13)
+    if train == "V":
+        assert not Gb.any() and not gW.any()
+    np.testing.assert_allclose(red.forward(zeta), net.forward(theta), rtol=1e-12)
+    np.testing.assert_allclose(red.metrics(zeta), full.metrics(theta), rtol=1e-10)
+    np.testing.assert_allclose(red.theta(red.start()), net.theta0, rtol=0, atol=0)
+    assert not red.start().any() and red.start().shape == (red.size,) == (30 * (4 + 1),)
+    z2 = zeta * 0.3
+    assert red.dist(zeta, z2) == pytest.approx(np.linalg.norm(red.theta(zeta) - red.theta(z2)), rel=1e-10)
+    assert red.n_grad == 1 and red.state_name == "reduced"
+
+
+def test_objective_inputs_name_what_is_wrong():
+    p = gaussian_problem(4, 7, seed=3)
+    net = TwoLayerDIP(7, 3, 30, seed=5)
+    with pytest.raises(ValueError, match=r"^y must have shape \(4\), got \(3,\)"):
+        make_objective(net, p.A, p.y[:3], state="reduced")
+    with pytest.raises(ValueError, match=r"^x_bar must have shape \(7\), got \(6,\)"):
+        make_objective(net, p.A, p.y, x_bar=np.ones(6), state="reduced")
+    with pytest.raises(ValueError, match="output size n = 7 must equal the columns of A, 8"):
+        make_objective(net, np.ones((4, 8)), p.y, state="reduced")
+    with pytest.raises(ValueError, match="train must be 'all' or 'V'"):
+        make_objective(net, p.A, p.y, state="reduced", train="W")
+    assert make_objective(net, p.A, p.y, state="reduced").x_bar is None

@@ -48,7 +48,9 @@ def test_all_claims_hold_on_certified_instance(isehd_run):
     assert rate.ratio == pytest.approx(rate.measured_exponent / rate.predicted_exponent)
 
 
-@pytest.mark.parametrize("dynamics", ["gf", "gd", "igahd"])
+# GF and GD also run in the slow full report and in the tightness tests (closed forms): slow here.
+@pytest.mark.parametrize("dynamics", [pytest.param("gf", marks=pytest.mark.slow),
+                                      pytest.param("gd", marks=pytest.mark.slow), "igahd"])
 def test_claims_hold_for_other_dynamics(dynamics):
     res = verify(SQUARE, SQUARE_NET, dynamics=dynamics, iterations=1500, lam_min=0.9)
     assert res.non_degenerate

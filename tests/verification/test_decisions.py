@@ -95,3 +95,42 @@ def test_counts_cover_every_status_in_order():
                                               (-np.inf, ("violated", False))])
 def test_decide(margin, expected):
     assert decide(margin) == expected
+
+
+def test_what_a_claim_carries_and_says():
+    """Its id and statement are kept, the default note is empty, and the text a report prints is exact."""
+    c = bound_claim("loss_envelope", "L ≤ env", OK, T, PRED * 0.5, PRED)
+    assert (c.claim_id, c.statement, c.note, c.kind) == ("loss_envelope", "L ≤ env", "", "theorem")
+    assert repr(c) == "[holds] loss_envelope: L ≤ env — predicted 3, measured 1.5, margin +0.5 at 0"
+    na = bound_claim("x_space", "x ≤ b", [("h", False)], T, PRED, PRED)
+    assert (na.claim_id, na.statement, na.note) == ("x_space", "x ≤ b", "")
+    assert repr(na) == "[not_applicable] x_space: x ≤ b — fails: h"
+    noted = bound_claim("c", "s", [("h", False)], T, PRED, PRED, note="why")
+    assert noted.note == "why"
+    t_rep = transfer([c], "assumed", "IGAHD")[0]
+    assert repr(t_rep).startswith("[transferred] loss_envelope (transferred): [transferred to IGAHD] L ≤ env — ")
+    assert repr(ClaimCheck("a", "s", 1.0, 2.0, "violated", -1.0)) == \
+        "[violated] a: s — predicted 1, measured 2, margin -1"  # no "at" without a time
+
+
+def test_notes_say_what_was_left_out_and_what_a_transfer_means():
+    measured = PRED.copy()
+    measured[-1] = PRED[-1] * 10
+    c = bound_claim("c", "s", OK, T, measured, PRED, note="prev", resolution=PRED[-2])
+    assert c.note == (f"prev; checked where the prediction is >= {PRED[-2]:.2g} (t <= {T[-2]:.4g}): the numerical "
+                      "floor of the measurement")
+    alone = bound_claim("c", "s", OK, T, measured, PRED, resolution=PRED[-2])
+    assert alone.note.startswith("checked where")
+    held = bound_claim("c", "s", OK, T, PRED * (1 + 0.5 * REL_TOL), PRED, note="n")
+    out = transfer([held], "assumed", "IGAHD")[0]
+    assert held.within_rounding and out.within_rounding is False
+    assert out.note == (f"n; the run stays within the transferred bound (margin {held.margin:+.3g}); not verified: "
+                        "the bound is not a theorem for IGAHD")
+    broke = transfer([bound_claim("c", "s", OK, T, PRED * 2, PRED)], "a", "GD")[0]
+    assert broke.note == ("the run leaves the transferred bound (margin -1); not verified: the bound is not a "
+                          "theorem for GD")
+
+
+def test_a_zero_prediction_met_exactly_has_a_zero_margin():
+    c = bound_claim("c", "s", OK, T[:2], np.array([0.0, 0.0]), np.array([0.0, 0.0]))
+    assert c.status == "holds" and c.margin == 0.0

@@ -72,6 +72,7 @@ def test_cli_dask_local_cluster_and_its_refusals(tmp_path, run_cli):
             pass
 
 
+@pytest.mark.slow  # the dask route's refusals and a local cluster stay in the default suite
 def test_an_interrupted_dask_sweep_resumes_from_its_cells(tmp_path):
     import _thread
     import threading
