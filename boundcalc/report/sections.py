@@ -339,6 +339,12 @@ SECTIONS: list[Callable[[Problem, dict[str, Any]], Section]] = [spectrum_section
 
 
 
+def matplotlib_null_formatter() -> Any:
+    """matplotlib's NullFormatter (imported when a figure is drawn, like matplotlib itself)."""
+    from matplotlib.ticker import NullFormatter
+    return NullFormatter()
+
+
 def _fmt_k(k: float, cap: int) -> str:
     return f"> {cap:,}" if k < 0 else f"{k:,.0f}" if k < 1e6 else f"{k:.3g}"
 
@@ -472,7 +478,7 @@ def widths_section(problem: Problem, context: dict[str, Any]):
     md += ["", "Fitted growth exponents in n (Gaussian rows where the width was found; least squares on log k "
            "against log n, ± one standard error): " + "; ".join(fits)
            + " — the theorem's scaling n³ + nm² is n³ here (m = n/2).", "", "![three widths](widths.png)"]
-    fig, ax = subplots(figsize=(5.5, 3.6))
+    fig, ax = subplots(figsize=(7.0, 3.6))
     ns = [r.n for r in rows]
     ax.loglog(ns, [r.k_theorem for r in rows], "o-", label="k_theorem (c = 1)")
     for key, mk in (("k_instance", "s-"), ("k_empirical", "^-")):
@@ -483,9 +489,12 @@ def widths_section(problem: Problem, context: dict[str, Any]):
         if missing:
             ax.loglog(*zip(*missing, strict=True), "v", color="gray", label=f"{key} > (not found)")
     ax.loglog(ns, np.array(ns, float) ** 3, "k:", label="n³")
+    # n counts: integer ticks at the problems' sizes, no minor labels crowding the log axis
+    ax.set_xticks(ns, [str(n) for n in ns])
+    ax.xaxis.set_minor_formatter(matplotlib_null_formatter())
     ax.set_xlabel("n")
     ax.set_ylabel("width k")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return Section("widths", "How far is the theorem from practice? Three widths (THEORY §6)", "\n".join(md),
                    {"rows": [r.to_dict() for r in all_rows], "exponents": expo}, {"widths.png": fig})
