@@ -87,3 +87,27 @@ def test_the_widening_rule_by_hand():
     assert lo_min == np.nextafter(max(0.25 - fl, kt), -np.inf)
     assert hi_min == np.nextafter(0.25 + fl, np.inf) and lo_max == np.nextafter(4.0 - fl, -np.inf)
     assert hi_min > 0.25 and lo_min < 0.25 and lo_max < 4.0 < hi_max
+
+
+def test_kato_temple_weyl_and_the_outward_rounding_by_hand():
+    """The pieces of a bracket against hand computations, with residuals large enough that every
+    choice matters: Kato–Temple beats Weyl when the gap is wide, Weyl is kept when there is no gap,
+    the top end mirrors the bottom one, and square roots and widths are taken outward."""
+    from boundcalc.linalg.eigen_bracket import _brackets, _outward_sqrt, _widths, lower_end
+    assert lower_end(1.0, 0.1, 3.0, 0.2) == max(1.0 - 0.1, 1.0 - 0.1**2 / ((3.0 - 0.2) - 1.0))  # KT: 0.99444…
+    assert lower_end(1.0, 0.1, 3.0, 0.2) == pytest.approx(1.0 - 0.01 / 1.8, rel=1e-15)
+    assert lower_end(1.0, 0.5, 1.2, 0.3) == 0.5          # θ₂ − r₂ ≤ θ₁: no gap, Weyl
+    assert lower_end(1.0, 0.5, 1.5, 0.5) == 0.5          # gap exactly 0: Weyl, no division
+    theta, res, n = [1.0, 3.0, 6.0, 8.0], [0.1, 0.2, 0.3, 0.05], 5
+    lo_min, hi_min, lo_max, hi_max, fl = _brackets(theta, res, n)
+    assert fl == 4 * 5 * np.finfo(float).eps * 8.0
+    r = [x + fl for x in res]
+    assert lo_min == np.nextafter(lower_end(1.0, r[0], 3.0, r[1]), -np.inf)
+    assert hi_max == np.nextafter(-lower_end(-8.0, r[3], -6.0, r[2]), np.inf)
+    assert hi_max == pytest.approx(8.0 + r[3] ** 2 / (8.0 - (6.0 + r[2])), rel=1e-15)  # the mirrored KT
+    assert hi_min == np.nextafter(1.0 + fl, np.inf) and lo_max == np.nextafter(8.0 - fl, -np.inf)
+    lo, hi = _outward_sqrt(4.0, 9.0)
+    assert lo == np.nextafter(2.0, 0.0) and hi == np.nextafter(3.0, np.inf)
+    assert _outward_sqrt(0.0, 1.0) == (0.0, np.nextafter(1.0, np.inf))
+    assert _widths(1.0, 2.0, 3.0, 6.0) == (0.5, 1.0)    # each over its larger-magnitude end
+    assert _widths(0.0, 0.0, 1e-320, 1e-310)[0] == 0.0
