@@ -10,6 +10,7 @@ from .build import (  # noqa: F401
     load_config,
     write_report,
 )
+from .checks import PHASE_GRID  # noqa: F401
 from .render import (  # noqa: F401
     Section,
     cell,
@@ -23,7 +24,6 @@ from .render import (  # noqa: F401
 from .sections import (  # noqa: F401
     EXPERIMENTS,
     IMAGING,
-    PHASE_GRID,
     SECTIONS,
     cones_section,
     imaging_section,

@@ -16,7 +16,8 @@ from ..problems import Problem
 from ..verification.claims import ClaimCheck
 
 __all__ = ["PHASE_GRID", "PHASE_GRID_FULL", "phase_grid", "PHASE_BUDGET_FACTOR", "DYNAMICS", "VERIFY_ITERATIONS",
-           "LOJASIEWICZ_POWERS", "PHASE_CLAIMS", "TEST_FUNCTION_CLAIMS", "certified_lam_min", "problem_run",
+           "LOJASIEWICZ_POWERS", "PHASE_CLAIMS", "TEST_FUNCTION_CLAIMS", "certified_lam_min", "report_network",
+           "problem_run",
            "test_function_claims", "phase_claims", "claim_command", "recheck"]
 
 #: The report's phase diagram: the slide's measurement (form slide, β = 0.05, A_ij ~ N(0, 1/m), 15000
@@ -46,6 +47,14 @@ LOJASIEWICZ_POWERS = (2, 3, 4)
 #: Claim ids of the test functions and of the phase diagram.
 TEST_FUNCTION_CLAIMS = ("igahd_energy", "trap_avoidance", "lojasiewicz_rate")
 PHASE_CLAIMS = ("phase_no_gain_under", "phase_gain_over")
+
+
+def report_network(n: int, spec: dict[str, Any], seed: int | None = None) -> Any:
+    """The report's two-layer network on R^n from its spec (the keys of ``DEFAULT_NETWORK``), drawn
+    with ``seed`` instead of the spec's when given (the pass-rate draws)."""
+    from ..nets.two_layer import TwoLayerDIP
+    return TwoLayerDIP(n, spec["d"], spec["k"], spec["activation"], v_init=spec["v_init"],
+                       seed=spec["seed"] if seed is None else seed)
 
 
 def certified_lam_min(sigma_n: float) -> tuple[float, float] | None:
@@ -138,13 +147,12 @@ def recheck(claim_id: str, *, run: str | None = None, p: int | None = None, prob
             raise ValueError(f"--p: lojasiewicz_rate is checked for p in {LOJASIEWICZ_POWERS}; name one")
         return test_function_claims(claim_id, p)[0]
     from ..linalg.operators import spectrum
-    from ..nets.two_layer import TwoLayerDIP
     from ..problems import DEFAULT_NETWORK, default_problem
     if run is None:
         raise ValueError(f"--run: the problem's claims are checked on each of {DYNAMICS}; name one")
     problem = problem if problem is not None else default_problem()
     spec = {**DEFAULT_NETWORK, **(inputs or {}).get("network", {})}
-    net = TwoLayerDIP(problem.n, spec["d"], spec["k"], spec["activation"], v_init=spec["v_init"], seed=spec["seed"])
+    net = report_network(problem.n, spec)
     res = problem_run(problem, net, run, certified_lam_min(spectrum(problem.A).sigma_n))
     for c in res.claims:
         if c.claim_id == claim_id:

@@ -25,11 +25,11 @@ from ..verification.experiments import (
     width_table,
 )
 from ..verification.sweeps import plot_phase_diagram
-from .checks import PHASE_BUDGET_FACTOR, PHASE_GRID
+from .checks import PHASE_BUDGET_FACTOR
 from .render import Section, cell, claims_table, md_table
 
 __all__ = ["spectrum_section", "initialization_section", "rates_section", "verification_section", "cones_section",
-           "SECTIONS", "imaging_section", "widths_section", "phase_section", "EXPERIMENTS", "IMAGING", "PHASE_GRID"]
+           "SECTIONS", "imaging_section", "widths_section", "phase_section", "EXPERIMENTS", "IMAGING"]
 
 def _mark_times(ax: Any, marks: dict[str, tuple[float, str, str]], ylabel: str) -> None:
     """Vertical lines at the named times (label → (t, colour, line style)), the axis labels, the legend."""
@@ -74,11 +74,9 @@ def _formula_block(names: list[str]) -> str:
 
 def initialization_section(problem: Problem, context: dict[str, Any]) -> Section:
     """The non-degeneracy check of THEORY.md §3 for the report's network."""
-    from ..nets.two_layer import TwoLayerDIP
     from ..theory.bounds import check_initialization
-    spec = context["network"]
-    net = TwoLayerDIP(problem.n, spec["d"], spec["k"], spec["activation"], v_init=spec["v_init"],
-                      seed=spec["seed"])
+    from .checks import report_network
+    net = report_network(problem.n, context["network"])
     res = check_initialization(problem.A, problem.y, net, spec=context.get("spectrum"))
     context["net"], context["check"] = net, res
     rows = [("network", repr(net)), ("σ_min(J_g(θ₀))", res.sigma_min_J), ("σ_max(J_g(θ₀))", res.sigma_max_J),
@@ -114,13 +112,13 @@ PASS_RATE_SEEDS = tuple(range(20))
 def _pass_rates(problem: Problem, context: dict[str, Any]) -> dict[str, Any]:
     """The §3 pass rate over network draws at this problem, and — for a seeded Gaussian problem —
     over problem draws with this network seed."""
-    from ..nets.two_layer import TwoLayerDIP
     from ..problems import gaussian_problem
     from ..theory.width import initialization_pass_rate
+    from .checks import report_network
     spec = context["network"]
 
     def net(seed):
-        return TwoLayerDIP(problem.n, spec["d"], spec["k"], spec["activation"], v_init=spec["v_init"], seed=seed)
+        return report_network(problem.n, spec, seed)
 
     rates = {"network": initialization_pass_rate(
         lambda s: (problem.A, problem.y, net(s)), PASS_RATE_SEEDS,
@@ -339,12 +337,6 @@ SECTIONS: list[Callable[[Problem, dict[str, Any]], Section]] = [spectrum_section
 
 
 
-def matplotlib_null_formatter() -> Any:
-    """matplotlib's NullFormatter (imported when a figure is drawn, like matplotlib itself)."""
-    from matplotlib.ticker import NullFormatter
-    return NullFormatter()
-
-
 def _fmt_k(k: float, cap: int) -> str:
     return f"> {cap:,}" if k < 0 else f"{k:,.0f}" if k < 1e6 else f"{k:.3g}"
 
@@ -491,7 +483,8 @@ def widths_section(problem: Problem, context: dict[str, Any]):
     ax.loglog(ns, np.array(ns, float) ** 3, "k:", label="n³")
     # n counts: integer ticks at the problems' sizes, no minor labels crowding the log axis
     ax.set_xticks(ns, [str(n) for n in ns])
-    ax.xaxis.set_minor_formatter(matplotlib_null_formatter())
+    from matplotlib.ticker import NullFormatter  # matplotlib is loaded by now: the figure exists
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("n")
     ax.set_ylabel("width k")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
