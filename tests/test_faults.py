@@ -59,6 +59,23 @@ SWEEP = ["phase-diagram", "--n", "20", "--m", "10", "--d", "5", "--ks", "10", "2
          "1", "--trials", "4", "--iterations", "6000", "--loss-tol", "1e-30", "--json"]
 
 
+def _wait_for_cli_handlers(proc, timeout: float = 120.0) -> None:
+    """Wait until the CLI has installed its SIGTERM handler (so the command is running, not importing),
+    then a second more; a fixed sleep failed on a loaded machine, where imports took longer."""
+    status = Path(f"/proc/{proc.pid}/status")
+    if not status.exists():
+        time.sleep(3.0)
+        return
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        caught = next((int(line.split()[1], 16) for line in status.read_text().splitlines()
+                       if line.startswith("SigCgt:")), 0)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)
+
+
 def _children(pid: int) -> set[int]:
     kids: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -296,7 +313,7 @@ def test_api_file_errors_name_the_cause(user_files):
 @pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signals_give_130_and_143_without_traceback(tmp_path, sig, status):
     proc = _start(["verify", "--dynamics", "gd", "--iterations", "100000000"], tmp_path)
-    time.sleep(3.0)
+    _wait_for_cli_handlers(proc)
     os.killpg(proc.pid, sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == status
