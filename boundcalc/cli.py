@@ -247,7 +247,8 @@ def validate_network_args(args: argparse.Namespace, n: int) -> None:
 
 
 def add_json_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (each key documented in boundcalc/io/schemas/COMMAND.schema.json)")
 
 
 def add_dynamics_option(p: argparse.ArgumentParser, help_text: str) -> None:
@@ -328,6 +329,9 @@ def cmd_width(args: argparse.Namespace) -> int:
                     "pass_probability_ci": inst["ci"], "k_instance_status": inst["k_instance_status"],
                     "instance": inst,
                     "ratio_theorem_to_instance": res.k_theorem / iw.k_instance if iw.found else None})
+        if not iw.found:
+            out.update({f"{key}_status": inst["k_instance_status"]
+                        for key in ("pass_probability", "pass_probability_ci", "ratio_theorem_to_instance")})
     if args.json:
         _print(out, True, {**p_in, **_recorded(draw, args.activation)})
     else:

@@ -337,6 +337,12 @@ class BoundsResult(Result):
     igahd_iteration_ES: int | None = None
     notes: tuple[str, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        if self.igahd_iteration_ES is None:
+            d["igahd_iteration_ES_status"] = "not computed: needs IGAHD's step sizes (igahd_steps) and a finite T_ES"
+        return d
+
 
 def _values(check: CheckInitResult) -> dict[str, float]:
     return dict(check.inputs)

@@ -292,6 +292,18 @@ class PhaseDiagramResult(Result):
     igahd_hits: np.ndarray | None = None
     gd_hits: np.ndarray | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; a trial that never reached the tolerance is ``null`` in the hit arrays (with
+        ``<name>_status`` saying so), not the −1 that marks it in memory."""
+        d = super().to_dict()
+        for name in ("igahd_hits", "gd_hits"):
+            hits = getattr(self, name)
+            if hits is not None:
+                d[name] = np.where(hits < 0, None, hits).tolist()
+                if (hits < 0).any():
+                    d[f"{name}_status"] = "null entries: the trial did not reach loss_tol within the iteration budget"
+        return d
+
     def _check_budget(self, budget: int | None) -> int:
         if self.igahd_hits is None:
             raise ValueError("this phase diagram has no per-trial iterations (igahd_hits); rerun it")
