@@ -262,7 +262,7 @@ def evaluate_many(names: list[str], values: Mapping[str, float]) -> dict[str, fl
             raise ValueError(f"{n}: {stack[-1]} needs the {n} of the run; pass it explicitly (the theorem's value "
                              f"is evaluate_many([{n!r}], …)[{n!r}], which is then recorded with the run)")
         if n not in FORMULAS:
-            raise ValueError(f"missing input {n!r} (needed by {stack[-1] if stack else 'request'})")
+            raise ValueError(f"missing input {n!r} (needed by {stack[-1]})")  # top-level names are checked below
         if n in stack:
             raise ValueError(f"circular formula dependency: {' -> '.join(stack + (n,))}")
         f = FORMULAS[n]

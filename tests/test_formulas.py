@@ -1,5 +1,8 @@
 """The formula book: parameters of the dynamics are never filled in silently."""
 
+import warnings
+
+import numpy as np
 import pytest
 
 from boundcalc.formulas import FORMULAS, evaluate_many
@@ -56,3 +59,49 @@ def test_render_lists_what_it_is_asked_for():
 def test_a_missing_or_circular_input_is_named():
     with pytest.raises(ValueError, match=r"missing input 'sigma_A' \(needed by alpha\)"):
         evaluate_many(["alpha"], {"sigma0": 1.0})
+
+
+def test_a_new_formula_compiles_once_and_evaluates(monkeypatch):
+    import sympy as sp
+
+    from boundcalc import formulas
+    f = formulas._f("tmp_q", sp.sqrt(formulas.S["xi"]) * formulas.S["L0"], "§3", "claim", "a test quantity")
+    assert (f.name, f.section, f.kind, f.description, f.source) == ("tmp_q", "§3", "claim", "a test quantity",
+                                                                      "docs/THEORY.md §3")
+    assert f.expr == sp.sqrt(formulas.S["xi"]) * formulas.S["L0"] and f.inputs == ("L0", "xi")
+    assert formulas._f("tmp_q", 2 * formulas.S["xi"], "§4", "derived", "d", "paper").source == "paper"
+    calls = []
+    real = sp.lambdify
+    monkeypatch.setattr(formulas.sp, "lambdify", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert f(xi=4.0, L0=3.0) == 6.0 and f(xi=9.0, L0=1.0) == 3.0
+    assert len(calls) == 1 and f._fn is not None  # compiled on first use, then cached
+
+
+def test_formulas_at_their_singular_points_give_inf_nan_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert FORMULAS["T_ES"](sigma0=1.0, sigma_A=1.0, xi=1.0, L0=1.0, noise_norm=0.0) == float("inf")
+        assert FORMULAS["loss_envelope"](xi=1.0, L0=1.0, sigma0=1.0, sigma_A=1.0, t=-1e4) == float("inf")
+        assert np.isnan(FORMULAS["T_ES"](sigma0=1.0, sigma_A=1.0, xi=-1.0, L0=1.0, noise_norm=1.0))
+
+
+def test_a_new_symbol_is_positive_and_named():
+    from boundcalc.formulas import SYMBOLS, S
+    s = S["zz_test_symbol"]
+    assert s.name == "zz_test_symbol" and s.is_positive is True and SYMBOLS["zz_test_symbol"] is s
+    assert S["zz_test_symbol"] is s  # the same symbol on the second lookup
+
+
+def test_evaluation_errors_name_what_is_wrong():
+    with pytest.raises(ValueError, match=r"missing input 'kappa_A' \(needed by xi\)"):
+        evaluate_many(["xi"], {})
+    with pytest.raises(ValueError, match=r"unknown formula 'no_such'"):
+        evaluate_many(["no_such"], {})
+
+
+def test_a_circular_formula_is_refused_with_its_cycle(monkeypatch):
+    from boundcalc import formulas
+    monkeypatch.setitem(FORMULAS, "cyc_a", formulas._f("cyc_a", 2 * formulas.S["cyc_b"], "§3", "derived", "a"))
+    monkeypatch.setitem(FORMULAS, "cyc_b", formulas._f("cyc_b", 3 * formulas.S["cyc_a"], "§3", "derived", "b"))
+    with pytest.raises(ValueError, match=r"^circular formula dependency: cyc_a -> cyc_b -> cyc_a$"):
+        evaluate_many(["cyc_a"], {})

@@ -85,13 +85,15 @@ def bound_claim(cid: str, statement: str, hyps: list[tuple[str, bool]], t: np.nd
     t = np.asarray(t, float)
     if resolution > 0:
         keep = predicted >= resolution
+        if not keep.any():
+            return not_applicable(cid, statement, list(hyps) + [("prediction above numerical resolution", False)],
+                                  (note + "; " if note else "") + f"every prediction is below {resolution:.2g}, "
+                                  "the numerical floor of the measurement")
         if not keep.all():
             note = (note + "; " if note else "") + (f"checked where the prediction is >= {resolution:.2g} "
-                                                    f"(t <= {t[keep].max() if keep.any() else 0:.4g}): the "
+                                                    f"(t <= {t[keep].max():.4g}): the "
                                                     "numerical floor of the measurement")
         measured, predicted, t = measured[keep], predicted[keep], t[keep]
-        if not keep.any():
-            return not_applicable(cid, statement, list(hyps) + [("prediction above numerical resolution", False)])
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(predicted > 0, (predicted - measured) / predicted, np.where(measured <= 0, 0.0, -np.inf))
     i = int(np.argmin(rel))

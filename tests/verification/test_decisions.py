@@ -2,6 +2,8 @@
 the resolution floor, hypotheses that fail, transferred claims and the verdict counts — every branch
 of boundcalc.verification.decisions with a case that tells it apart."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,24 @@ def test_notes_say_what_was_left_out_and_what_a_transfer_means():
 def test_a_zero_prediction_met_exactly_has_a_zero_margin():
     c = bound_claim("c", "s", OK, T[:2], np.array([0.0, 0.0]), np.array([0.0, 0.0]))
     assert c.status == "holds" and c.margin == 0.0
+
+
+def test_no_point_above_the_resolution_is_not_applicable_and_says_why():
+    c = bound_claim("gf_loss", "L ≤ env", OK, T, PRED * 0.5, PRED, note="gf", resolution=10.0)
+    assert (c.claim_id, c.statement, c.status) == ("gf_loss", "L ≤ env", "not_applicable")
+    assert c.failed_hypothesis == "prediction above numerical resolution"
+    assert c.note.startswith("gf; every prediction is below 10")
+
+
+def test_a_negative_prediction_under_a_positive_measurement_is_a_violation():
+    # the resolution filter is off at resolution = 0: the point with predicted < 0 must be checked
+    c = bound_claim("c", "m ≤ p", OK, np.array([0.0, 1.0]), np.array([0.5, 0.5]), np.array([-1.0, 1.0]))
+    assert c.status == "violated" and c.at == 0.0
+
+
+def test_zero_predictions_decide_without_numpy_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        held = bound_claim("c", "m ≤ p", OK, np.array([0.0, 1.0]), np.array([0.0, 0.0]), np.array([0.0, 0.0]))
+        broke = bound_claim("c", "m ≤ p", OK, np.array([0.0, 1.0]), np.array([0.0, 1e-3]), np.array([0.0, 0.0]))
+    assert held.status == "holds" and broke.status == "violated" and broke.at == 1.0
