@@ -1,7 +1,7 @@
-"""λ_min bracket for the ℓ1 descent cone with Gaussian A, n in {20, 50, 100, 200}, m = n/2, s = n/10,
-Clarabel vs SCS (accuracy 1e-3, re-certified): time and relative gap of each, in one run
-(target: n = 100 in ≤ 10 s). Clarabel is run up to n = 50 only.
-Run: python benchmarks/bench_cones.py [max_n]
+"""λ_min bracket over the ℓ1 descent cone, Gaussian A (m = n/2, s = n/10): time and relative gap of the
+old route (lifted Shor + RLT, SCS at 1e-3) and the new ones (DNN coordinates; DNN + certificate polish
+towards a 1e-3 gap), in one run on this machine, with the ratio of times.
+Run: python benchmarks/bench_cones.py [n ...]   (default 50 100 200; the old route stops at 200)
 """
 
 import sys
@@ -11,25 +11,38 @@ import numpy as np
 
 from boundcalc.theory.cones import L1DescentCone, restricted_min_singular_value
 
+ROUTES = {
+    "old: shor-rlt": dict(route="shor-rlt", solver="SCS", fallback=None),
+    "new: dnn": dict(route="dnn", solver="SCS", fallback=None),
+    "new: dnn+polish": dict(route="dnn", solver="SCS", fallback=None, target_gap=1e-3, polish_seconds=120.0),
+}
+
+
+def instance(n):
+    rng = np.random.default_rng(n)
+    m, s = n // 2, max(1, n // 10)
+    A = rng.standard_normal((m, n)) / np.sqrt(m)
+    x = np.zeros(n)
+    x[:s] = rng.choice([-1.0, 1.0], s)
+    return A, L1DescentCone(x)
+
 
 def main():
-    max_n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    print(f"{'n':>5}{'solver':>10}{'seconds':>10}{'lower':>12}{'upper':>12}{'rel. gap':>10}  status")
-    for n in (20, 50, 100, 200):
-        if n > max_n:
-            break
-        rng = np.random.default_rng(n)
-        m, s = n // 2, max(1, n // 10)
-        A = rng.standard_normal((m, n)) / np.sqrt(m)
-        x = np.zeros(n)
-        x[:s] = rng.choice([-1.0, 1.0], s)
-        for solver in ("SCS", "CLARABEL"):
-            if solver == "CLARABEL" and n > 50:
-                continue  # its dense KKT system: 91 s at n = 50 already (n = 100 would take many minutes)
+    sizes = [int(a) for a in sys.argv[1:]] or [50, 100, 200]
+    print(f"{'n':>5} {'route':<18}{'seconds':>9}{'×old':>7}{'lower':>12}{'upper':>12}{'rel. gap':>10}"
+          "  certificate λ_min")
+    for n in sizes:
+        A, cone = instance(n)
+        base = None
+        for name, kw in ROUTES.items():
+            if name.startswith("old") and n > 200:
+                continue
             t0 = time.perf_counter()
-            r = restricted_min_singular_value(A, L1DescentCone(x), solver=solver, fallback=None)
+            r = restricted_min_singular_value(A, cone, **kw)
             dt = time.perf_counter() - t0
-            print(f"{n:>5}{solver:>10}{dt:>10.2f}{r.lower:>12.4g}{r.upper:>12.4g}{r.gap:>10.2e}  {r.status}")
+            base = dt if base is None else base
+            print(f"{n:>5} {name:<18}{dt:>9.1f}{dt / base:>7.2f}{r.lower:>12.6g}{r.upper:>12.6g}{r.gap:>10.1e}"
+                  f"  {r.certificate_residual:.1e} ({r.route})", flush=True)
 
 
 if __name__ == "__main__":

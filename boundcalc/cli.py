@@ -456,7 +456,18 @@ def cmd_cone(args: argparse.Namespace) -> int:
     else:
         cone = FinitelyGeneratedCone(load_npy(args.D, "--D"))
     solver = "auto" if args.solver == "auto" else args.solver.upper()
-    res = restricted_min_singular_value(A, cone, solver=solver, seed=args.seed)
+    from .theory.dnn_certificate import dnn_form, estimate_cost
+    form = dnn_form(cone) if args.route != "shor-rlt" else None
+    lifted = cone.lifted() if form is None else None
+    dim = form.dim if form is not None else (lifted[0].shape[1] if lifted is not None else 0)
+    seconds, nbytes = estimate_cost(dim)
+    require_memory(nbytes, f"the λ_min certificate (SDP of size {dim})")
+    if seconds > 30:
+        print(f"[boundcalc cone: SDP of size {dim}; estimated {seconds / 60:.0f} min and {nbytes / 2**30:.1f} GiB "
+              f"before the polish, from the measured cost per iteration]", file=sys.stderr, flush=True)
+    res = restricted_min_singular_value(A, cone, solver=solver, seed=args.seed, route=args.route,
+                                        accuracy=args.accuracy, target_gap=args.target_gap,
+                                        polish_seconds=args.polish_seconds)
     if args.json:
         d = res.to_dict()
         d.pop("witness")
@@ -669,6 +680,15 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--solver", default="auto", choices=["auto", "clarabel", "scs"],
                     help="SDP solver (auto: Clarabel for small SDPs, SCS above)")
     co.add_argument("--seed", type=NONNEG_INT, default=0, help="seed of the upper end's projected-gradient restarts")
+    co.add_argument("--route", default="auto", choices=["auto", "dnn", "shor-rlt"],
+                    help="relaxation form: dnn (doubly-nonnegative coordinates; orthant and ℓ1 descent cone), "
+                         "shor-rlt (lifted form, any polyhedral cone); auto: dnn where it exists")
+    co.add_argument("--accuracy", type=POS_FLOAT, default=1e-3,
+                    help="SCS eps_abs = eps_rel (the answer is re-certified in float64 whatever the accuracy)")
+    co.add_argument("--target-gap", type=POS_FLOAT, default=1e-4,
+                    help="relative gap the certificate polish aims at (with --polish-seconds)")
+    co.add_argument("--polish-seconds", type=NONNEG_FLOAT, default=0.0,
+                    help="time allowed to polish the dnn certificate towards --target-gap (default 0: no polish)")
     add_json_option(co)
     co.set_defaults(func=cmd_cone)
 

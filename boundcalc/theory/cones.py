@@ -180,22 +180,18 @@ class L1DescentCone(Cone):
         v = np.asarray(v, float)
         if self._h(v, 0.0) <= 0:
             return v.copy()
-        # h is decreasing, piecewise linear with kinks at |v_i| (i ∈ S^c): locate the segment.
+        # h is decreasing, piecewise linear with kinks at |v_i| (i ∈ S^c): on the segment where the j
+        # largest |v_i| are active, h = sgᵀv_S + (sum of those j) − μ(s + j); the root lies on the first
+        # segment whose candidate μ_j falls inside it (all segments at once, no Python loop).
         knots = np.sort(np.abs(v[self.off]))[::-1]
-        vs_term = self.sign @ v[self.support]
-        csum = 0.0
-        mu = None
-        for j in range(knots.size + 1):
-            lo = knots[j] if j < knots.size else 0.0
-            # on (lo, hi] the active set is the j largest |v_i|: h = vs_term + csum − μ(s + j)
-            cand = (vs_term + csum) / (self.s + j)
-            hi = knots[j - 1] if j > 0 else np.inf
-            if lo <= cand <= hi:
-                mu = cand
-                break
-            if j < knots.size:
-                csum += knots[j]
-        if mu is None:  # numerical corner: fall back to bisection on the monotone h
+        csum = np.concatenate([[0.0], np.cumsum(knots)])
+        cand = (self.sign @ v[self.support] + csum) / (self.s + np.arange(knots.size + 1))
+        lo = np.concatenate([knots, [0.0]])
+        hi = np.concatenate([[np.inf], knots])
+        ok = np.flatnonzero((lo <= cand) & (cand <= hi))
+        if ok.size:
+            mu = float(cand[ok[0]])
+        else:  # numerical corner: bisection on the monotone h
             a, b = 0.0, max(np.abs(v).max(), 1.0) * (1 + self.n)
             for _ in range(200):
                 mu = 0.5 * (a + b)
@@ -205,6 +201,29 @@ class L1DescentCone(Cone):
         vo = v[self.off]
         z[self.off] = np.sign(vo) * np.maximum(np.abs(vo) - mu, 0.0)
         return z
+
+    def face_minimiser(self, z: np.ndarray, AtA: np.ndarray) -> np.ndarray | None:
+        """The minimiser of zᵀAᵀAz on the unit sphere of the face through ``z`` (zero set Z ⊂ S^c, signs σ
+        of the other off-support entries, cone constraint active): the bottom eigenvector of AᵀA on
+        {z_Z = 0, sgᵀz_S + σᵀz_T = 0}; None when it leaves the face (wrong signs)."""
+        tol = 1e-9 * max(np.abs(z).max(), 1e-300)
+        zero = self.off[np.abs(z[self.off]) <= tol]
+        T = self.off[np.abs(z[self.off]) > tol]
+        free = np.setdiff1d(np.arange(self.n), zero)
+        h = np.zeros(self.n)
+        h[self.support] = self.sign
+        h[T] = np.sign(z[T])
+        B = scipy.linalg.null_space(h[free][None, :])
+        if B.shape[1] == 0:
+            return None
+        lam, V = np.linalg.eigh(B.T @ AtA[np.ix_(free, free)] @ B)
+        out = np.zeros(self.n)
+        out[free] = B @ V[:, 0]
+        if out @ z < 0:
+            out = -out
+        if np.any(np.sign(out[T]) != np.sign(z[T])) or not self.contains(out, 1e-12):
+            return None
+        return out / np.linalg.norm(out)
 
     def contains(self, z, tol=1e-9):
         z = np.asarray(z, float)
@@ -279,7 +298,10 @@ class BracketResult(Result):
     ``witness`` is the unit z ∈ C with ‖Az‖ = upper. ``status`` is the SDP status ("optimal",
     or why no lower bound is reported: then ``lower`` is nan, never an unverified number).
     ``gap`` = (upper − lower)/upper. For a :class:`ChordCone`, ``note`` says that the value is an
-    estimate from above of the true cone's λ_min (inner approximation).
+    estimate from above of the true cone's λ_min (inner approximation). ``route`` names how the lower
+    end was certified ("dnn", "dnn+polish", "shor-rlt", "exact", "sigma_n"); ``certificate_residual`` is
+    the smallest eigenvalue of the certificate's slack matrix (in units of max|AᵀA|; negative: the
+    solver's infeasibility, absorbed as c_w·λ) and ``rounding_margin`` the float64 margin subtracted from it.
     """
 
     lower: float
@@ -291,6 +313,9 @@ class BracketResult(Result):
     seconds: float
     witness: np.ndarray = field(repr=False)
     note: str = ""
+    route: str = ""
+    certificate_residual: float = float("nan")
+    rounding_margin: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
@@ -323,6 +348,10 @@ def _upper_bound(A: np.ndarray, cone: Cone, rng: np.random.Generator, restarts: 
             z = znew
         if not cone.contains(z, 1e-8):
             continue
+        polish = getattr(cone, "face_minimiser", None)
+        zf = polish(z, AtA) if polish is not None else None
+        if zf is not None and np.linalg.norm(A @ zf) < np.linalg.norm(A @ z):
+            z = zf  # exact on its face: the power iteration's tolerance no longer limits the upper end
         val = float(np.linalg.norm(A @ z))
         if val < best:
             best, best_z = val, z
@@ -332,9 +361,9 @@ def _upper_bound(A: np.ndarray, cone: Cone, rng: np.random.Generator, restarts: 
 
 
 def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver: str, max_iters: int | None,
-               accuracy: float = 1e-3) -> tuple[float, str, np.ndarray | None]:
+               accuracy: float = 1e-3) -> tuple[float, str, np.ndarray | None, float, float]:
     """Dual Shor + RLT bound for the cone {E w : G w ≥ 0} = ``desc``, re-certified in float64.
-    Returns (lower, status, rounding vector)."""
+    Returns (lower, status, rounding vector, λ_min of the slack, rounding margin)."""
     import cvxpy as cp
     E, G, c_w = desc
     M = E.T @ (A.T @ A) @ E
@@ -358,9 +387,9 @@ def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver
             warnings.simplefilter("ignore", UserWarning)
             prob.solve(solver=solver, **kwargs)
     except cp.error.SolverError as exc:
-        return float("nan"), f"solver error: {exc}", None
+        return float("nan"), f"solver error: {exc}", None, float("nan"), float("nan")
     if prob.status != cp.OPTIMAL or tau.value is None or N.value is None:
-        return float("nan"), str(prob.status), None
+        return float("nan"), str(prob.status), None, float("nan"), float("nan")
     # Re-certify in float64 from whatever the solver returned.
     t = float(tau.value)
     Nv = np.maximum((N.value + N.value.T) / 2, 0.0)
@@ -371,7 +400,7 @@ def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver
     low2 = (t + c_w * min(0.0, lam_min)) * scale
     # Rounding: the bottom eigenvector of the dual slack points at the primal minimiser.
     rounding = E @ vecs[:, 0]
-    return float(np.sqrt(max(low2, 0.0))), "optimal", rounding
+    return float(np.sqrt(max(low2, 0.0))), "optimal", rounding, float(lam[0]), float(lam[0] - lam_min)
 
 
 #: Lifted SDP size up to which "auto" uses Clarabel (accurate, but its dense KKT system makes it
@@ -382,7 +411,8 @@ CLARABEL_MAX_DIM = 30
 def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", fallback: str | None = "auto",
                                   restarts: int = 20, iters: int = 500, seed: int | np.random.Generator = 0,
                                   lower: bool = True, max_iters: int | None = None,
-                                  accuracy: float = 1e-3) -> BracketResult:
+                                  accuracy: float = 1e-3, route: str = "auto", target_gap: float = 1e-4,
+                                  polish_seconds: float = 0.0) -> BracketResult:
     """Certified bracket on λ_min(A; C) = min{‖Az‖ : z ∈ C, ‖z‖ = 1} (THEORY.md §8).
 
     Parameters
@@ -391,15 +421,23 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     cone : Cone
     solver, fallback : {"auto", "CLARABEL", "SCS"} or None
         cvxpy solver for the SDP and the one tried when the first does not return "optimal".
-        "auto": Clarabel for lifted SDPs of size ≤ :data:`CLARABEL_MAX_DIM`, SCS above (the other
-        one as fallback).
+        "auto": Clarabel for SDPs of size ≤ :data:`CLARABEL_MAX_DIM`, SCS above (the other one as fallback).
     accuracy : float
         SCS eps_abs = eps_rel (the bound is re-certified, so accuracy trades gap for time).
+    route : {"auto", "dnn", "shor-rlt"}
+        "dnn": the relaxation in doubly-nonnegative coordinates (:mod:`boundcalc.theory.dnn_certificate`;
+        orthant and ℓ1 descent cone); "shor-rlt": the lifted form, for every cone with a lifted
+        description. "auto": "dnn" where it exists.
+    target_gap, polish_seconds : float
+        With ``polish_seconds`` > 0 (route "dnn"), when the certified gap exceeds ``target_gap`` the
+        certificate is polished at τ = upper²(1 − 1.9·target_gap) for at most that many seconds
+        (the lower end then reaches ≈ upper·(1 − 0.95·target_gap) if a PSD slack is found).
     lower : bool
         Compute the lower end (False: upper bound only; ``lower`` is then nan, status "not computed").
     max_iters : int, optional
         Iteration cap passed to the solver (a failure path for tests).
     """
+    from .dnn_certificate import certify, dnn_form, estimate_cost, polish, scs_dual
     t0 = time.perf_counter()
     A = as_operator(A)
     A = np.asarray(A if isinstance(A, np.ndarray) else A @ np.eye(A.shape[1]), dtype=float)
@@ -407,9 +445,21 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
         raise ValueError(f"cone: dimension {cone.n} must equal the number of columns of A, {A.shape[1]}")
     if solver not in ("auto", "CLARABEL", "SCS") or fallback not in (None, "auto", "CLARABEL", "SCS"):
         raise ValueError("solver/fallback must be 'auto', 'CLARABEL' or 'SCS' (fallback may be None)")
-    desc = cone.lifted()
+    if route not in ("auto", "dnn", "shor-rlt"):
+        raise ValueError(f"route must be 'auto', 'dnn' or 'shor-rlt', not {route!r}")
+    target_gap = positive_float(target_gap, "target_gap")
+    polish_seconds = float(polish_seconds)
+    if not np.isfinite(polish_seconds) or polish_seconds < 0:
+        raise ValueError(f"polish_seconds must be a finite number >= 0, not {polish_seconds}")
+    form = dnn_form(cone) if route in ("auto", "dnn") else None
+    if route == "dnn" and form is None:
+        raise ValueError(f"route 'dnn' is for the orthant and the ℓ1 descent cone, not {cone.name!r}")
+    desc = None if form is not None else cone.lifted()
+    dim = form.dim if form is not None else (desc[0].shape[1] if desc is not None else 0)
+    if lower:
+        require_memory(estimate_cost(dim)[1], f"the λ_min certificate (SDP of size {dim})")
     if solver == "auto":
-        solver = "CLARABEL" if desc is not None and desc[0].shape[1] <= CLARABEL_MAX_DIM else "SCS"
+        solver = "CLARABEL" if dim <= CLARABEL_MAX_DIM else "SCS"
     if fallback == "auto":
         fallback = "SCS" if solver == "CLARABEL" else "CLARABEL"
     rng = as_rng(seed)
@@ -421,23 +471,49 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
         val = float(s[1][-1]) if AU.shape[0] >= AU.shape[1] else 0.0
         z = cone.U @ s[2][-1]
         return BracketResult(val, val, 0.0, "exact: σ_min(AU)", "LAPACK", "optimal",
-                             time.perf_counter() - t0, z / np.linalg.norm(z), note)
+                             time.perf_counter() - t0, z / np.linalg.norm(z), note, "exact", 0.0, 0.0)
     low, status, used, rounding = float("nan"), "not computed", "none", None
-    if lower and desc is not None:
-        low, status, rounding = _sdp_lower(A, desc, solver, max_iters, accuracy)
-        used = solver
+    lam_cert, margin, used_route = float("nan"), float("nan"), ""
+    AtA = A.T @ A
+    if lower and form is not None:
+        tau = N = None
+        for name in dict.fromkeys([solver] + ([fallback] if fallback else [])):
+            tau, N, st = scs_dual(AtA, form, accuracy, max_iters, name)
+            status = st if status == "not computed" else f"{status}; {name}: {st}"
+            if st == "optimal":
+                used, status = name, "optimal"
+                break
+        if tau is not None:
+            low, lam_cert, margin = certify(AtA, form, tau, N)
+            used_route = "dnn"
+            X = _dnn_slack(AtA, form, tau, N)
+            rounding = form.T @ np.linalg.eigh(X)[1][:, 0]
+    elif lower and desc is not None:
+        low, status, rounding, lam_cert, margin = _sdp_lower(A, desc, solver, max_iters, accuracy)
+        used, used_route = solver, "shor-rlt"
         if status != "optimal" and fallback is not None and fallback != solver:
-            low2, status2, rounding2 = _sdp_lower(A, desc, fallback, max_iters, accuracy)
-            if status2 == "optimal":
-                low, status, rounding, used = low2, status2, rounding2, fallback
+            got = _sdp_lower(A, desc, fallback, max_iters, accuracy)
+            if got[1] == "optimal":
+                low, status, rounding, lam_cert, margin = got
+                used = fallback
             else:
-                status = f"{solver}: {status}; {fallback}: {status2}"
+                status = f"{solver}: {status}; {fallback}: {got[1]}"
     extra = [] if rounding is None else [rounding, -rounding]
     up, z = _upper_bound(A, cone, rng, restarts, iters, extra)
-    method = "Shor SDP + RLT cuts (dual, re-certified) / projected power iteration"
+    method = ("DNN relaxation (Shor + RLT in doubly-nonnegative coordinates, dual, re-certified)"
+              if used_route == "dnn" else "Shor SDP + RLT cuts (dual, re-certified)") + " / projected power iteration"
+    if (form is not None and np.isfinite(low) and polish_seconds > 0 and up > 0
+            and (up - low) / up > target_gap):
+        scale = max(float(np.abs(AtA).max()), 1e-300)
+        tau_t = up ** 2 / scale * (1 - 1.9 * target_gap)
+        N1, evals, psd = polish(AtA, form, tau_t, N, seconds=polish_seconds)
+        low1, lam1, margin1 = certify(AtA, form, tau_t, N1)
+        if low1 > low:
+            low, lam_cert, margin, used_route = low1, lam1, margin1, "dnn+polish"
+            method += f"; certificate polished at τ = upper²(1 − {1.9 * target_gap:.2g}) ({evals} eigendecompositions)"
     trivial = universal_lower_bound(A)
-    if lower and desc is None:
-        low, status, used = trivial, "optimal (no SDP description: lower = σ_n(A))", "LAPACK"
+    if lower and desc is None and form is None:
+        low, status, used, used_route = trivial, "optimal (no SDP description: lower = σ_n(A))", "LAPACK", "sigma_n"
         method = "σ_n(A) / projected power iteration"
     elif np.isfinite(low):
         low = max(low, trivial)
@@ -447,7 +523,14 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
             raise RuntimeError(f"λ_min bracket inconsistent: certified lower {low:.10g} > feasible upper {up:.10g}")
         low = min(low, up)  # equal up to rounding when the relaxation is tight
     gap = (up - low) / up if np.isfinite(low) and up > 0 else float("nan")
-    return BracketResult(low, up, gap, method, used, status, time.perf_counter() - t0, z, note)
+    return BracketResult(low, up, gap, method, used, status, time.perf_counter() - t0, z, note, used_route,
+                         lam_cert, margin)
+
+
+def _dnn_slack(AtA: np.ndarray, form: Any, tau: float, N: np.ndarray) -> np.ndarray:
+    from .dnn_certificate import _embed, _matrices
+    Q0, D, _ = _matrices(AtA, form)
+    return Q0 - tau * D - _embed(N, form)
 
 
 def universal_lower_bound(A: Any) -> float:
