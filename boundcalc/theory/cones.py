@@ -9,7 +9,9 @@
   as C = {E w : G w ≥ 0}: max τ s.t. Eᵀ(AᵀA − τI)E − GᵀNG ⪰ 0, N ≥ 0. The solver's (τ, N) is
   **re-certified in float64**: with N clipped to N ≥ 0 and P = EᵀAᵀAE − τEᵀE − GᵀNG,
   ‖Az‖² ≥ τ + c_w·min(0, λ_min(P)) for every feasible z, where c_w bounds ‖w‖² (NUMERICS.md).
-  Exact for a subspace: σ_min(AU).
+  For the orthant and the ℓ1 descent cone the same relaxation is solved in doubly-nonnegative
+  coordinates (route "dnn", :mod:`boundcalc.theory.dnn_certificate`), whose certificate can be
+  polished towards a target gap. Exact for a subspace: σ_min(AU).
 
 Solves whose status is not "optimal" are never reported as numbers: the bracket's lower end is
 then ``nan`` and ``status`` says why.

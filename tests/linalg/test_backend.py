@@ -101,3 +101,50 @@ def test_structured_operators_stay_on_numpy():
     A = Gradient2D((4, 4))
     with pytest.raises(ValueError, match="dense array"):
         make_objective(TwoLayerDIP(16, 2, 5, seed=0), A, np.zeros(32), xp=pytest.importorskip("array_api_strict"))
+
+
+def _explicit_jacobian(V, W, u):
+    """J of x = V tanh(W u)/√k written out entry by entry, independently of boundcalc's maps:
+    ∂x_i/∂V_ij = tanh(Wu)_j/√k, ∂x_i/∂W_jl = V_ij (1 − tanh²(Wu)_j) u_l/√k."""
+    n, k = V.shape
+    d = W.shape[1]
+    a = np.tanh(W @ u)
+    J = np.zeros((n, k * (n + d)))
+    for i in range(n):
+        for j in range(k):
+            J[i, i * k + j] = a[j] / np.sqrt(k)
+            for col in range(d):
+                J[i, n * k + j * d + col] = V[i, j] * (1 - a[j] ** 2) * u[col] / np.sqrt(k)
+    return V @ a / np.sqrt(k), J
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict", "torch"])
+def test_every_backend_against_an_independent_numpy_computation(backend):
+    xp = np if backend == "numpy" else pytest.importorskip(backend)
+    net = TwoLayerDIP.from_arrays(*_arrays(), activation="tanh")
+    V, W = net.unpack()
+    x_ref, J = _explicit_jacobian(V, W, net.u)
+    rng = np.random.default_rng(7)
+    dth, w = rng.standard_normal(net.p), rng.standard_normal(net.n)
+    th = xp.asarray(net.theta0)
+    np.testing.assert_allclose(to_numpy(net.forward(th)), x_ref, rtol=1e-13)
+    np.testing.assert_allclose(to_numpy(net.jvp(th, xp.asarray(dth))), J @ dth, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(to_numpy(net.vjp(th, xp.asarray(w))), J.T @ w, rtol=1e-12, atol=1e-14)
+    A, y = PROB.A, PROB.y
+    r = A @ x_ref - y
+    L, g = net.loss_and_grad(th, xp.asarray(A), xp.asarray(y))
+    assert float(L) == pytest.approx(0.5 * r @ r, rel=1e-13)
+    np.testing.assert_allclose(to_numpy(g), J.T @ (A.T @ r), rtol=1e-12, atol=1e-14)
+    sv = np.linalg.svd(J, compute_uv=False)
+    spec = net.jacobian_spectrum(th, method="gram")
+    assert spec.sigma_min == pytest.approx(sv[-1], rel=1e-10) and spec.sigma_max == pytest.approx(sv[0], rel=1e-12)
+    # one gradient-descent step, by hand: θ₁ = θ₀ − γ Jᵀ Aᵀ (A x₀ − y)
+    obj = make_objective(net, A, y, state="full", **({} if backend == "numpy" else {"xp": xp}))
+    run = gradient_descent(obj, step=0.05, iterations=1, keep_theta=2)
+    np.testing.assert_allclose(run.theta_final, net.theta0 - 0.05 * J.T @ (A.T @ r), rtol=1e-12, atol=1e-14)
+
+
+def _arrays():
+    rng = np.random.default_rng(11)
+    n, k, d = 10, 7, 3
+    return rng.standard_normal((n, k)), rng.standard_normal((k, d)), 1.7 * rng.standard_normal(d)
