@@ -61,6 +61,10 @@ class Cone:
         """Π_{C°}(v) = v − Π_C(v) (Moreau decomposition)."""
         return np.asarray(v, float) - self.project(v)
 
+    def dnn_form(self) -> Any:
+        """Doubly-nonnegative coordinates (a :class:`~boundcalc.theory.dnn_certificate.DNNForm`), or None."""
+        return None
+
     def lifted(self) -> tuple[np.ndarray, np.ndarray, float] | None:
         """(E, G, c_w) with C = {E w : G w ≥ 0}, or None when no SDP description is available."""
         return None
@@ -98,6 +102,10 @@ class NonnegativeOrthant(Cone):
 
     def lifted(self):
         return np.eye(self.n), np.eye(self.n), 1.0
+
+    def dnn_form(self):
+        from .dnn_certificate import DNNForm
+        return DNNForm(np.eye(self.n), 0, 1.0)
 
 
 def _nonnegative_least_squares(M: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -203,6 +211,10 @@ class L1DescentCone(Cone):
         vo = v[self.off]
         z[self.off] = np.sign(vo) * np.maximum(np.abs(vo) - mu, 0.0)
         return z
+
+    def dnn_form(self):
+        from .dnn_certificate import l1_descent_form
+        return l1_descent_form(self.support, self.off, self.sign, self.n)
 
     def face_minimiser(self, z: np.ndarray, AtA: np.ndarray) -> np.ndarray | None:
         """The minimiser of zᵀAᵀAz on the unit sphere of the face through ``z`` (zero set Z ⊂ S^c, signs σ

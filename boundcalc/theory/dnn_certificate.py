@@ -32,7 +32,7 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-__all__ = ["DNNForm", "dnn_form", "certify", "scs_dual", "polish", "estimate_cost"]
+__all__ = ["DNNForm", "dnn_form", "l1_descent_form", "certify", "scs_dual", "polish", "estimate_cost"]
 
 
 @dataclass(frozen=True)
@@ -49,27 +49,27 @@ class DNNForm:
 
 
 def dnn_form(cone: Any) -> DNNForm | None:
-    """The DNN coordinates of the orthant (T = I, c_w = 1) and of the ℓ1 descent cone; None otherwise.
+    """The cone's DNN coordinates (:meth:`Cone.dnn_form`): the orthant (T = I, c_w = 1) and the ℓ1
+    descent cone (see :func:`l1_descent_form`); None for cones without them."""
+    method = getattr(cone, "dnn_form", None)
+    return method() if method is not None else None
 
-    ℓ1 descent cone at x (S = supp x, sg = sign x_S, r = |S^c|): w′ = (u, c, a, b) ∈ R^{s−1} × R₊ × R₊^r × R₊^r,
-    z_S = U u − sg(√s·c + 1ᵀa + 1ᵀb)/s (U an orthonormal basis of sg^⊥), z_{S^c} = b − a. Every (u, c, a, b)
-    maps into C: sgᵀz_S + ‖z_{S^c}‖₁ ≤ −√s·c − 1ᵀ(a + b) + 1ᵀ(a + b) ≤ 0; conversely a unit z ∈ C lifts with
-    a = z₋, b = z₊ on S^c, c = (−sgᵀz_S − ‖z_{S^c}‖₁)/√s ∈ [0, ‖z_S‖], u = Uᵀz_S, so
-    ‖w′‖² ≤ ‖z_S‖² + ‖z_S‖² + ‖z_{S^c}‖² ≤ 2: c_w = 2.
+
+def l1_descent_form(support: np.ndarray, off: np.ndarray, sign: np.ndarray, n: int) -> DNNForm:
+    """DNN coordinates of the ℓ1 descent cone at x (S = supp x, sg = sign x_S, r = |S^c|).
+
+    w′ = (u, c, a, b) ∈ R^{s−1} × R₊ × R₊^r × R₊^r, z_S = U u − sg(√s·c + 1ᵀa + 1ᵀb)/s (U an orthonormal
+    basis of sg^⊥), z_{S^c} = b − a. Every (u, c, a, b) maps into C: sgᵀz_S + ‖z_{S^c}‖₁ ≤ −√s·c − 1ᵀ(a + b)
+    + 1ᵀ(a + b) ≤ 0; conversely a unit z ∈ C lifts with a = z₋, b = z₊ on S^c, c = (−sgᵀz_S − ‖z_{S^c}‖₁)/√s
+    ∈ [0, ‖z_S‖], u = Uᵀz_S, so ‖w′‖² ≤ ‖z_S‖² + ‖z_S‖² + ‖z_{S^c}‖² ≤ 2: c_w = 2.
     """
-    from .cones import L1DescentCone, NonnegativeOrthant
-    if isinstance(cone, NonnegativeOrthant):
-        return DNNForm(np.eye(cone.n), 0, 1.0)
-    if not isinstance(cone, L1DescentCone):
-        return None
-    S, off, sg = cone.support, cone.off, cone.sign
-    s, r, n = S.size, off.size, cone.n
+    s, r = support.size, off.size
     T = np.zeros((n, s + 2 * r))
     if s > 1:
-        T[np.ix_(S, np.arange(s - 1))] = scipy.linalg.null_space(sg[None, :])
-    T[S, s - 1] = -sg / np.sqrt(s)
-    T[np.ix_(S, s + np.arange(r))] = -sg[:, None] / s
-    T[np.ix_(S, s + r + np.arange(r))] = -sg[:, None] / s
+        T[np.ix_(support, np.arange(s - 1))] = scipy.linalg.null_space(sign[None, :])
+    T[support, s - 1] = -sign / np.sqrt(s)
+    T[np.ix_(support, s + np.arange(r))] = -sign[:, None] / s
+    T[np.ix_(support, s + r + np.arange(r))] = -sign[:, None] / s
     T[off, s + np.arange(r)] = -1.0
     T[off, s + r + np.arange(r)] = 1.0
     return DNNForm(T, s - 1, 2.0)
