@@ -86,10 +86,13 @@ def test_formulas_at_their_singular_points_give_inf_nan_without_warnings():
 
 
 def test_a_new_symbol_is_positive_and_named():
+    import uuid
+
     from boundcalc.formulas import SYMBOLS, S
-    s = S["zz_test_symbol"]
-    assert s.name == "zz_test_symbol" and s.is_positive is True and SYMBOLS["zz_test_symbol"] is s
-    assert S["zz_test_symbol"] is s  # the same symbol on the second lookup
+    name = f"zz_{uuid.uuid4().hex}"  # fresh in every process (a forked mutation run included)
+    s = S[name]
+    assert s.name == name and s.is_positive is True and SYMBOLS[name] is s
+    assert S[name] is s  # the same symbol on the second lookup
 
 
 def test_evaluation_errors_name_what_is_wrong():

@@ -168,7 +168,8 @@ def polish(AtA: np.ndarray, form: DNNForm, tau: float, N0: np.ndarray, *, second
     v0 = np.maximum((N0 + N0.T) / 2, 0.0)[iu]
     try:
         scipy.optimize.minimize(f, v0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * v0.size,
-                                options={"maxiter": max_evals, "ftol": 0.0, "gtol": 0.0, "maxcor": 30})
+                                # a short memory: fewer evaluations and 2× less overhead than 30 (measured, n = 50, 100)
+                                options={"maxiter": max_evals, "ftol": 0.0, "gtol": 0.0, "maxcor": 10})
     except _Stop:
         pass
     if state["psd"] is not None:

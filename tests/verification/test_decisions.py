@@ -142,7 +142,10 @@ def test_no_point_above_the_resolution_is_not_applicable_and_says_why():
     c = bound_claim("gf_loss", "L ≤ env", OK, T, PRED * 0.5, PRED, note="gf", resolution=10.0)
     assert (c.claim_id, c.statement, c.status) == ("gf_loss", "L ≤ env", "not_applicable")
     assert c.failed_hypothesis == "prediction above numerical resolution"
-    assert c.note.startswith("gf; every prediction is below 10")
+    assert c.note == "gf; every prediction is below 10, the numerical floor of the measurement"
+    bare = bound_claim("gf_loss", "L ≤ env", OK, T, PRED * 0.5, PRED, resolution=10.0)
+    assert bare.note == "every prediction is below 10, the numerical floor of the measurement"
+    assert all(isinstance(v, float) and np.isnan(v) for v in (bare.predicted, bare.measured, bare.margin))
 
 
 def test_a_negative_prediction_under_a_positive_measurement_is_a_violation():
