@@ -22,7 +22,7 @@ _EXPORTS = {
     # linalg
     "Convolution2D": "linalg.operators", "Gradient2D": "linalg.operators", "Mask": "linalg.operators",
     "SpectrumResult": "linalg.operators", "adjoint_test": "linalg.operators", "gaussian": "linalg.operators",
-    "spectrum": "linalg.operators",
+    "spectrum": "linalg.operators", "from_deepinv": "linalg.deepinv_physics",
     # nets
     "Activation": "nets.activations", "custom_activation": "nets.activations", "get_activation": "nets.activations",
     "TwoLayerDIP": "nets.two_layer", "TorchGenerator": "nets.torch",
