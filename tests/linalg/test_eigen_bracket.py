@@ -111,3 +111,10 @@ def test_kato_temple_weyl_and_the_outward_rounding_by_hand():
     assert _outward_sqrt(0.0, 1.0) == (0.0, np.nextafter(1.0, np.inf))
     assert _widths(1.0, 2.0, 3.0, 6.0) == (0.5, 1.0)    # each over its larger-magnitude end
     assert _widths(0.0, 0.0, 1e-320, 1e-310)[0] == 0.0
+
+
+@pytest.mark.parametrize("kwargs, name", [({"n": 0}, "n"), ({"n": 5, "rtol": -1.0}, "rtol"),
+                                          ({"n": 5, "max_steps": 0}, "max_steps")])
+def test_bad_arguments_are_named(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name}\b"):
+        extreme_eigen_bracket(lambda v: v, **kwargs)

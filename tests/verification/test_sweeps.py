@@ -22,6 +22,7 @@ def test_phase_diagram_on_a_local_dask_cluster(tmp_path):
     assert len(list((tmp_path / "cells").glob("*.json"))) == 6
 
 
+@pytest.mark.slow  # 17 s: two worker processes and a kill
 def test_a_worker_killed_mid_sweep_is_survived(tmp_path):
     """Kill one of two worker processes while its row runs: the scheduler reschedules the row and
     the result equals the single-machine run."""
