@@ -306,7 +306,8 @@ def cones_section(problem: Problem, context: dict[str, Any]) -> Section:
     x[:s] = rng.choice([-1.0, 1.0], s)
     A = rng.standard_normal((m, n)) / np.sqrt(m)
     l1 = L1DescentCone(x)
-    br = restricted_min_singular_value(A, l1, solver="SCS", fallback="CLARABEL", seed=0)
+    br = restricted_min_singular_value(A, l1, solver="SCS", fallback="CLARABEL", seed=0, target_gap=1e-5,
+                                       polish_seconds=10.0)
     sd = statistical_dimension(l1, "almt-bound")
     mc = statistical_dimension(l1, "montecarlo", samples=2000, seed=0)
     gd = gordon_lower_bound(l1, m, t=1.0, delta=sd.delta, seed=0)
@@ -314,7 +315,7 @@ def cones_section(problem: Problem, context: dict[str, Any]) -> Section:
     data["l1_example"] = {"n": n, "s": s, "m": m, "bracket": bracket,
                           "statdim": sd.to_dict(), "statdim_mc": mc.to_dict(), "gordon": gd.to_dict()}
     rows += [(f"ℓ1 example (n = {n}, s = {s}, Gaussian A with m = {m}): λ_min bracket",
-              f"[{br.lower:.6g}, {br.upper:.6g}] (gap {br.gap:.2e}, {br.solver}, {br.status}, "
+              f"[{br.lower:.6g}, {br.upper:.6g}] (gap {br.gap:.2e}, route {br.route}, {br.solver}, {br.status}, "
               f"{br.seconds:.2f} s)"),
              ("δ(D) closed form nψ(s/n) and ALMT bracket",
               f"{sd.delta:.4g} in [{sd.bracket[0]:.4g}, {sd.bracket[1]:.4g}]"),
