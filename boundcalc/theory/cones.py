@@ -20,7 +20,6 @@ then ``nan`` and ``status`` says why.
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -379,6 +378,8 @@ def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver
     """Dual Shor + RLT bound for the cone {E w : G w ≥ 0} = ``desc``, re-certified in float64.
     Returns (lower, status, rounding vector, λ_min of the slack, rounding margin)."""
     import cvxpy as cp
+
+    from .dnn_certificate import solve
     E, G, c_w = desc
     M = E.T @ (A.T @ A) @ E
     EtE = E.T @ E
@@ -388,22 +389,9 @@ def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver
     N = cp.Variable((q, q), symmetric=True)
     P = (M / scale) - tau * EtE - G.T @ N @ G
     prob = cp.Problem(cp.Maximize(tau), [(P + P.T) / 2 >> 0, N >= 0])
-    kwargs: dict[str, Any] = {}
-    if solver == "SCS":
-        # Low accuracy is enough: the answer is re-certified in float64 below, and SCS time grows
-        # fast with accuracy (n = 100 ℓ1: 4 s at 1e-3, 10.5 s at 1e-4; certified gap 0.6% / 0.15%).
-        kwargs.update(eps_abs=accuracy, eps_rel=accuracy)
-    if max_iters is not None:
-        kwargs["max_iters" if solver == "SCS" else "max_iter"] = max_iters
-    try:
-        with warnings.catch_warnings():
-            # cvxpy warns on inaccurate solutions; the status below is what decides, not the warning.
-            warnings.simplefilter("ignore", UserWarning)
-            prob.solve(solver=solver, **kwargs)
-    except cp.error.SolverError as exc:
-        return float("nan"), f"solver error: {exc}", None, float("nan"), float("nan")
-    if prob.status != cp.OPTIMAL or tau.value is None or N.value is None:
-        return float("nan"), str(prob.status), None, float("nan"), float("nan")
+    status = solve(prob, solver, accuracy, max_iters)
+    if status != "optimal" or tau.value is None or N.value is None:
+        return float("nan"), status, None, float("nan"), float("nan")
     # Re-certify in float64 from whatever the solver returned.
     t = float(tau.value)
     Nv = np.maximum((N.value + N.value.T) / 2, 0.0)
@@ -491,17 +479,18 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     AtA = A.T @ A
     if lower and form is not None:
         tau = N = None
+        failures = []
         for name in dict.fromkeys([solver] + ([fallback] if fallback else [])):
             tau, N, st = scs_dual(AtA, form, accuracy, max_iters, name)
-            status = st if status == "not computed" else f"{status}; {name}: {st}"
             if st == "optimal":
                 used, status = name, "optimal"
                 break
-        if tau is not None:
-            low, lam_cert, margin = certify(AtA, form, tau, N)
+            failures.append(f"{name}: {st}")
+        if tau is None:
+            status = "; ".join(failures)
+        else:
+            low, lam_cert, margin, rounding = certify(AtA, form, tau, N)
             used_route = "dnn"
-            X = _dnn_slack(AtA, form, tau, N)
-            rounding = form.T @ np.linalg.eigh(X)[1][:, 0]
     elif lower and desc is not None:
         low, status, rounding, lam_cert, margin = _sdp_lower(A, desc, solver, max_iters, accuracy)
         used, used_route = solver, "shor-rlt"
@@ -521,7 +510,7 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
         scale = max(float(np.abs(AtA).max()), 1e-300)
         tau_t = up ** 2 / scale * (1 - 1.9 * target_gap)
         N1, evals, psd = polish(AtA, form, tau_t, N, seconds=polish_seconds)
-        low1, lam1, margin1 = certify(AtA, form, tau_t, N1)
+        low1, lam1, margin1, _ = certify(AtA, form, tau_t, N1)
         if low1 > low:
             low, lam_cert, margin, used_route = low1, lam1, margin1, "dnn+polish"
             method += f"; certificate polished at τ = upper²(1 − {1.9 * target_gap:.2g}) ({evals} eigendecompositions)"
@@ -539,12 +528,6 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     gap = (up - low) / up if np.isfinite(low) and up > 0 else float("nan")
     return BracketResult(low, up, gap, method, used, status, time.perf_counter() - t0, z, note, used_route,
                          lam_cert, margin)
-
-
-def _dnn_slack(AtA: np.ndarray, form: Any, tau: float, N: np.ndarray) -> np.ndarray:
-    from .dnn_certificate import _embed, _matrices
-    Q0, D, _ = _matrices(AtA, form)
-    return Q0 - tau * D - _embed(N, form)
 
 
 def universal_lower_bound(A: Any) -> float:

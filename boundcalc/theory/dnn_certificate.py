@@ -32,7 +32,7 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-__all__ = ["DNNForm", "dnn_form", "l1_descent_form", "certify", "scs_dual", "polish", "estimate_cost"]
+__all__ = ["DNNForm", "dnn_form", "l1_descent_form", "slack", "certify", "solve", "scs_dual", "polish", "estimate_cost"]
 
 
 @dataclass(frozen=True)
@@ -88,17 +88,24 @@ def _embed(N: np.ndarray, form: DNNForm) -> np.ndarray:
     return full
 
 
-def certify(AtA: np.ndarray, form: DNNForm, tau: float, N: np.ndarray) -> tuple[float, float, float]:
-    """(lower, λ_min, margin): the float64 certificate of ``tau`` (in units of ‖AᵀA‖_max) and ``N``.
+def slack(AtA: np.ndarray, form: DNNForm, tau: float, N: np.ndarray) -> np.ndarray:
+    """The certificate's slack matrix Q₀ − τD − N (N clipped to N ≥ 0 and symmetrised), τ in units of max|AᵀA|."""
+    Q0, D, _ = _matrices(AtA, form)
+    X = Q0 - tau * D - _embed(N, form)
+    return (X + X.T) / 2
+
+
+def certify(AtA: np.ndarray, form: DNNForm, tau: float, N: np.ndarray) -> tuple[float, float, float, np.ndarray]:
+    """(lower, λ_min, margin, z): the float64 certificate of ``tau`` (in units of max|AᵀA|) and ``N``, and
+    z = T·(bottom eigenvector of the slack), which points at the minimiser (a start for the upper end).
 
     lower² = (τ + c_w·min(0, λ_min − margin))·scale, margin = 10·dim·eps·max(|λ|, 1).
     """
-    Q0, D, scale = _matrices(AtA, form)
-    X = Q0 - tau * D - _embed(N, form)
-    lam = np.linalg.eigvalsh((X + X.T) / 2)
+    scale = max(float(np.abs(AtA).max()), 1e-300)
+    lam, vecs = np.linalg.eigh(slack(AtA, form, tau, N))
     margin = 10 * form.dim * np.finfo(float).eps * max(float(np.abs(lam).max()), 1.0)
     low2 = (tau + form.c_w * min(0.0, float(lam[0]) - margin)) * scale
-    return float(np.sqrt(max(low2, 0.0))), float(lam[0]), margin
+    return float(np.sqrt(max(low2, 0.0))), float(lam[0]), margin, form.T @ vecs[:, 0]
 
 
 def scs_dual(AtA: np.ndarray, form: DNNForm, accuracy: float, max_iters: int | None = None,
@@ -113,6 +120,16 @@ def scs_dual(AtA: np.ndarray, form: DNNForm, accuracy: float, max_iters: int | N
                                             [np.zeros((q, form.nb)), N]])
     P = Q0 - tau * D - Nfull
     prob = cp.Problem(cp.Maximize(tau), [(P + P.T) / 2 >> 0, N >= 0])
+    status = solve(prob, solver, accuracy, max_iters)
+    if status != "optimal" or tau.value is None or N.value is None:
+        return None, None, status
+    return float(tau.value), np.asarray(N.value), "optimal"
+
+
+def solve(prob: Any, solver: str, accuracy: float, max_iters: int | None) -> str:
+    """Solve a cvxpy problem; returns "optimal" or why not (a failed or inaccurate solve is never a number).
+    SCS runs at eps_abs = eps_rel = ``accuracy``: every answer is re-certified in float64 afterwards."""
+    import cvxpy as cp
     kwargs: dict[str, Any] = {"eps_abs": accuracy, "eps_rel": accuracy} if solver == "SCS" else {}
     if max_iters is not None:
         kwargs["max_iters" if solver == "SCS" else "max_iter"] = max_iters
@@ -121,10 +138,8 @@ def scs_dual(AtA: np.ndarray, form: DNNForm, accuracy: float, max_iters: int | N
             warnings.simplefilter("ignore", UserWarning)  # the status decides, not cvxpy's warning
             prob.solve(solver=solver, **kwargs)
     except cp.error.SolverError as exc:
-        return None, None, f"solver error: {exc}"
-    if prob.status != cp.OPTIMAL or tau.value is None or N.value is None:
-        return None, None, str(prob.status)
-    return float(tau.value), np.asarray(N.value), "optimal"
+        return f"solver error: {exc}"
+    return "optimal" if prob.status == cp.OPTIMAL else str(prob.status)
 
 
 def polish(AtA: np.ndarray, form: DNNForm, tau: float, N0: np.ndarray, *, seconds: float,

@@ -119,7 +119,7 @@ def test_the_certificate_is_a_lower_bound_whatever_n_it_is_given():
     for trial in range(50):
         N = rng.exponential(rng.uniform(0, 0.5), (q, q)) * (rng.random((q, q)) < 0.3)
         tau = rng.uniform(0, 2) * exact ** 2 / scale
-        low, lam, margin = certify(AtA, form, tau, N)
+        low, lam, margin, _ = certify(AtA, form, tau, N)
         assert low <= exact * (1 + 1e-12), trial
         assert margin > 0
     assert certify(AtA, form, 0.0, np.zeros((q, q)))[0] == 0.0  # τ = 0, N = 0: the trivial certificate
@@ -136,7 +136,7 @@ def test_a_wrong_c_w_would_be_caught_by_the_faces():
         form = replace(dnn_form(cone), c_w=0.0)
         AtA = A.T @ A
         q = form.dim - form.nb
-        low, lam, _ = certify(AtA, form, 1.1 * exact ** 2 / np.abs(AtA).max(), np.zeros((q, q)))
+        low, lam, _, _ = certify(AtA, form, 1.1 * exact ** 2 / np.abs(AtA).max(), np.zeros((q, q)))
         over += low > exact
     assert over > 0
 

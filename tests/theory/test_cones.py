@@ -173,6 +173,9 @@ def test_solver_failure_gives_status_not_number():
     res = restricted_min_singular_value(A, NonnegativeOrthant(6), solver="SCS", fallback=None, max_iters=2)
     assert res.status != "optimal" and np.isnan(res.lower)
     assert np.isfinite(res.upper)  # the feasible-point upper bound needs no solver
+    both = restricted_min_singular_value(A, NonnegativeOrthant(6), solver="SCS", fallback="CLARABEL", max_iters=2)
+    assert both.status == "SCS: optimal_inaccurate; CLARABEL: user_limit" and np.isnan(both.lower)
+    assert both.route == "" and np.isnan(both.certificate_residual)
 
 
 def test_gaussian_width_and_gordon():
