@@ -435,6 +435,7 @@ def cmd_cone(args: argparse.Namespace) -> int:
         NonnegativeOrthant,
         PolyhedralCone,
         Subspace,
+        certificate_size,
         restricted_min_singular_value,
     )
     A = load_npy(args.operator, "--operator")
@@ -456,11 +457,7 @@ def cmd_cone(args: argparse.Namespace) -> int:
     else:
         cone = FinitelyGeneratedCone(load_npy(args.D, "--D"))
     solver = "auto" if args.solver == "auto" else args.solver.upper()
-    from .theory.dnn_certificate import dnn_form, estimate_cost
-    form = dnn_form(cone) if args.route != "shor-rlt" else None
-    lifted = cone.lifted() if form is None else None
-    dim = form.dim if form is not None else (lifted[0].shape[1] if lifted is not None else 0)
-    seconds, nbytes = estimate_cost(dim)
+    dim, seconds, nbytes = certificate_size(cone, args.route)
     require_memory(nbytes, f"the λ_min certificate (SDP of size {dim})")
     if seconds > 30:
         print(f"[boundcalc cone: SDP of size {dim}; estimated {seconds / 60:.0f} min and {nbytes / 2**30:.1f} GiB "

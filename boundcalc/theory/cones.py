@@ -439,7 +439,7 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     max_iters : int, optional
         Iteration cap passed to the solver (a failure path for tests).
     """
-    from .dnn_certificate import certify, dnn_form, estimate_cost, polish, scs_dual
+    from .dnn_certificate import certify, estimate_cost, polish, scs_dual
     t0 = time.perf_counter()
     A = as_operator(A)
     A = np.asarray(A if isinstance(A, np.ndarray) else A @ np.eye(A.shape[1]), dtype=float)
@@ -453,11 +453,7 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     polish_seconds = float(polish_seconds)
     if not np.isfinite(polish_seconds) or polish_seconds < 0:
         raise ValueError(f"polish_seconds must be a finite number >= 0, not {polish_seconds}")
-    form = dnn_form(cone) if route in ("auto", "dnn") else None
-    if route == "dnn" and form is None:
-        raise ValueError(f"route 'dnn' is for the orthant and the ℓ1 descent cone, not {cone.name!r}")
-    desc = None if form is not None else cone.lifted()
-    dim = form.dim if form is not None else (desc[0].shape[1] if desc is not None else 0)
+    form, desc, dim = _relaxation(cone, route)
     if lower:
         require_memory(estimate_cost(dim)[1], f"the λ_min certificate (SDP of size {dim})")
     if solver == "auto":
@@ -528,6 +524,23 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     gap = (up - low) / up if np.isfinite(low) and up > 0 else float("nan")
     return BracketResult(low, up, gap, method, used, status, time.perf_counter() - t0, z, note, used_route,
                          lam_cert, margin)
+
+
+def _relaxation(cone: Cone, route: str) -> tuple[Any, tuple[np.ndarray, np.ndarray, float] | None, int]:
+    """(DNN form or None, lifted description or None, SDP size) of the relaxation ``route`` uses."""
+    from .dnn_certificate import dnn_form
+    form = dnn_form(cone) if route in ("auto", "dnn") else None
+    if route == "dnn" and form is None:
+        raise ValueError(f"route 'dnn' is for the orthant and the ℓ1 descent cone, not {cone.name!r}")
+    desc = None if form is not None else cone.lifted()
+    return form, desc, form.dim if form is not None else (desc[0].shape[1] if desc is not None else 0)
+
+
+def certificate_size(cone: Cone, route: str = "auto") -> tuple[int, float, int]:
+    """(SDP size, estimated seconds, bytes) of the lower end's relaxation: to say before it starts."""
+    from .dnn_certificate import estimate_cost
+    dim = _relaxation(cone, route)[2]
+    return (dim, *estimate_cost(dim))
 
 
 def universal_lower_bound(A: Any) -> float:
