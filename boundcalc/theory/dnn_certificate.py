@@ -50,7 +50,7 @@ class DNNForm:
 
 def dnn_form(cone: Any) -> DNNForm | None:
     """The cone's DNN coordinates (:meth:`Cone.dnn_form`): the orthant (T = I, c_w = 1) and the ℓ1
-    descent cone (see :func:`l1_descent_form`); None for cones without them."""
+    descent cone (c_w = 1, see :func:`l1_descent_form`); None for cones without them."""
     method = getattr(cone, "dnn_form", None)
     return method() if method is not None else None
 
@@ -60,8 +60,10 @@ def l1_descent_form(support: np.ndarray, off: np.ndarray, sign: np.ndarray, n: i
 
     w′ = (u, c, a, b) ∈ R^{s−1} × R₊ × R₊^r × R₊^r, z_S = U u − sg(√s·c + 1ᵀa + 1ᵀb)/s (U an orthonormal
     basis of sg^⊥), z_{S^c} = b − a. Every (u, c, a, b) maps into C: sgᵀz_S + ‖z_{S^c}‖₁ ≤ −√s·c − 1ᵀ(a + b)
-    + 1ᵀ(a + b) ≤ 0; conversely a unit z ∈ C lifts with a = z₋, b = z₊ on S^c, c = (−sgᵀz_S − ‖z_{S^c}‖₁)/√s
-    ∈ [0, ‖z_S‖], u = Uᵀz_S, so ‖w′‖² ≤ ‖z_S‖² + ‖z_S‖² + ‖z_{S^c}‖² ≤ 2: c_w = 2.
+    + 1ᵀ(a + b) ≤ 0. Conversely write a unit z ∈ C as z_S = U u + γ·sg/√s (so ‖u‖² + γ² = ‖z_S‖², and
+    γ = sgᵀz_S/√s ≤ −‖z_{S^c}‖₁/√s ≤ 0); it lifts with a = z₋, b = z₊ on S^c and
+    c = (−sgᵀz_S − ‖z_{S^c}‖₁)/√s = −γ − ‖z_{S^c}‖₁/√s ∈ [0, |γ|], so
+    ‖w′‖² = ‖u‖² + c² + ‖z_{S^c}‖² ≤ ‖u‖² + γ² + ‖z_{S^c}‖² = 1: c_w = 1, attained at z = −sg/√s on S.
     """
     s, r = support.size, off.size
     T = np.zeros((n, s + 2 * r))
@@ -72,7 +74,7 @@ def l1_descent_form(support: np.ndarray, off: np.ndarray, sign: np.ndarray, n: i
     T[np.ix_(support, s + r + np.arange(r))] = -sign[:, None] / s
     T[off, s + np.arange(r)] = -1.0
     T[off, s + r + np.arange(r)] = 1.0
-    return DNNForm(T, s - 1, 2.0)
+    return DNNForm(T, s - 1, 1.0)
 
 
 def _matrices(AtA: np.ndarray, form: DNNForm) -> tuple[np.ndarray, np.ndarray, float]:
