@@ -22,6 +22,8 @@ def test_readme_commands_match_ci():
     ci = (README.parent / ".ci" / "run").read_text()
     test_cmds = [line for line in text.splitlines() if "pytest" in line and line.startswith("python3")]
     assert len(test_cmds) == 2  # the tests, and the deepinv tests in their own environment
-    for cmd in test_cmds:
-        assert cmd in ci
+    assert test_cmds[0] in ci
+    # CI runs the deepinv command step by step (an install that cannot happen is said, not fatal)
+    for step in test_cmds[1].split(" && "):
+        assert step in ci, step
     assert any("boundcalc report" in line and line.startswith("python3") for line in text.splitlines())
