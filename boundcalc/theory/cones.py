@@ -379,11 +379,11 @@ def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver
     Returns (lower, status, rounding vector, λ_min of the slack, rounding margin)."""
     import cvxpy as cp
 
-    from .dnn_certificate import solve
+    from .dnn_certificate import gram_scale, rounding_margin, solve
     E, G, c_w = desc
     M = E.T @ (A.T @ A) @ E
     EtE = E.T @ E
-    scale = max(np.abs(M).max(), 1e-300)
+    scale = gram_scale(M)
     tau = cp.Variable()
     q = G.shape[0]
     N = cp.Variable((q, q), symmetric=True)
@@ -398,7 +398,7 @@ def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver
     Pv = M / scale - t * EtE - G.T @ Nv @ G
     Pv = (Pv + Pv.T) / 2
     lam, vecs = np.linalg.eigh(Pv)
-    lam_min = lam[0] - 10 * Pv.shape[0] * np.finfo(float).eps * max(np.abs(lam).max(), 1.0)
+    lam_min = lam[0] - rounding_margin(lam, Pv.shape[0])
     low2 = (t + c_w * min(0.0, lam_min)) * scale
     # Rounding: the bottom eigenvector of the dual slack points at the primal minimiser.
     rounding = E @ vecs[:, 0]
@@ -439,7 +439,7 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     max_iters : int, optional
         Iteration cap passed to the solver (a failure path for tests).
     """
-    from .dnn_certificate import certify, estimate_cost, polish, scs_dual
+    from .dnn_certificate import certify, estimate_cost, gram_scale, polish, scs_dual
     t0 = time.perf_counter()
     A = as_operator(A)
     A = np.asarray(A if isinstance(A, np.ndarray) else A @ np.eye(A.shape[1]), dtype=float)
@@ -503,8 +503,7 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
               if used_route == "dnn" else "Shor SDP + RLT cuts (dual, re-certified)") + " / projected power iteration"
     if (form is not None and np.isfinite(low) and polish_seconds > 0 and up > 0
             and (up - low) / up > target_gap):
-        scale = max(float(np.abs(AtA).max()), 1e-300)
-        tau_t = up ** 2 / scale * (1 - 1.9 * target_gap)
+        tau_t = up ** 2 / gram_scale(AtA) * (1 - 1.9 * target_gap)
         N1, evals, psd = polish(AtA, form, tau_t, N, seconds=polish_seconds)
         low1, lam1, margin1, _ = certify(AtA, form, tau_t, N1)
         if low1 > low:

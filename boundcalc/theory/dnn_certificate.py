@@ -32,7 +32,8 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-__all__ = ["DNNForm", "dnn_form", "l1_descent_form", "slack", "certify", "solve", "scs_dual", "polish", "estimate_cost"]
+__all__ = ["DNNForm", "dnn_form", "l1_descent_form", "gram_scale", "rounding_margin", "slack", "certify", "solve",
+           "scs_dual", "polish", "estimate_cost"]
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,19 @@ def l1_descent_form(support: np.ndarray, off: np.ndarray, sign: np.ndarray, n: i
     return DNNForm(T, s - 1, 1.0)
 
 
+def gram_scale(M: np.ndarray) -> float:
+    """max|M|: the unit in which every relaxation here is solved and τ is expressed (SCS is scale-sensitive)."""
+    return max(float(np.abs(M).max()), 1e-300)
+
+
+def rounding_margin(lam: np.ndarray, dim: int) -> float:
+    """10·dim·eps·max(|λ|, 1): how far float64 rounding can move a computed eigenvalue of a dim×dim
+    slack matrix; subtracted from λ_min before it certifies anything."""
+    return 10 * dim * np.finfo(float).eps * max(float(np.abs(lam).max()), 1.0)
+
+
 def _matrices(AtA: np.ndarray, form: DNNForm) -> tuple[np.ndarray, np.ndarray, float]:
-    scale = max(float(np.abs(AtA).max()), 1e-300)
+    scale = gram_scale(AtA)
     Q0 = form.T.T @ (AtA / scale) @ form.T
     return (Q0 + Q0.T) / 2, form.T.T @ form.T, scale
 
@@ -103,10 +115,9 @@ def certify(AtA: np.ndarray, form: DNNForm, tau: float, N: np.ndarray) -> tuple[
 
     lower² = (τ + c_w·min(0, λ_min − margin))·scale, margin = 10·dim·eps·max(|λ|, 1).
     """
-    scale = max(float(np.abs(AtA).max()), 1e-300)
     lam, vecs = np.linalg.eigh(slack(AtA, form, tau, N))
-    margin = 10 * form.dim * np.finfo(float).eps * max(float(np.abs(lam).max()), 1.0)
-    low2 = (tau + form.c_w * min(0.0, float(lam[0]) - margin)) * scale
+    margin = rounding_margin(lam, form.dim)
+    low2 = (tau + form.c_w * min(0.0, float(lam[0]) - margin)) * gram_scale(AtA)
     return float(np.sqrt(max(low2, 0.0))), float(lam[0]), margin, form.T @ vecs[:, 0]
 
 

@@ -185,3 +185,11 @@ def test_cli_cone_records_route_residual_and_margin(tmp_path, run_cli):
     status, _, err = run_cli("cone", "--operator", str(tmp_path / "A.npy"), "--cone", "l1-descent",
                              "--x", str(tmp_path / "x.npy"), "--max-memory", "1K")
     assert status == 2 and "λ_min certificate" in err
+
+
+def test_rounding_margin_and_scale_by_hand():
+    from boundcalc.theory.dnn_certificate import gram_scale, rounding_margin
+    eps = np.finfo(float).eps
+    assert rounding_margin(np.array([-2.0, 3.0]), 5) == 10 * 5 * eps * 3.0
+    assert rounding_margin(np.array([1e-3, -1e-4]), 7) == 10 * 7 * eps  # small spectra: the floor max(|λ|, 1) = 1
+    assert gram_scale(np.array([[1.0, -4.0], [-4.0, 2.0]])) == 4.0 and gram_scale(np.zeros((2, 2))) == 1e-300
