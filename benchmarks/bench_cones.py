@@ -1,7 +1,9 @@
 """λ_min bracket over the ℓ1 descent cone, Gaussian A (m = n/2, s = n/10): time and relative gap of the
 old route (lifted Shor + RLT, SCS at 1e-3) and the new ones (DNN coordinates; DNN + certificate polish
-towards a 1e-3 gap), in one run on this machine, with the ratio of times.
-Run: python benchmarks/bench_cones.py [n ...]   (default 50 100 200; the old route stops at 200)
+towards a 1e-3 gap; the size-n "zspace" certificate towards 1e-2 and 1e-3), in one run on this machine,
+with the ratio of times to the old route.
+Run: python benchmarks/bench_cones.py [n ...] [--only TEXT]   (default 50 100 200; above 200 only zspace
+runs, the SDP routes' estimated time is printed instead; --only keeps the routes whose name contains TEXT)
 """
 
 import sys
@@ -9,12 +11,14 @@ import time
 
 import numpy as np
 
-from boundcalc.theory.cones import L1DescentCone, restricted_min_singular_value
+from boundcalc.theory.cones import L1DescentCone, certificate_size, restricted_min_singular_value
 
 ROUTES = {
     "old: shor-rlt": dict(route="shor-rlt", solver="SCS", fallback=None),
     "new: dnn": dict(route="dnn", solver="SCS", fallback=None),
     "new: dnn+polish": dict(route="dnn", solver="SCS", fallback=None, target_gap=1e-3, polish_seconds=120.0),
+    "new: zspace 1e-2": dict(route="zspace", target_gap=1e-2, polish_seconds=120.0),
+    "new: zspace 1e-3": dict(route="zspace", target_gap=1e-3, polish_seconds=120.0),
 }
 
 
@@ -28,20 +32,27 @@ def instance(n):
 
 
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [50, 100, 200]
+    args = sys.argv[1:]
+    only = args[args.index("--only") + 1] if "--only" in args else ""
+    sizes = [int(a) for a in args if a.isdigit() and a != only] or [50, 100, 200]
     print(f"{'n':>5} {'route':<18}{'seconds':>9}{'×old':>7}{'lower':>12}{'upper':>12}{'rel. gap':>10}"
           "  certificate λ_min")
     for n in sizes:
         A, cone = instance(n)
         base = None
         for name, kw in ROUTES.items():
-            if name.startswith("old") and n > 200:
+            if only not in name:
+                continue
+            if n > 200 and "zspace" not in name:
+                dim, est, _ = certificate_size(cone, kw["route"])
+                print(f"{n:>5} {name:<18}  skipped: SDP of size {dim}, SCS stage estimated {est / 60:.0f} min")
                 continue
             t0 = time.perf_counter()
             r = restricted_min_singular_value(A, cone, **kw)
             dt = time.perf_counter() - t0
-            base = dt if base is None else base
-            print(f"{n:>5} {name:<18}{dt:>9.1f}{dt / base:>7.2f}{r.lower:>12.6g}{r.upper:>12.6g}{r.gap:>10.1e}"
+            base = dt if name.startswith("old") else base
+            ratio = f"{dt / base:>7.2f}" if base else f"{'—':>7}"
+            print(f"{n:>5} {name:<18}{dt:>9.1f}{ratio}{r.lower:>12.6g}{r.upper:>12.6g}{r.gap:>10.1e}"
                   f"  {r.certificate_residual:.1e} ({r.route})", flush=True)
 
 

@@ -430,6 +430,7 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
 
 def cmd_cone(args: argparse.Namespace) -> int:
     from .theory.cones import (
+        ZSPACE_SECONDS,
         FinitelyGeneratedCone,
         L1DescentCone,
         NonnegativeOrthant,
@@ -459,9 +460,15 @@ def cmd_cone(args: argparse.Namespace) -> int:
     solver = "auto" if args.solver == "auto" else args.solver.upper()
     dim, seconds, nbytes = certificate_size(cone, args.route)
     require_memory(nbytes, f"the λ_min certificate (SDP of size {dim})")
-    if seconds > 30:
+    if args.route == "zspace":
+        print(f"[boundcalc cone: certificate of size {dim}, searched for at most "
+              f"{args.polish_seconds or ZSPACE_SECONDS:g} s towards a gap of {args.target_gap:g}]",
+              file=sys.stderr, flush=True)
+    elif seconds > 30:
         print(f"[boundcalc cone: SDP of size {dim}; estimated {seconds / 60:.0f} min and {nbytes / 2**30:.1f} GiB "
-              f"before the polish, from the measured cost per iteration]", file=sys.stderr, flush=True)
+              f"before the polish, from the measured cost per iteration"
+              + ("; --route zspace certifies a size-n form in a set time]" if args.cone == "l1-descent" else "]"),
+              file=sys.stderr, flush=True)
     res = restricted_min_singular_value(A, cone, solver=solver, seed=args.seed, route=args.route,
                                         accuracy=args.accuracy, target_gap=args.target_gap,
                                         polish_seconds=args.polish_seconds)
@@ -677,9 +684,11 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--solver", default="auto", choices=["auto", "clarabel", "scs"],
                     help="SDP solver (auto: Clarabel for small SDPs, SCS above)")
     co.add_argument("--seed", type=NONNEG_INT, default=0, help="seed of the upper end's projected-gradient restarts")
-    co.add_argument("--route", default="auto", choices=["auto", "dnn", "shor-rlt"],
+    co.add_argument("--route", default="auto", choices=["auto", "dnn", "shor-rlt", "zspace"],
                     help="relaxation form: dnn (doubly-nonnegative coordinates; orthant and ℓ1 descent cone), "
-                         "shor-rlt (lifted form, any polyhedral cone); auto: dnn where it exists")
+                         "shor-rlt (lifted form, any polyhedral cone), zspace (ℓ1 descent cone: a size-n "
+                         "certificate sought without an SDP solver for --polish-seconds, 60 s when 0); "
+                         "auto: dnn where it exists")
     co.add_argument("--accuracy", type=POS_FLOAT, default=1e-3,
                     help="SCS eps_abs = eps_rel (the answer is re-certified in float64 whatever the accuracy)")
     co.add_argument("--target-gap", type=POS_FLOAT, default=1e-4,

@@ -408,6 +408,8 @@ def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver
 #: Lifted SDP size up to which "auto" uses Clarabel (accurate, but its dense KKT system makes it
 #: ~15× slower than SCS from n ≈ 50: 91 s vs 3.5 s for the ℓ1 cone at n = 50, NUMERICS.md).
 CLARABEL_MAX_DIM = 30
+#: The lower end's routes (see :func:`restricted_min_singular_value`).
+ROUTES = ("auto", "dnn", "shor-rlt", "zspace")
 
 
 def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", fallback: str | None = "auto",
@@ -426,10 +428,13 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
         "auto": Clarabel for SDPs of size ≤ :data:`CLARABEL_MAX_DIM`, SCS above (the other one as fallback).
     accuracy : float
         SCS eps_abs = eps_rel (the bound is re-certified, so accuracy trades gap for time).
-    route : {"auto", "dnn", "shor-rlt"}
+    route : {"auto", "dnn", "shor-rlt", "zspace"}
         "dnn": the relaxation in doubly-nonnegative coordinates (:mod:`boundcalc.theory.dnn_certificate`;
         orthant and ℓ1 descent cone); "shor-rlt": the lifted form, for every cone with a lifted
-        description. "auto": "dnn" where it exists.
+        description; "zspace" (ℓ1 descent cone): a certificate AᵀA − τI − L ⪰ 0 with L nonnegative on C,
+        of size n, sought by L-BFGS-B without an SDP solver (:mod:`boundcalc.theory.l1_certificate`;
+        ``solver``/``accuracy`` unused, ``polish_seconds`` its time, :data:`ZSPACE_SECONDS` when 0).
+        "auto": "dnn" where it exists.
     target_gap, polish_seconds : float
         With ``polish_seconds`` > 0 (route "dnn"), when the certified gap exceeds ``target_gap`` the
         certificate is polished at τ = upper²(1 − 1.9·target_gap) for at most that many seconds
@@ -447,13 +452,15 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
         raise ValueError(f"cone: dimension {cone.n} must equal the number of columns of A, {A.shape[1]}")
     if solver not in ("auto", "CLARABEL", "SCS") or fallback not in (None, "auto", "CLARABEL", "SCS"):
         raise ValueError("solver/fallback must be 'auto', 'CLARABEL' or 'SCS' (fallback may be None)")
-    if route not in ("auto", "dnn", "shor-rlt"):
-        raise ValueError(f"route must be 'auto', 'dnn' or 'shor-rlt', not {route!r}")
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {', '.join(map(repr, ROUTES))}, not {route!r}")
     target_gap = positive_float(target_gap, "target_gap")
     polish_seconds = float(polish_seconds)
     if not np.isfinite(polish_seconds) or polish_seconds < 0:
         raise ValueError(f"polish_seconds must be a finite number >= 0, not {polish_seconds}")
     form, desc, dim = _relaxation(cone, route)
+    if route == "zspace":
+        return _zspace_bracket(A, cone, as_rng(seed), restarts, iters, lower, target_gap, polish_seconds, t0)
     if lower:
         require_memory(estimate_cost(dim)[1], f"the λ_min certificate (SDP of size {dim})")
     if solver == "auto":
@@ -525,9 +532,60 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
                          lam_cert, margin)
 
 
+#: Seconds the "zspace" route searches for its certificate when ``polish_seconds`` is 0.
+ZSPACE_SECONDS = 60.0
+
+
+def _zspace_bracket(A: np.ndarray, cone: Cone, rng: np.random.Generator, restarts: int, iters: int,
+                    lower: bool, target_gap: float, seconds: float, t0: float) -> BracketResult:
+    """Route "zspace" (ℓ1 descent cone): a certificate in the cone's n coordinates
+    (:mod:`boundcalc.theory.l1_certificate`), no SDP solver. Stages at gap 1e-2 and then the target; after
+    each the upper end is refreshed from the certificate's bottom eigenvector, because a target above the
+    true λ_min² (an upper end found too high) has no certificate (measured: n = 200 stalled at 3.5e-3
+    against an upper end 0.27 % too high, and certified 8.7e-4 once it was lowered)."""
+    from .l1_certificate import certify, search
+    up, z = _upper_bound(A, cone, rng, restarts, iters, [])
+    method = "ℓ1 certificate in n coordinates (AᵀA − τI − L ⪰ 0, L ≥ 0 on C; L-BFGS-B, re-certified)"
+    if not lower:
+        return BracketResult(float("nan"), up, float("nan"), method + " / projected power iteration", "none",
+                             "not computed", time.perf_counter() - t0, z, "", "zspace")
+    AtA = A.T @ A
+    deadline = time.perf_counter() + (seconds if seconds > 0 else ZSPACE_SECONDS)
+    low, lam, margin, evals, log = 0.0, float("nan"), float("nan"), 0, []
+    for g in ([1e-2] if target_gap < 1e-2 else []) + [target_gap]:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            log.append(f"gap {g:.1e}: no time left")
+            break
+        cert, got, n_evals, reached = search(AtA, cone, up, target_gap=g, seconds=left)
+        evals += n_evals
+        log.append(f"gap {g:.1e}: {'reached' if reached else 'not reached'}")
+        if cert is None:
+            continue
+        got, lam_k, margin_k, rounding = certify(AtA, cone, cert)
+        if got > low:
+            low, lam, margin = got, lam_k, margin_k
+        up2, z2 = _upper_bound(A, cone, rng, 0, iters, [rounding, -rounding])
+        if up2 < up:
+            log[-1] += f", upper end lowered by {(up - up2) / up:.1e}"
+            up, z = up2, z2
+    low = max(low, universal_lower_bound(A))
+    if low > up * (1 + 1e-7) + 1e-12:
+        raise RuntimeError(f"λ_min bracket inconsistent: certified lower {low:.10g} > feasible upper {up:.10g}")
+    low = min(low, up)
+    gap = (up - low) / up if up > 0 else float("nan")
+    method += f" ({evals} eigendecompositions; {'; '.join(log)}) / projected power iteration"
+    return BracketResult(low, up, gap, method, "L-BFGS-B", "optimal", time.perf_counter() - t0, z, "", "zspace",
+                         lam, margin)
+
+
 def _relaxation(cone: Cone, route: str) -> tuple[Any, tuple[np.ndarray, np.ndarray, float] | None, int]:
     """(DNN form or None, lifted description or None, SDP size) of the relaxation ``route`` uses."""
     from .dnn_certificate import dnn_form
+    if route == "zspace":
+        if not isinstance(cone, L1DescentCone):
+            raise ValueError(f"route 'zspace' is for the ℓ1 descent cone, not {cone.name!r}")
+        return None, None, cone.n
     form = dnn_form(cone) if route in ("auto", "dnn") else None
     if route == "dnn" and form is None:
         raise ValueError(f"route 'dnn' is for the orthant and the ℓ1 descent cone, not {cone.name!r}")
@@ -536,9 +594,13 @@ def _relaxation(cone: Cone, route: str) -> tuple[Any, tuple[np.ndarray, np.ndarr
 
 
 def certificate_size(cone: Cone, route: str = "auto") -> tuple[int, float, int]:
-    """(SDP size, estimated seconds, bytes) of the lower end's relaxation: to say before it starts."""
+    """(SDP size, estimated seconds, bytes) of the lower end's relaxation: to say before it starts.
+    Route "zspace" runs for the time it is given: seconds 0 here, bytes those of L-BFGS-B's memory."""
     from .dnn_certificate import estimate_cost
     dim = _relaxation(cone, route)[2]
+    if route == "zspace":
+        r = cone.n - cone.s
+        return dim, 0.0, int(8 * (25 * r * r + 8 * dim * dim))  # ~12 vectors of r²/2 (L-BFGS-B), n×n matrices
     return (dim, *estimate_cost(dim))
 
 

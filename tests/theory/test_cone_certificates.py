@@ -193,3 +193,120 @@ def test_rounding_margin_and_scale_by_hand():
     assert rounding_margin(np.array([-2.0, 3.0]), 5) == 10 * 5 * eps * 3.0
     assert rounding_margin(np.array([1e-3, -1e-4]), 7) == 10 * 7 * eps  # small spectra: the floor max(|λ|, 1) = 1
     assert gram_scale(np.array([[1.0, -4.0], [-4.0, 2.0]])) == 4.0 and gram_scale(np.zeros((2, 2))) == 1e-300
+
+
+# ---- route "zspace": the ℓ1 certificate in the cone's own n coordinates ----
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_zspace_bracket_contains_the_exact_value_and_reaches_its_target(case):
+    n, m, support, signs = CASES[case]
+    A, cone = l1_instance(n, m, support, signs, seed=n + m)
+    exact = exact_l1(A, cone)
+    # the search's design point is 1e-3 (its first-order steps stall near 1e-4 on some instances, e.g. "ties")
+    r = restricted_min_singular_value(A, cone, route="zspace", target_gap=1e-3, polish_seconds=30)
+    assert r.status == "optimal" and r.route == "zspace" and r.solver == "L-BFGS-B"
+    assert r.lower <= exact * (1 + 1e-12) + 1e-15, (r.lower, exact)
+    assert exact <= r.upper * (1 + 1e-12)
+    if exact < 1e-12:
+        assert r.upper < 1e-9
+        return
+    assert r.upper == pytest.approx(exact, rel=1e-9)
+    assert r.gap < 1e-3 and "gap 1.0e-03: reached" in r.method
+
+
+def _random_form(r, rng, feasible=True):
+    from boundcalc.theory.l1_certificate import ZCertificate, clip_to_bounds
+    beta = rng.uniform(-1, 1, r)
+    ell = float(np.abs(beta).max() * rng.uniform(1, 1.5)) if r else 1.0
+    L = rng.uniform(-2 * ell, 2 * ell, (r, r))
+    cert = ZCertificate(0.0, ell, beta, (L + L.T) / 2)
+    return clip_to_bounds(cert) if feasible else cert
+
+
+@pytest.mark.parametrize("case", ["s=2 of 8", "s=1", "s=n-1", "ties"])
+def test_the_entries_of_T_transpose_L_T_are_the_closed_forms_and_nonnegative_inside_the_bounds(case):
+    # the docstring's N entries against the product TᵀLT built from the DNN coordinates, and N ≥ 0
+    # (a_i b_i aside) exactly when (ℓ, β, L) satisfy the bounds
+    from boundcalc.theory.l1_certificate import assemble
+    n, m, support, signs = CASES[case]
+    _, cone = l1_instance(n, m, support, signs, seed=0)
+    form = dnn_form(cone)
+    r, s = cone.off.size, cone.s
+    rng = np.random.default_rng(7)
+    for feasible in (True, False):
+        c = _random_form(r, rng, feasible)
+        N = (form.T.T @ assemble(cone, c.ell, c.beta, c.L) @ form.T)[form.nb:, form.nb:]
+        b, L, ell = c.beta, c.L, c.ell
+        assert N[0, 0] == pytest.approx(ell * s)
+        assert np.allclose(N[0, 1:1 + r], np.sqrt(s) * (ell + b)) and np.allclose(N[0, 1 + r:], np.sqrt(s) * (ell - b))
+        a_, b_ = slice(1, 1 + r), slice(1 + r, 1 + 2 * r)
+        assert np.allclose(N[a_, a_], ell + b[:, None] + b[None, :] + L)
+        assert np.allclose(N[b_, b_], ell - b[:, None] - b[None, :] + L)
+        assert np.allclose(N[a_, b_], ell + b[:, None] - b[None, :] - L)
+        off = N.copy()
+        off[a_, b_][np.diag_indices(r)] = 0.0  # a_i b_i = 0 in the canonical lift: no sign needed
+        sub = off[a_, b_]
+        np.fill_diagonal(sub, 0.0)
+        off[a_, b_], off[b_, a_] = sub, sub.T
+        if feasible:
+            assert off.min() >= -1e-12
+        elif r > 1:
+            assert off.min() < 0  # outside the bounds some entry is negative: the bounds are needed
+
+
+def test_zq_L_is_nonnegative_on_the_cone_and_the_certificate_is_a_lower_bound_whatever_it_is_given():
+    from boundcalc.theory.l1_certificate import ZCertificate, assemble, certify
+    A, cone = l1_instance(*CASES["s=2 of 8"], seed=13)
+    exact = exact_l1(A, cone)
+    AtA = A.T @ A
+    scale = np.abs(AtA).max()
+    rng = np.random.default_rng(1)
+    r = cone.off.size
+    for trial in range(50):
+        c = _random_form(r, rng)
+        Lz = assemble(cone, c.ell, c.beta, c.L)
+        z = cone.project(rng.standard_normal(cone.n))
+        assert z @ Lz @ z >= -1e-12 * max(1.0, z @ z)
+        feasible = trial % 2 == 0
+        cand = _random_form(r, rng, feasible)
+        tau = rng.uniform(0, 2) * exact ** 2 / scale
+        low, lam, margin, _ = certify(AtA, cone, ZCertificate(tau, cand.ell, cand.beta, cand.L))
+        assert low <= exact * (1 + 1e-12), trial
+    assert certify(AtA, cone, ZCertificate(0.0, 0.0, np.zeros(r), np.zeros((r, r))))[0] == 0.0
+
+
+def test_zspace_relaxation_loses_nothing_against_the_full_dnn():
+    # N·null(T) = 0 is a restriction of the DNN; solved to high accuracy both give the same τ
+    from boundcalc.theory.dnn_certificate import scs_dual
+    from boundcalc.theory.l1_certificate import certify as zcertify
+    from boundcalc.theory.l1_certificate import solve_sdp
+    A, cone = l1_instance(9, 5, [2, 7], [1.0, -1.0], seed=4)
+    AtA = A.T @ A
+    z, status = solve_sdp(AtA, cone, "CLARABEL")
+    tau_dnn, _, st = scs_dual(AtA, dnn_form(cone), 1e-8, None, "CLARABEL")
+    assert status == st == "optimal"
+    assert z.tau == pytest.approx(tau_dnn, rel=1e-6)
+    exact = exact_l1(A, cone)
+    low = zcertify(AtA, cone, z)[0]
+    assert exact * (1 - 1e-6) <= low <= exact * (1 + 1e-12)
+
+
+def test_zspace_route_errors_and_cli(tmp_path, run_cli):
+    import json
+    A, cone = l1_instance(*CASES["s=2 of 8"], seed=1)
+    with pytest.raises(ValueError, match="route 'zspace' is for the ℓ1 descent cone"):
+        restricted_min_singular_value(A[:, :8], NonnegativeOrthant(8), route="zspace")
+    from boundcalc.theory.cones import certificate_size
+    dim, seconds, nbytes = certificate_size(cone, "zspace")  # size n; its time is the budget it is given
+    assert (dim, seconds) == (8, 0.0) and nbytes == 8 * (25 * 6 ** 2 + 8 * 8 ** 2)
+    x = np.zeros(8)
+    x[[1, 4]] = [1.0, -2.0]
+    np.save(tmp_path / "A.npy", A)
+    np.save(tmp_path / "x.npy", x)
+    status, out, err = run_cli("cone", "--operator", str(tmp_path / "A.npy"), "--cone", "l1-descent",
+                               "--x", str(tmp_path / "x.npy"), "--route", "zspace", "--target-gap", "1e-3",
+                               "--json")
+    d = json.loads(out)
+    assert status == 0 and d["route"] == "zspace" and d["solver"] == "L-BFGS-B" and d["rounding_margin"] > 0
+    assert d["lower"] <= exact_l1(A, cone) * (1 + 1e-12) <= d["upper"] * (1 + 1e-12) + 1e-15
+    assert d["gap"] < 1e-3 and "searched for at most 60 s" in err

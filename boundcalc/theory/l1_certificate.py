@@ -1,0 +1,328 @@
+"""Certified lower ends of λ_min(A; C) over the ℓ1 descent cone in the cone's own n coordinates (THEORY.md §8).
+
+With S = supp x, sg = sign x_S, r = |S^c|, κ(z) = sgᵀz_S and d = z_{S^c}, take the quadratic form
+
+    zᵀLz = ℓκ² + 2κ·βᵀd + dᵀL_oo d,      L = [[ℓ·sg sgᵀ, sg βᵀ], [β sgᵀ, L_oo]]  (in the order S, S^c).
+
+Through the cone's generators (:func:`boundcalc.theory.dnn_certificate.l1_descent_form`, z = T w′ with
+w′ = (u, c, a, b), a = d₋, b = d₊ for the canonical lift) zᵀLz = w′ᵀ(TᵀLT)w′, and the entries of N = TᵀLT
+on the nonnegative block are
+
+    N_cc = ℓs,  N_{c,a_j} = √s(ℓ + β_j),  N_{c,b_j} = √s(ℓ − β_j),
+    N_{a_i a_j} = ℓ + β_i + β_j + L_ij,  N_{b_i b_j} = ℓ − β_i − β_j + L_ij,  N_{a_i b_j} = ℓ + β_i − β_j − L_ij,
+
+while N vanishes on the free coordinates u. So L is nonnegative on C as soon as
+
+    ℓ ≥ |β_j|,   |β_i + β_j| − ℓ ≤ L_ij ≤ ℓ − |β_i − β_j|  (i ≠ j),   L_ii ≥ 2|β_i| − ℓ
+
+(N_{a_i b_i} needs no sign: the canonical lift has a_i b_i = 0). These are the four joint probabilities of
+two ±1 variables with means β/ℓ and correlation L/ℓ.
+
+**Certificate.** If K = AᵀA − τI − L then for every unit z ∈ C, ‖Az‖² − τ = zᵀKz + zᵀLz ≥ λ_min(K), so
+λ_min(A; C)² ≥ τ + min(0, λ_min(K) − margin). This is the doubly-nonnegative relaxation with N restricted
+to N·null(T) = 0: an SDP of size n instead of 2n − s, with no degenerate null directions. On the instances
+measured it loses nothing against the full DNN (docs/THEORY_NOTES.md).
+
+**Search.** At τ = upper²(1 − 1.9·gap) a feasible (ℓ, β, L) is sought by minimising ‖Π₋(K)‖²_F with
+L-BFGS-B over ℓ = ℓ₀ν (ν ≥ 0), β = ℓψ (ψ ∈ [−1, 1]^r), off-diagonal L_ij = lo_ij + t_ij(hi_ij − lo_ij)
+(t ∈ [0, 1]) and L_ii = lo_ii + ℓ₀e_i (e ≥ 0): every point of the box is a valid L, so any iterate certifies
+something, and the best certificate met (a stalled last iterate included) is kept. The certificate's
+bottom eigenvector points at the minimiser: route "zspace" searches at gap 1e-2 first, lowers the
+upper end from that direction, then searches at the target, since a target above the true λ_min² (an
+upper end found too high) has no certificate. No SDP solver is involved: one n×n eigendecomposition per step.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+
+from .dnn_certificate import gram_scale, rounding_margin
+
+__all__ = ["ZCertificate", "nonneg_bounds", "clip_to_bounds", "assemble", "certify", "search", "solve_sdp"]
+
+
+@dataclass(frozen=True)
+class ZCertificate:
+    """(τ, ℓ, β, L_oo): a certificate candidate, τ and the entries in units of max|AᵀA| (``gram_scale``)."""
+
+    tau: float
+    ell: float
+    beta: np.ndarray
+    L: np.ndarray
+
+
+def _parts(cone: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not all(hasattr(cone, a) for a in ("support", "off", "sign")):
+        raise TypeError(f"cone must be an L1DescentCone (support, off, sign), not {type(cone).__name__}")
+    return cone.support, cone.off, np.asarray(cone.sign, float)
+
+
+def nonneg_bounds(ell: float, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi): L_oo is nonnegative on C iff lo ≤ L_oo ≤ hi entrywise (hi = +∞ on the diagonal),
+    given ℓ ≥ max|β|: lo = |β_i + β_j| − ℓ, hi = ℓ − |β_i − β_j|."""
+    lo = np.abs(beta[:, None] + beta[None, :]) - ell
+    hi = ell - np.abs(beta[:, None] - beta[None, :])
+    np.fill_diagonal(hi, np.inf)
+    return lo, hi
+
+
+def clip_to_bounds(cert: ZCertificate) -> ZCertificate:
+    """The nearest valid form: ℓ raised to max|β|, L_oo symmetrised and clipped into [lo, hi]."""
+    beta = np.asarray(cert.beta, float)
+    ell = max(float(cert.ell), float(np.abs(beta).max()) if beta.size else 0.0, 0.0)
+    L = (np.asarray(cert.L, float) + np.asarray(cert.L, float).T) / 2
+    lo, hi = nonneg_bounds(ell, beta)
+    return ZCertificate(float(cert.tau), ell, beta, np.clip(L, lo, hi))
+
+
+def assemble(cone: Any, ell: float, beta: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """The n×n matrix L = [[ℓ·sg sgᵀ, sg βᵀ], [β sgᵀ, L_oo]] in the cone's original coordinate order."""
+    S, O, sg = _parts(cone)
+    n = S.size + O.size
+    out = np.zeros((n, n))
+    out[np.ix_(S, S)] = ell * np.outer(sg, sg)
+    out[np.ix_(S, O)] = np.outer(sg, beta)
+    out[np.ix_(O, S)] = np.outer(beta, sg)
+    out[np.ix_(O, O)] = L
+    return out
+
+
+def certify(AtA: np.ndarray, cone: Any, cert: ZCertificate) -> tuple[float, float, float, np.ndarray]:
+    """(lower, λ_min(K), margin, z): the float64 certificate of any (τ, ℓ, β, L_oo), after
+    :func:`clip_to_bounds`; z is the bottom eigenvector of K (it points at the minimiser).
+
+    lower² = (τ + min(0, λ_min(K) − margin) − 12·r·eps·ℓ)·scale. The last term covers rounding in the
+    bounds lo/hi: each entry of N is then ≥ −6·eps·ℓ, and Σ_k w′_k ≤ √(2r+1)·‖w′‖ ≤ √(2r+1) for the
+    canonical lift of a unit z (c_w = 1).
+    """
+    c = clip_to_bounds(cert)
+    scale = gram_scale(AtA)
+    K = AtA / scale - c.tau * np.eye(AtA.shape[0]) - assemble(cone, c.ell, c.beta, c.L)
+    lam, vecs = np.linalg.eigh((K + K.T) / 2)
+    margin = rounding_margin(lam, K.shape[0])
+    r = c.beta.size
+    low2 = (c.tau + min(0.0, float(lam[0]) - margin) - 12 * (2 * r + 1) * np.finfo(float).eps * c.ell) * scale
+    return float(np.sqrt(max(low2, 0.0))), float(lam[0]), margin, vecs[:, 0]
+
+
+def _stage(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, x0: np.ndarray, ell0: float,
+           deadline: float, max_evals: int) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """L-BFGS-B on ‖Π₋(K)‖² in the box parametrisation; stops when τ + λ_min(K) ≥ need.
+    Returns (point reaching need or None, last point, evaluations)."""
+    n = X0.shape[0]
+    r = n - s
+    iu = np.triu_indices(r, 1)
+    nt = iu[0].size
+    state: dict[str, Any] = {"evals": 0, "hit": None, "last": x0}
+
+    class _Stop(Exception):
+        pass
+
+    def f(x):
+        state["evals"] += 1
+        state["last"] = x
+        ell, psi, t, e = x[0] * ell0, x[1:1 + r], x[1 + r:1 + r + nt], x[1 + r + nt:]
+        P, M = psi[:, None] + psi[None, :], psi[:, None] - psi[None, :]
+        T = np.zeros((r, r))
+        T[iu] = t
+        T = T + T.T
+        L = ell * ((1 - T) * np.abs(P) - T * np.abs(M) - 1 + 2 * T)
+        np.fill_diagonal(L, ell * (2 * np.abs(psi) - 1) + ell0 * e)
+        X = X0.copy()
+        X[:s, :s] -= ell * np.outer(sg, sg)
+        X[:s, s:] -= ell * np.outer(sg, psi)
+        X[s:, :s] -= ell * np.outer(psi, sg)
+        X[s:, s:] -= L
+        lam, V = np.linalg.eigh(X)
+        if tau + lam[0] >= need:
+            state["hit"] = x.copy()
+            raise _Stop
+        if state["evals"] >= max_evals or time.perf_counter() > deadline:
+            raise _Stop
+        k = int(np.searchsorted(lam, 0.0))
+        Gm = -2.0 * (V[:, :k] * lam[:k]) @ V[:, :k].T  # ∂f/∂(entries of L), f = Σ λ₋²
+        Gs, Gso, Goo = Gm[:s, :s], Gm[:s, s:], Gm[s:, s:]
+        gso = sg @ Gso
+        off = Goo.copy()
+        np.fill_diagonal(off, 0.0)
+        dell = sg @ Gs @ sg + 2 * gso @ psi + np.sum(off * L) / max(ell, 1e-300) \
+            + np.diag(Goo) @ (2 * np.abs(psi) - 1)
+        D = (1 - T) * np.sign(P) - T * np.sign(M)
+        np.fill_diagonal(D, 0.0)
+        dpsi = ell * (2 * np.sum(Goo * D, axis=1) + 2 * np.diag(Goo) * np.sign(psi) + 2 * gso)
+        dt = 2 * Goo[iu] * ell * (2 - np.abs(P[iu]) - np.abs(M[iu]))
+        de = np.diag(Goo) * ell0
+        return float(np.sum(lam[:k] ** 2)), np.concatenate([[dell * ell0], dpsi, dt, de])
+
+    bounds = [(0.0, None)] + [(-1.0, 1.0)] * r + [(0.0, 1.0)] * nt + [(0.0, None)] * r
+    x, previous = x0, np.inf
+    try:
+        # |ψ_i ± ψ_j| has kinks where L-BFGS-B's line search can fail; a restart from the last point with
+        # a fresh memory gets past them (measured: n = 8 stalled at gap 1.5e-4 without, reaches 1e-6 with)
+        while True:
+            res = scipy.optimize.minimize(f, x, jac=True, method="L-BFGS-B", bounds=bounds,
+                                          options={"maxiter": max_evals, "ftol": 0.0, "gtol": 0.0, "maxcor": 10})
+            if not res.fun < previous * (1 - 1e-3):
+                break  # a restart that no longer lowers ‖Π₋(K)‖² is a stationary point, not a kink
+            x, previous = res.x, res.fun
+    except _Stop:
+        pass
+    return state["hit"], state["last"], state["evals"]
+
+
+def _finish(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, cert: ZCertificate,
+            deadline: float, max_evals: int) -> tuple[ZCertificate | None, ZCertificate, int]:
+    """With (ℓ, β) fixed the problem in L_oo alone is convex with box bounds [lo, hi]: L-BFGS-B on it,
+    from ``cert``. Returns (certificate reaching need or None, last one, evaluations)."""
+    c = clip_to_bounds(cert)
+    r = c.beta.size
+    iu = np.triu_indices(r)
+    off = iu[0] != iu[1]
+    lo, hi = nonneg_bounds(c.ell, c.beta)
+    X1 = X0.copy()
+    X1[:s, :s] -= c.ell * np.outer(sg, sg)
+    X1[:s, s:] -= np.outer(sg, c.beta)
+    X1[s:, :s] -= np.outer(c.beta, sg)
+    state: dict[str, Any] = {"evals": 0, "hit": None, "last": c.L[iu]}
+
+    class _Stop(Exception):
+        pass
+
+    def unpack(v):
+        L = np.zeros((r, r))
+        L[iu] = v
+        return L + np.triu(L, 1).T
+
+    def f(v):
+        state["evals"] += 1
+        state["last"] = v
+        X = X1.copy()
+        X[s:, s:] -= unpack(v)
+        lam, V = np.linalg.eigh(X)
+        if tau + lam[0] >= need:
+            state["hit"] = v.copy()
+            raise _Stop
+        if state["evals"] >= max_evals or time.perf_counter() > deadline:
+            raise _Stop
+        k = int(np.searchsorted(lam, 0.0))
+        g = -2.0 * ((V[:, :k] * lam[:k]) @ V[:, :k].T)[s:, s:][iu]
+        g[off] *= 2.0  # an off-diagonal entry of L appears twice in K
+        return float(np.sum(lam[:k] ** 2)), g
+
+    try:
+        scipy.optimize.minimize(f, c.L[iu], jac=True, method="L-BFGS-B",
+                                bounds=scipy.optimize.Bounds(lo[iu], hi[iu]),
+                                options={"maxiter": max_evals, "ftol": 0.0, "gtol": 0.0, "maxcor": 10})
+    except _Stop:
+        pass
+
+    def done(v):
+        return ZCertificate(tau, c.ell, c.beta, unpack(v))
+    return (None if state["hit"] is None else done(state["hit"])), done(state["last"]), state["evals"]
+
+
+def _to_box(cert: ZCertificate, ell0: float) -> np.ndarray:
+    c = clip_to_bounds(cert)
+    r = c.beta.size
+    psi = c.beta / ell0 if ell0 > 0 else np.zeros(r)
+    lo, hi = nonneg_bounds(c.ell, c.beta)
+    iu = np.triu_indices(r, 1)
+    width = (hi - lo)[iu]
+    t = np.where(width > 0, (c.L[iu] - lo[iu]) / np.where(width > 0, width, 1.0), 0.5)
+    e = (np.diag(c.L) - np.diag(lo)) / ell0
+    return np.concatenate([[c.ell / ell0], np.clip(psi, -1, 1), np.clip(t, 0, 1), np.maximum(e, 0)])
+
+
+def _from_box(x: np.ndarray, tau: float, ell0: float, r: int) -> ZCertificate:
+    ell, psi = x[0] * ell0, x[1:1 + r]
+    iu = np.triu_indices(r, 1)
+    nt = iu[0].size
+    T = np.zeros((r, r))
+    T[iu] = x[1 + r:1 + r + nt]
+    T = T + T.T
+    P, M = psi[:, None] + psi[None, :], psi[:, None] - psi[None, :]
+    L = ell * ((1 - T) * np.abs(P) - T * np.abs(M) - 1 + 2 * T)
+    np.fill_diagonal(L, ell * (2 * np.abs(psi) - 1) + ell0 * x[1 + r + nt:])
+    return ZCertificate(tau, ell, ell * psi, L)
+
+
+def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3, seconds: float = 60.0,
+           max_evals: int = 100_000) -> tuple[ZCertificate | None, float, int, bool]:
+    """Seek a certificate that λ_min(A; C) ≥ upper·(1 − target_gap) (see the module docstring).
+
+    At τ = upper²(1 − 1.9·target_gap), from L = 0 (the middle of every box), the joint search stops once
+    τ + λ_min(K) ≥ upper²(1 − target_gap)²; if it stalls, a convex search in L_oo alone follows at the ℓ
+    and β reached. Returns (best certificate met, its certified lower end, evaluations, target reached);
+    every candidate goes through :func:`certify`, and β, L_oo are indexed like ``cone.off``. A target
+    above the true λ_min² (an upper end that is too high) cannot be reached: refresh the upper end from
+    the certificate's bottom eigenvector and search again (what route "zspace" does).
+    """
+    from threadpoolctl import threadpool_limits
+    S, O, sg = _parts(cone)
+    s, r = S.size, O.size
+    scale = gram_scale(AtA)
+    perm = np.concatenate([S, O])
+    Gp = AtA[np.ix_(perm, perm)] / scale
+    up2 = upper ** 2 / scale
+    tau, need = up2 * (1 - 1.9 * target_gap), up2 * (1 - target_gap) ** 2
+    deadline = time.perf_counter() + seconds
+    X0 = Gp - tau * np.eye(s + r)
+    # One BLAS thread: L-BFGS-B's and NumPy's OpenBLAS pools otherwise contend for the cores (3.7× slower,
+    # measured). A cold start: warm starts from an easier stage's certificate took more steps (measured).
+    with threadpool_limits(limits=1):
+        cold = _to_box(ZCertificate(tau, up2, np.zeros(r), np.zeros((r, r))), up2)
+        hit, last, evals = _stage(X0, s, sg, tau, need, cold, up2, deadline, max_evals)
+        cands = [_from_box(np.asarray(x), tau, up2, r) for x in ([hit] if hit is not None else []) + [last]]
+        reached = hit is not None
+        if not reached and time.perf_counter() < deadline:
+            fin_hit, fin, k = _finish(X0, s, sg, tau, need, cands[-1], deadline, max_evals - evals)
+            evals += k
+            reached = fin_hit is not None
+            cands += ([fin_hit] if reached else []) + [fin]
+    best, best_low = None, 0.0
+    for cand in cands:
+        low = certify(AtA, cone, cand)[0]
+        if low > best_low:
+            best, best_low = cand, low
+    return best, best_low, evals, reached
+
+
+def solve_sdp(AtA: np.ndarray, cone: Any, solver: str = "CLARABEL", accuracy: float = 1e-8) \
+        -> tuple[ZCertificate | None, str]:
+    """max τ s.t. AᵀA − τI − L ⪰ 0 with L nonnegative on C (the constraints above), with cvxpy; for small n
+    (tests, and the comparison with the full DNN in the theory notes). τ in units of max|AᵀA|."""
+    import cvxpy as cp
+
+    from .dnn_certificate import solve
+    S, O, sg = _parts(cone)
+    s, r = S.size, O.size
+    scale = gram_scale(AtA)
+    perm = np.concatenate([S, O])
+    Gp = AtA[np.ix_(perm, perm)] / scale
+    tau, ell = cp.Variable(), cp.Variable()
+    beta = cp.Variable(r)
+    Loo = cp.Variable((r, r), symmetric=True)
+    cons = [ell >= 0]
+    if r:
+        col, row = cp.reshape(beta, (r, 1), order="C"), cp.reshape(beta, (1, r), order="C")
+        top = cp.hstack([ell * np.outer(sg, sg), sg.reshape(s, 1) @ row])
+        L = cp.vstack([top, cp.hstack([col @ sg.reshape(1, s), Loo])])
+        one = np.ones((r, 1))
+        Bsum, Bdif, E = col @ one.T + one @ row, col @ one.T - one @ row, ell * np.ones((r, r))
+        off = 1 - np.eye(r)
+        cons += [Loo + E >= Bsum, Loo + E >= -Bsum, cp.multiply(off, E - Loo - Bdif) >= 0,
+                 cp.multiply(off, E - Loo + Bdif) >= 0, ell >= beta, ell >= -beta]
+    else:
+        L = ell * np.outer(sg, sg)
+    K = Gp - tau * np.eye(s + r) - L
+    prob = cp.Problem(cp.Maximize(tau), [(K + K.T) / 2 >> 0] + cons)
+    status = solve(prob, solver, accuracy, None)
+    if status != "optimal" or tau.value is None:
+        return None, status
+    return ZCertificate(float(tau.value), float(ell.value), np.asarray(beta.value if r else np.zeros(0)),
+                        np.asarray(Loo.value if r else np.zeros((0, 0)))), "optimal"
