@@ -33,7 +33,7 @@ import scipy.linalg
 import scipy.optimize
 
 __all__ = ["DNNForm", "dnn_form", "l1_descent_form", "gram_scale", "rounding_margin", "slack", "certify", "solve",
-           "scs_dual", "polish", "estimate_cost"]
+           "scs_dual", "polish", "estimate_cost", "sym_from_upper", "negative_part"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,19 @@ def rounding_margin(lam: np.ndarray, dim: int) -> float:
     """10·dim·eps·max(|λ|, 1): how far float64 rounding can move a computed eigenvalue of a dim×dim
     slack matrix; subtracted from λ_min before it certifies anything."""
     return 10 * dim * np.finfo(float).eps * max(float(np.abs(lam).max()), 1.0)
+
+
+def sym_from_upper(v: np.ndarray, iu: tuple[np.ndarray, np.ndarray], q: int) -> np.ndarray:
+    """The symmetric q×q matrix whose upper triangle ``iu`` holds ``v`` (the polishes' variables)."""
+    M = np.zeros((q, q))
+    M[iu] = v
+    return M + np.triu(M, 1).T
+
+
+def negative_part(lam: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Π₋(X) = Σ_{λ<0} λ v vᵀ from X's ascending eigendecomposition: ‖Π₋(X)‖²_F = Σ λ₋² has gradient 2Π₋(X)."""
+    k = int(np.searchsorted(lam, 0.0))
+    return (V[:, :k] * lam[:k]) @ V[:, :k].T
 
 
 def _matrices(AtA: np.ndarray, form: DNNForm) -> tuple[np.ndarray, np.ndarray, float]:
@@ -171,9 +184,7 @@ def polish(AtA: np.ndarray, form: DNNForm, tau: float, N0: np.ndarray, *, second
         pass
 
     def unpack(v):
-        N = np.zeros((q, q))
-        N[iu] = v
-        return N + np.triu(N, 1).T
+        return sym_from_upper(v, iu, q)
 
     def f(v):
         state["evals"] += 1
@@ -188,7 +199,7 @@ def polish(AtA: np.ndarray, form: DNNForm, tau: float, N0: np.ndarray, *, second
             state["best"] = (value, v.copy())
         if time.perf_counter() > deadline or state["evals"] >= max_evals:
             raise _Stop
-        R = (V * lam) @ V.T
+        R = negative_part(lam, V)
         g = -2.0 * R[nb:, nb:][iu]
         g[off] *= 2.0  # an off-diagonal entry of N appears twice in the matrix
         return value, g

@@ -11,7 +11,7 @@ on the nonnegative block are
     N_cc = ℓs,  N_{c,a_j} = √s(ℓ + β_j),  N_{c,b_j} = √s(ℓ − β_j),
     N_{a_i a_j} = ℓ + β_i + β_j + L_ij,  N_{b_i b_j} = ℓ − β_i − β_j + L_ij,  N_{a_i b_j} = ℓ + β_i − β_j − L_ij,
 
-while N vanishes on the free coordinates u. So L is nonnegative on C as soon as
+while N vanishes on the free coordinates u. So zᵀLz ≥ 0 on C as soon as
 
     ℓ ≥ |β_j|,   |β_i + β_j| − ℓ ≤ L_ij ≤ ℓ − |β_i − β_j|  (i ≠ j),   L_ii ≥ 2|β_i| − ℓ
 
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
-from .dnn_certificate import gram_scale, rounding_margin
+from .dnn_certificate import gram_scale, negative_part, rounding_margin, sym_from_upper
 
 __all__ = ["ZCertificate", "nonneg_bounds", "clip_to_bounds", "assemble", "certify", "search", "solve_sdp"]
 
@@ -63,8 +63,9 @@ def _parts(cone: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def nonneg_bounds(ell: float, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(lo, hi): L_oo is nonnegative on C iff lo ≤ L_oo ≤ hi entrywise (hi = +∞ on the diagonal),
-    given ℓ ≥ max|β|: lo = |β_i + β_j| − ℓ, hi = ℓ − |β_i − β_j|."""
+    """(lo, hi) with lo = |β_i + β_j| − ℓ, hi = ℓ − |β_i − β_j| (+∞ on the diagonal): given ℓ ≥ max|β|,
+    TᵀLT ≥ 0 off the a_i b_i entries iff lo ≤ L_oo ≤ hi entrywise, and then zᵀLz ≥ 0 on C (a sufficient
+    condition: nonnegativity on C alone is weaker)."""
     lo = np.abs(beta[:, None] + beta[None, :]) - ell
     hi = ell - np.abs(beta[:, None] - beta[None, :])
     np.fill_diagonal(hi, np.inf)
@@ -110,6 +111,15 @@ def certify(AtA: np.ndarray, cone: Any, cert: ZCertificate) -> tuple[float, floa
     return float(np.sqrt(max(low2, 0.0))), float(lam[0]), margin, vecs[:, 0]
 
 
+def _minus_support_blocks(X0: np.ndarray, s: int, sg: np.ndarray, ell: float, beta: np.ndarray) -> np.ndarray:
+    """X0 − [[ℓ·sg sgᵀ, sg βᵀ], [β sgᵀ, 0]] in the order (S, S^c): the part of L that L_oo leaves out."""
+    X = X0.copy()
+    X[:s, :s] -= ell * np.outer(sg, sg)
+    X[:s, s:] -= np.outer(sg, beta)
+    X[s:, :s] -= np.outer(beta, sg)
+    return X
+
+
 def _stage(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, x0: np.ndarray, ell0: float,
            deadline: float, max_evals: int) -> tuple[np.ndarray | None, np.ndarray, int]:
     """L-BFGS-B on ‖Π₋(K)‖² in the box parametrisation; stops when τ + λ_min(K) ≥ need.
@@ -126,17 +136,8 @@ def _stage(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, x0: 
     def f(x):
         state["evals"] += 1
         state["last"] = x
-        ell, psi, t, e = x[0] * ell0, x[1:1 + r], x[1 + r:1 + r + nt], x[1 + r + nt:]
-        P, M = psi[:, None] + psi[None, :], psi[:, None] - psi[None, :]
-        T = np.zeros((r, r))
-        T[iu] = t
-        T = T + T.T
-        L = ell * ((1 - T) * np.abs(P) - T * np.abs(M) - 1 + 2 * T)
-        np.fill_diagonal(L, ell * (2 * np.abs(psi) - 1) + ell0 * e)
-        X = X0.copy()
-        X[:s, :s] -= ell * np.outer(sg, sg)
-        X[:s, s:] -= ell * np.outer(sg, psi)
-        X[s:, :s] -= ell * np.outer(psi, sg)
+        ell, psi, T, P, M, L = _box_to_form(x, ell0, r)
+        X = _minus_support_blocks(X0, s, sg, ell, ell * psi)
         X[s:, s:] -= L
         lam, V = np.linalg.eigh(X)
         if tau + lam[0] >= need:
@@ -144,8 +145,7 @@ def _stage(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, x0: 
             raise _Stop
         if state["evals"] >= max_evals or time.perf_counter() > deadline:
             raise _Stop
-        k = int(np.searchsorted(lam, 0.0))
-        Gm = -2.0 * (V[:, :k] * lam[:k]) @ V[:, :k].T  # ∂f/∂(entries of L), f = Σ λ₋²
+        Gm = -2.0 * negative_part(lam, V)  # ∂f/∂(entries of L), f = Σ λ₋²
         Gs, Gso, Goo = Gm[:s, :s], Gm[:s, s:], Gm[s:, s:]
         gso = sg @ Gso
         off = Goo.copy()
@@ -157,7 +157,7 @@ def _stage(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, x0: 
         dpsi = ell * (2 * np.sum(Goo * D, axis=1) + 2 * np.diag(Goo) * np.sign(psi) + 2 * gso)
         dt = 2 * Goo[iu] * ell * (2 - np.abs(P[iu]) - np.abs(M[iu]))
         de = np.diag(Goo) * ell0
-        return float(np.sum(lam[:k] ** 2)), np.concatenate([[dell * ell0], dpsi, dt, de])
+        return float(np.sum(np.minimum(lam, 0.0) ** 2)), np.concatenate([[dell * ell0], dpsi, dt, de])
 
     bounds = [(0.0, None)] + [(-1.0, 1.0)] * r + [(0.0, 1.0)] * nt + [(0.0, None)] * r
     x, previous = x0, np.inf
@@ -184,19 +184,14 @@ def _finish(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, cer
     iu = np.triu_indices(r)
     off = iu[0] != iu[1]
     lo, hi = nonneg_bounds(c.ell, c.beta)
-    X1 = X0.copy()
-    X1[:s, :s] -= c.ell * np.outer(sg, sg)
-    X1[:s, s:] -= np.outer(sg, c.beta)
-    X1[s:, :s] -= np.outer(c.beta, sg)
+    X1 = _minus_support_blocks(X0, s, sg, c.ell, c.beta)
     state: dict[str, Any] = {"evals": 0, "hit": None, "last": c.L[iu]}
 
     class _Stop(Exception):
         pass
 
     def unpack(v):
-        L = np.zeros((r, r))
-        L[iu] = v
-        return L + np.triu(L, 1).T
+        return sym_from_upper(v, iu, r)
 
     def f(v):
         state["evals"] += 1
@@ -209,10 +204,9 @@ def _finish(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, cer
             raise _Stop
         if state["evals"] >= max_evals or time.perf_counter() > deadline:
             raise _Stop
-        k = int(np.searchsorted(lam, 0.0))
-        g = -2.0 * ((V[:, :k] * lam[:k]) @ V[:, :k].T)[s:, s:][iu]
+        g = -2.0 * negative_part(lam, V)[s:, s:][iu]
         g[off] *= 2.0  # an off-diagonal entry of L appears twice in K
-        return float(np.sum(lam[:k] ** 2)), g
+        return float(np.sum(np.minimum(lam, 0.0) ** 2)), g
 
     try:
         scipy.optimize.minimize(f, c.L[iu], jac=True, method="L-BFGS-B",
@@ -238,16 +232,24 @@ def _to_box(cert: ZCertificate, ell0: float) -> np.ndarray:
     return np.concatenate([[c.ell / ell0], np.clip(psi, -1, 1), np.clip(t, 0, 1), np.maximum(e, 0)])
 
 
-def _from_box(x: np.ndarray, tau: float, ell0: float, r: int) -> ZCertificate:
-    ell, psi = x[0] * ell0, x[1:1 + r]
+def _box_to_form(x: np.ndarray, ell0: float, r: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray,
+                                                              np.ndarray, np.ndarray]:
+    """(ℓ, ψ, T, P = ψ_i + ψ_j, M = ψ_i − ψ_j, L_oo) from the box variables x = (ν, ψ, t, e):
+    L_ij = lo_ij + t_ij(hi_ij − lo_ij) = ℓ((1 − t)|P| − t|M| − 1 + 2t), L_ii = ℓ(2|ψ_i| − 1) + ℓ₀e_i."""
     iu = np.triu_indices(r, 1)
     nt = iu[0].size
+    ell, psi = x[0] * ell0, x[1:1 + r]
     T = np.zeros((r, r))
     T[iu] = x[1 + r:1 + r + nt]
     T = T + T.T
     P, M = psi[:, None] + psi[None, :], psi[:, None] - psi[None, :]
     L = ell * ((1 - T) * np.abs(P) - T * np.abs(M) - 1 + 2 * T)
     np.fill_diagonal(L, ell * (2 * np.abs(psi) - 1) + ell0 * x[1 + r + nt:])
+    return ell, psi, T, P, M, L
+
+
+def _from_box(x: np.ndarray, tau: float, ell0: float, r: int) -> ZCertificate:
+    ell, psi, _, _, _, L = _box_to_form(x, ell0, r)
     return ZCertificate(tau, ell, ell * psi, L)
 
 
