@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
-from .dnn_certificate import gram_scale, negative_part, rounding_margin, sym_from_upper
+from .dnn_certificate import gram_scale, minimise_negative_part, negative_part, rounding_margin, sym_from_upper
 
 __all__ = ["ZCertificate", "nonneg_bounds", "clip_to_bounds", "assemble", "certify", "search", "solve_sdp"]
 
@@ -177,47 +177,20 @@ def _stage(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, x0: 
 
 def _finish(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, cert: ZCertificate,
             deadline: float, max_evals: int) -> tuple[ZCertificate | None, ZCertificate, int]:
-    """With (ℓ, β) fixed the problem in L_oo alone is convex with box bounds [lo, hi]: L-BFGS-B on it,
-    from ``cert``. Returns (certificate reaching need or None, last one, evaluations)."""
+    """With (ℓ, β) fixed the problem in L_oo alone is convex with box bounds [lo, hi]
+    (:func:`~boundcalc.theory.dnn_certificate.minimise_negative_part`), from ``cert``.
+    Returns (certificate reaching need or None, the best one met, evaluations)."""
     c = clip_to_bounds(cert)
     r = c.beta.size
     iu = np.triu_indices(r)
-    off = iu[0] != iu[1]
     lo, hi = nonneg_bounds(c.ell, c.beta)
-    X1 = _minus_support_blocks(X0, s, sg, c.ell, c.beta)
-    state: dict[str, Any] = {"evals": 0, "hit": None, "last": c.L[iu]}
-
-    class _Stop(Exception):
-        pass
-
-    def unpack(v):
-        return sym_from_upper(v, iu, r)
-
-    def f(v):
-        state["evals"] += 1
-        state["last"] = v
-        X = X1.copy()
-        X[s:, s:] -= unpack(v)
-        lam, V = np.linalg.eigh(X)
-        if tau + lam[0] >= need:
-            state["hit"] = v.copy()
-            raise _Stop
-        if state["evals"] >= max_evals or time.perf_counter() > deadline:
-            raise _Stop
-        g = -2.0 * negative_part(lam, V)[s:, s:][iu]
-        g[off] *= 2.0  # an off-diagonal entry of L appears twice in K
-        return float(np.sum(np.minimum(lam, 0.0) ** 2)), g
-
-    try:
-        scipy.optimize.minimize(f, c.L[iu], jac=True, method="L-BFGS-B",
-                                bounds=scipy.optimize.Bounds(lo[iu], hi[iu]),
-                                options={"maxiter": max_evals, "ftol": 0.0, "gtol": 0.0, "maxcor": 10})
-    except _Stop:
-        pass
+    hit, best, evals = minimise_negative_part(_minus_support_blocks(X0, s, sg, c.ell, c.beta), s, c.L[iu],
+                                              lo[iu], hi[iu], lambda lam0: tau + lam0 >= need,
+                                              deadline=deadline, max_evals=max_evals)
 
     def done(v):
-        return ZCertificate(tau, c.ell, c.beta, unpack(v))
-    return (None if state["hit"] is None else done(state["hit"])), done(state["last"]), state["evals"]
+        return ZCertificate(tau, c.ell, c.beta, sym_from_upper(v, iu, r))
+    return (None if hit is None else done(hit)), done(best), evals
 
 
 def _to_box(cert: ZCertificate, ell0: float) -> np.ndarray:
