@@ -320,6 +320,33 @@ def test_signals_give_130_and_143_without_traceback(tmp_path, sig, status):
     assert_one_line(err, "interrupted" if sig == signal.SIGINT else "terminated")
 
 
+def test_sigterm_swallowed_by_a_library_still_ends_the_command_with_143(tmp_path):
+    # a command whose inner loop eats KeyboardInterrupt, as a library's bare except would: the watchdog
+    # started by the SIGTERM handler ends the process once the grace period (1 s here) has passed
+    script = ("import time, boundcalc.cli as c\n"
+              "def eats_interrupts(args):\n"
+              "    print('running', flush=True)\n"
+              "    while True:\n"
+              "        try:\n"
+              "            time.sleep(0.05)\n"
+              "        except KeyboardInterrupt:\n"
+              "            pass\n"
+              "c.cmd_formulas = eats_interrupts\n"
+              "c.TERMINATE_GRACE_SECONDS = 1.0\n"
+              "raise SystemExit(c.main(['formulas']))\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert proc.stdout.readline().strip() == "running"  # past the start-up: the command itself runs
+        os.killpg(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:  # without the watchdog it would run forever: leave no orphan behind
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143
+    assert_one_line(err, "swallowed")
+
+
 @pytest.mark.parametrize("delay", [0.0, 0.1, 0.3, 0.6])
 def test_ctrl_c_during_start_up_is_one_line(tmp_path, delay):
     """Ctrl-C while the interpreter imports numpy, sympy and scipy (the first second of every
