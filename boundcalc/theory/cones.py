@@ -312,9 +312,10 @@ class BracketResult(Result):
     or why no lower bound is reported: then ``lower`` is nan, never an unverified number).
     ``gap`` = (upper − lower)/upper. For a :class:`ChordCone`, ``note`` says that the value is an
     estimate from above of the true cone's λ_min (inner approximation). ``route`` names how the lower
-    end was certified ("dnn", "dnn+polish", "shor-rlt", "exact", "sigma_n"); ``certificate_residual`` is
-    the smallest eigenvalue of the certificate's slack matrix (in units of max|AᵀA|; negative: the
-    solver's infeasibility, absorbed as c_w·λ) and ``rounding_margin`` the float64 margin subtracted from it.
+    end was certified ("dnn", "dnn+polish", "shor-rlt", "zspace", "exact", "sigma_n"); ``certificate_residual``
+    is the smallest eigenvalue of the certificate's slack matrix (in units of max|AᵀA|; negative: the
+    solver's infeasibility, absorbed as c_w·λ; for "zspace" that of AᵀA − τI − L) and ``rounding_margin``
+    the float64 margin subtracted from it.
     """
 
     lower: float
