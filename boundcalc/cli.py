@@ -430,7 +430,6 @@ def cmd_phase_diagram(args: argparse.Namespace) -> int:
 
 def cmd_cone(args: argparse.Namespace) -> int:
     from .theory.cones import (
-        ZSPACE_SECONDS,
         FinitelyGeneratedCone,
         L1DescentCone,
         NonnegativeOrthant,
@@ -438,6 +437,7 @@ def cmd_cone(args: argparse.Namespace) -> int:
         Subspace,
         certificate_size,
         restricted_min_singular_value,
+        zspace_seconds,
     )
     A = load_npy(args.operator, "--operator")
     if A.ndim != 2:
@@ -462,7 +462,7 @@ def cmd_cone(args: argparse.Namespace) -> int:
     require_memory(nbytes, f"the λ_min certificate (SDP of size {dim})")
     if args.route == "zspace":
         print(f"[boundcalc cone: certificate of size {dim}, searched for at most "
-              f"{args.polish_seconds or ZSPACE_SECONDS:g} s towards a gap of {args.target_gap:g}]",
+              f"{zspace_seconds(args.polish_seconds):g} s towards a gap of {args.target_gap:g}]",
               file=sys.stderr, flush=True)
     elif seconds > 30:
         print(f"[boundcalc cone: SDP of size {dim}; estimated {seconds / 60:.0f} min and {nbytes / 2**30:.1f} GiB "

@@ -445,7 +445,7 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
     max_iters : int, optional
         Iteration cap passed to the solver (a failure path for tests).
     """
-    from .dnn_certificate import certify, estimate_cost, gram_scale, polish, scs_dual
+    from .dnn_certificate import TARGET_SLACK, certify, estimate_cost, gram_scale, polish, scs_dual, target_tau
     t0 = time.perf_counter()
     A = as_operator(A)
     A = np.asarray(A if isinstance(A, np.ndarray) else A @ np.eye(A.shape[1]), dtype=float)
@@ -511,12 +511,13 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
               if used_route == "dnn" else "Shor SDP + RLT cuts (dual, re-certified)") + " / projected power iteration"
     if (form is not None and np.isfinite(low) and polish_seconds > 0 and up > 0
             and (up - low) / up > target_gap):
-        tau_t = up ** 2 / gram_scale(AtA) * (1 - 1.9 * target_gap)
+        tau_t = target_tau(up ** 2 / gram_scale(AtA), target_gap)[0]
         N1, evals, psd = polish(AtA, form, tau_t, N, seconds=polish_seconds)
         low1, lam1, margin1, _ = certify(AtA, form, tau_t, N1)
         if low1 > low:
             low, lam_cert, margin, used_route = low1, lam1, margin1, "dnn+polish"
-            method += f"; certificate polished at τ = upper²(1 − {1.9 * target_gap:.2g}) ({evals} eigendecompositions)"
+            method += (f"; certificate polished at τ = upper²(1 − {TARGET_SLACK * target_gap:.2g}) "
+                       f"({evals} eigendecompositions)")
     trivial = universal_lower_bound(A)
     if lower and desc is None and form is None:
         low, status, used, used_route = trivial, "optimal (no SDP description: lower = σ_n(A))", "LAPACK", "sigma_n"
@@ -537,6 +538,11 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
 ZSPACE_SECONDS = 60.0
 
 
+def zspace_seconds(polish_seconds: float) -> float:
+    """The time route "zspace" searches for: ``polish_seconds``, or :data:`ZSPACE_SECONDS` when it is 0."""
+    return polish_seconds if polish_seconds > 0 else ZSPACE_SECONDS
+
+
 def _zspace_bracket(A: np.ndarray, cone: Cone, rng: np.random.Generator, restarts: int, iters: int,
                     lower: bool, target_gap: float, seconds: float, t0: float) -> BracketResult:
     """Route "zspace" (ℓ1 descent cone): a certificate in the cone's n coordinates
@@ -551,7 +557,7 @@ def _zspace_bracket(A: np.ndarray, cone: Cone, rng: np.random.Generator, restart
         return BracketResult(float("nan"), up, float("nan"), method + " / projected power iteration", "none",
                              "not computed", time.perf_counter() - t0, z, "", "zspace")
     AtA = A.T @ A
-    deadline = time.perf_counter() + (seconds if seconds > 0 else ZSPACE_SECONDS)
+    deadline = time.perf_counter() + zspace_seconds(seconds)
     low, lam, margin, evals, log = 0.0, float("nan"), float("nan"), 0, []
     for g in ([1e-2] if target_gap < 1e-2 else []) + [target_gap]:
         left = deadline - time.perf_counter()

@@ -33,7 +33,8 @@ import scipy.linalg
 import scipy.optimize
 
 __all__ = ["DNNForm", "dnn_form", "l1_descent_form", "gram_scale", "rounding_margin", "slack", "certify", "solve",
-           "scs_dual", "polish", "estimate_cost", "sym_from_upper", "negative_part", "minimise_negative_part"]
+           "scs_dual", "polish", "estimate_cost", "sym_from_upper", "negative_part", "minimise_negative_part",
+           "target_tau"]
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,16 @@ def solve(prob: Any, solver: str, accuracy: float, max_iters: int | None) -> str
     except cp.error.SolverError as exc:
         return f"solver error: {exc}"
     return "optimal" if prob.status == cp.OPTIMAL else str(prob.status)
+
+
+#: The target τ sits this many gaps below upper²: the last 0.1·gap of (1 − gap)² is slack for λ_min(K) < 0.
+TARGET_SLACK = 1.9
+
+
+def target_tau(upper2: float, gap: float) -> tuple[float, float]:
+    """(τ, need) for a certificate of lower = upper·(1 − gap): τ = upper²(1 − 1.9·gap), and the search may
+    stop once τ + λ_min ≥ need = upper²(1 − gap)² (``upper2`` = upper² in the units τ is in)."""
+    return upper2 * (1 - TARGET_SLACK * gap), upper2 * (1 - gap) ** 2
 
 
 def minimise_negative_part(X0: np.ndarray, b: int, v0: np.ndarray, lower: np.ndarray, upper: np.ndarray,
