@@ -23,13 +23,15 @@ two ±1 variables with means β/ℓ and correlation L/ℓ.
 to N·null(T) = 0: an SDP of size n instead of 2n − s, with no degenerate null directions. On the instances
 measured it loses nothing against the full DNN (docs/THEORY_NOTES.md).
 
-**Search.** At τ = upper²(1 − 1.9·gap) a feasible (ℓ, β, L) is sought by minimising ‖Π₋(K)‖²_F with
+**Search.** At τ = upper² (``SEARCH_SLACK`` = 0) a (ℓ, β, L) with τ + λ_min(K) ≥ upper²(1 − gap)² — that is
+λ_min(AᵀA − L) ≥ upper²(1 − gap)², whatever τ is — is sought by minimising ‖Π₋(K)‖²_F with
 L-BFGS-B over ℓ = ℓ₀ν (ν ≥ 0), β = ℓψ (ψ ∈ [−1, 1]^r), off-diagonal L_ij = lo_ij + t_ij(hi_ij − lo_ij)
 (t ∈ [0, 1]) and L_ii = lo_ii + ℓ₀e_i (e ≥ 0): every point of the box is a valid L, so any iterate certifies
 something, and the best certificate met (a stalled last iterate included) is kept. The certificate's
 bottom eigenvector points at the minimiser: route "zspace" searches at gap 1e-2 first, lowers the
 upper end from that direction, then searches at the target, since a target above the true λ_min² (an
-upper end found too high) has no certificate. No SDP solver is involved: one n×n eigendecomposition per step.
+upper end found too high) has no certificate. No SDP solver is involved: each step computes the
+eigenpairs of K below zero (:func:`~boundcalc.theory.dnn_certificate.negative_eigenpairs`).
 """
 
 from __future__ import annotations
@@ -44,11 +46,18 @@ import scipy.optimize
 from .dnn_certificate import (
     gram_scale,
     minimise_negative_part,
+    negative_eigenpairs,
     negative_part,
     rounding_margin,
     sym_from_upper,
     target_tau,
 )
+
+#: The search's τ sits this many gaps below upper². Searching at upper² itself took 17 % (target 1e-2) and
+#: 22 % (3e-3) fewer steps than at 1 − 1.9·gap, the DNN polish's setting (n = 200, docs/THEORY_NOTES.md):
+#: the stop rule λ_min(AᵀA − L) ≥ upper²(1 − gap)² does not depend on τ, and a τ beyond reach keeps the
+#: gradient from vanishing before the rule is met.
+SEARCH_SLACK = 0.0
 
 __all__ = ["ZCertificate", "nonneg_bounds", "clip_to_bounds", "assemble", "certify", "search", "solve_sdp"]
 
@@ -146,8 +155,8 @@ def _stage(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, x0: 
         ell, psi, T, P, M, L = _box_to_form(x, ell0, r)
         X = _minus_support_blocks(X0, s, sg, ell, ell * psi)
         X[s:, s:] -= L
-        lam, V = np.linalg.eigh(X)
-        if tau + lam[0] >= need:
+        lam0, lam, V = negative_eigenpairs(X)
+        if tau + lam0 >= need:
             state["hit"] = x.copy()
             raise _Stop
         if state["evals"] >= max_evals or time.perf_counter() > deadline:
@@ -164,7 +173,7 @@ def _stage(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, x0: 
         dpsi = ell * (2 * np.sum(Goo * D, axis=1) + 2 * np.diag(Goo) * np.sign(psi) + 2 * gso)
         dt = 2 * Goo[iu] * ell * (2 - np.abs(P[iu]) - np.abs(M[iu]))
         de = np.diag(Goo) * ell0
-        return float(np.sum(np.minimum(lam, 0.0) ** 2)), np.concatenate([[dell * ell0], dpsi, dt, de])
+        return float(np.sum(lam ** 2)), np.concatenate([[dell * ell0], dpsi, dt, de])
 
     bounds = [(0.0, None)] + [(-1.0, 1.0)] * r + [(0.0, 1.0)] * nt + [(0.0, None)] * r
     try:
@@ -232,7 +241,7 @@ def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3
            max_evals: int = 100_000) -> tuple[ZCertificate | None, float, int, bool]:
     """Seek a certificate that λ_min(A; C) ≥ upper·(1 − target_gap) (see the module docstring).
 
-    At τ = upper²(1 − 1.9·target_gap), from L = 0 (the middle of every box), the joint search stops once
+    At τ = upper²(1 − SEARCH_SLACK·target_gap), from L = 0 (the middle of every box), the joint search stops once
     τ + λ_min(K) ≥ upper²(1 − target_gap)²; if it stalls, a convex search in L_oo alone follows at the ℓ
     and β reached. Returns (best certificate met, its certified lower end, evaluations, target reached);
     every candidate goes through :func:`certify`, and β, L_oo are indexed like ``cone.off``. A target
@@ -246,7 +255,7 @@ def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3
     perm = np.concatenate([S, O])
     Gp = AtA[np.ix_(perm, perm)] / scale
     up2 = upper ** 2 / scale
-    tau, need = target_tau(up2, target_gap)
+    tau, need = target_tau(up2, target_gap, SEARCH_SLACK)
     deadline = time.perf_counter() + seconds
     X0 = Gp - tau * np.eye(s + r)
     # One BLAS thread: L-BFGS-B's and NumPy's OpenBLAS pools otherwise contend for the cores (3.7× slower,

@@ -195,6 +195,22 @@ def test_rounding_margin_and_scale_by_hand():
     assert gram_scale(np.array([[1.0, -4.0], [-4.0, 2.0]])) == 4.0 and gram_scale(np.zeros((2, 2))) == 1e-300
 
 
+def test_negative_eigenpairs_are_those_of_the_full_decomposition():
+    from boundcalc.theory.dnn_certificate import negative_eigenpairs, negative_part
+    rng = np.random.default_rng(3)
+    B = rng.standard_normal((40, 40))
+    X = (B + B.T) / 2
+    lam0, lam, V = negative_eigenpairs(X)
+    full, W = np.linalg.eigh(X)
+    k = int(np.sum(full <= 0))
+    assert 0 < k < 40 and lam.size == k and lam0 == lam[0]
+    np.testing.assert_allclose(lam, full[:k], atol=1e-12)
+    np.testing.assert_allclose(negative_part(lam, V), negative_part(full, W), atol=1e-12)
+    # a positive definite X has none: λ_min = +inf stands for "no eigenvalue ≤ 0", and Π₋ = 0
+    lam0, lam, V = negative_eigenpairs(X - (full[0] - 1.0) * np.eye(40))
+    assert lam0 == np.inf and lam.size == 0 and not negative_part(lam, V).any()
+
+
 # ---- route "zspace": the ℓ1 certificate in the cone's own n coordinates ----
 
 @pytest.mark.parametrize("case", list(CASES))
