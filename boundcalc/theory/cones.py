@@ -559,16 +559,19 @@ def _zspace_bracket(A: np.ndarray, cone: Cone, rng: np.random.Generator, restart
     AtA = A.T @ A
     deadline = time.perf_counter() + zspace_seconds(seconds)
     low, lam, margin, evals, log = 0.0, float("nan"), float("nan"), 0, []
+    cert = None
     for g in ([1e-2] if target_gap < 1e-2 else []) + [target_gap]:
         left = deadline - time.perf_counter()
         if left <= 0:
             log.append(f"gap {g:.1e}: no time left")
             break
-        cert, got, n_evals, reached = search(AtA, cone, up, target_gap=g, seconds=left)
+        # each stage starts where the last one's best certificate left off
+        got_cert, got, n_evals, reached = search(AtA, cone, up, target_gap=g, seconds=left, start=cert)
         evals += n_evals
         log.append(f"gap {g:.1e}: {'reached' if reached else 'not reached'}")
-        if cert is None:
+        if got_cert is None:
             continue
+        cert = got_cert
         got, lam_k, margin_k, rounding = certify(AtA, cone, cert)
         if got > low:
             low, lam, margin = got, lam_k, margin_k

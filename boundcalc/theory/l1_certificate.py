@@ -207,7 +207,7 @@ def _finish(X0: np.ndarray, s: int, sg: np.ndarray, tau: float, need: float, cer
 def _to_box(cert: ZCertificate, ell0: float) -> np.ndarray:
     c = clip_to_bounds(cert)
     r = c.beta.size
-    psi = c.beta / ell0 if ell0 > 0 else np.zeros(r)
+    psi = c.beta / c.ell if c.ell > 0 else np.zeros(r)  # β = ℓψ
     lo, hi = nonneg_bounds(c.ell, c.beta)
     iu = np.triu_indices(r, 1)
     width = (hi - lo)[iu]
@@ -238,10 +238,12 @@ def _from_box(x: np.ndarray, tau: float, ell0: float, r: int) -> ZCertificate:
 
 
 def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3, seconds: float = 60.0,
-           max_evals: int = 100_000) -> tuple[ZCertificate | None, float, int, bool]:
+           max_evals: int = 100_000, start: ZCertificate | None = None) \
+        -> tuple[ZCertificate | None, float, int, bool]:
     """Seek a certificate that λ_min(A; C) ≥ upper·(1 − target_gap) (see the module docstring).
 
-    At τ = upper²(1 − SEARCH_SLACK·target_gap), from L = 0 (the middle of every box), the joint search stops once
+    At τ = upper²(1 − SEARCH_SLACK·target_gap), from ``start`` (an earlier stage's certificate) or else
+    from L = 0 (the middle of every box), the joint search stops once
     τ + λ_min(K) ≥ upper²(1 − target_gap)²; if it stalls, a convex search in L_oo alone follows at the ℓ
     and β reached. Returns (best certificate met, its certified lower end, evaluations, target reached);
     every candidate goes through :func:`certify`, and β, L_oo are indexed like ``cone.off``. A target
@@ -258,13 +260,23 @@ def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3
     tau, need = target_tau(up2, target_gap, SEARCH_SLACK)
     deadline = time.perf_counter() + seconds
     X0 = Gp - tau * np.eye(s + r)
+    if start is not None and (np.shape(start.beta) != (r,) or np.shape(start.L) != (r, r)):
+        raise ValueError(f"start must have β of length {r} and L_oo of shape ({r}, {r}) (|S^c| of the cone)")
     # One BLAS thread: L-BFGS-B's and NumPy's OpenBLAS pools otherwise contend for the cores (3.7× slower,
-    # measured). A cold start: warm starts from an easier stage's certificate took more steps (measured).
+    # measured). With τ at upper² stages differ only in their stop rule (and in τ where the upper end came
+    # down), so a warm start continues the last stage; at τ = upper²(1 − 1.9·gap) it had cost more steps.
+    # A warm start can stall on the kinks of |ψ_i ± ψ_j| (measured on the tests' "s=2 of 8": 299 steps, stuck
+    # at a gap of 9e-3 that a cold start takes to 1e-3); a cold start then follows in the time left.
+    starts = ([start] if start is not None else []) + [ZCertificate(tau, up2, np.zeros(r), np.zeros((r, r)))]
+    cands, evals, reached = [], 0, False
     with threadpool_limits(limits=1):
-        cold = _to_box(ZCertificate(tau, up2, np.zeros(r), np.zeros((r, r))), up2)
-        hit, last, evals = _stage(X0, s, sg, tau, need, cold, up2, deadline, max_evals)
-        cands = [_from_box(np.asarray(x), tau, up2, r) for x in ([hit] if hit is not None else []) + [last]]
-        reached = hit is not None
+        for st in starts:
+            if reached or time.perf_counter() >= deadline:
+                break
+            hit, last, k = _stage(X0, s, sg, tau, need, _to_box(st, up2), up2, deadline, max_evals - evals)
+            evals += k
+            cands += [_from_box(np.asarray(x), tau, up2, r) for x in ([hit] if hit is not None else []) + [last]]
+            reached = hit is not None
         if not reached and time.perf_counter() < deadline:
             fin_hit, fin, k = _finish(X0, s, sg, tau, need, cands[-1], deadline, max_evals - evals)
             evals += k

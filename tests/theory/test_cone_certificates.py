@@ -230,6 +230,21 @@ def test_zspace_bracket_contains_the_exact_value_and_reaches_its_target(case):
     assert r.gap < 1e-3 and "gap 1.0e-03: reached" in r.method
 
 
+def test_the_box_parametrisation_round_trips_and_a_warm_start_is_checked():
+    from boundcalc.theory import l1_certificate as lc
+    rng = np.random.default_rng(5)
+    r = 6
+    c = lc.clip_to_bounds(lc.ZCertificate(0.1, 0.7, rng.uniform(-0.5, 0.5, r), rng.uniform(-1, 1, (r, r))))
+    back = lc._from_box(lc._to_box(c, 0.3), 0.1, 0.3, r)  # ℓ₀ = 0.3 ≠ ℓ: β = ℓψ, not ℓ₀ψ
+    assert back.ell == pytest.approx(c.ell, abs=1e-15)
+    np.testing.assert_allclose(back.beta, c.beta, atol=1e-15)
+    np.testing.assert_allclose(back.L, c.L, atol=1e-15)
+    n, m, support, signs = CASES["s=2 of 8"]
+    A, cone = l1_instance(n, m, support, signs, seed=n + m)
+    with pytest.raises(ValueError, match="start must have β of length 6"):
+        lc.search(A.T @ A, cone, 1.0, start=lc.ZCertificate(0.0, 1.0, np.zeros(3), np.zeros((3, 3))))
+
+
 def _random_form(r, rng, feasible=True):
     from boundcalc.theory.l1_certificate import ZCertificate, clip_to_bounds
     beta = rng.uniform(-1, 1, r)
