@@ -29,9 +29,10 @@ L-BFGS-B over ℓ = ℓ₀ν (ν ≥ 0), β = ℓψ (ψ ∈ [−1, 1]^r), off-di
 (t ∈ [0, 1]) and L_ii = lo_ii + ℓ₀e_i (e ≥ 0): every point of the box is a valid L, so any iterate certifies
 something, and the best certificate met (a stalled last iterate included) is kept. The certificate's
 bottom eigenvector points at the minimiser: route "zspace" searches at gap 1e-2 first, lowers the
-upper end from that direction, then searches at the target, since a target above the true λ_min² (an
-upper end found too high) has no certificate. No SDP solver is involved: each step computes the
-eigenpairs of K below zero (:func:`~boundcalc.theory.dnn_certificate.negative_eigenpairs`).
+upper end from that direction, then searches at the target from the first stage's certificate, since
+a target above the true λ_min² (an upper end found too high) has no certificate. No SDP solver is
+involved: each step computes the eigenpairs of K below zero
+(:func:`~boundcalc.theory.dnn_certificate.negative_eigenpairs`).
 """
 
 from __future__ import annotations
