@@ -29,6 +29,7 @@ import numpy as np
 from ._core import Terminated, jsonable
 from .io.files import load_npy, load_npz
 from .io.memory import ENV_VAR, float_bytes, parse_bytes, require_memory
+from .io.outputs import remove_staging_folders  # here, not in the SIGTERM watchdog (the import lock)
 
 __all__ = ["main"]
 
@@ -757,6 +758,7 @@ _term_state: dict[str, Any] = {"done": threading.Event(), "watchdog": None}
 
 def _exit_unless_done(done: threading.Event) -> None:
     if not done.wait(TERMINATE_GRACE_SECONDS):
+        remove_staging_folders()  # os._exit skips every finally: a half-written output must not stay behind
         print("boundcalc: terminated (SIGTERM; the interrupt was swallowed inside a library, exiting)",
               file=sys.stderr, flush=True)
         os._exit(143)

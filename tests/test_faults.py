@@ -323,14 +323,18 @@ def test_signals_give_130_and_143_without_traceback(tmp_path, sig, status):
 def test_sigterm_swallowed_by_a_library_still_ends_the_command_with_143(tmp_path):
     # a command whose inner loop eats KeyboardInterrupt, as a library's bare except would: the watchdog
     # started by the SIGTERM handler ends the process once the grace period (1 s here) has passed
+    # and the output it was staging is removed, since os._exit skips every finally
     script = ("import time, boundcalc.cli as c\n"
+              "from boundcalc.io.outputs import staged_output_folder\n"
               "def eats_interrupts(args):\n"
-              "    print('running', flush=True)\n"
-              "    while True:\n"
-              "        try:\n"
-              "            time.sleep(0.05)\n"
-              "        except KeyboardInterrupt:\n"
-              "            pass\n"
+              "    with staged_output_folder('out', force=False) as tmp:\n"
+              "        (tmp / 'half.txt').write_text('half written')\n"
+              "        print('running', flush=True)\n"
+              "        while True:\n"
+              "            try:\n"
+              "                time.sleep(0.05)\n"
+              "            except KeyboardInterrupt:\n"
+              "                pass\n"
               "c.cmd_formulas = eats_interrupts\n"
               "c.TERMINATE_GRACE_SECONDS = 1.0\n"
               "raise SystemExit(c.main(['formulas']))\n")
@@ -345,6 +349,7 @@ def test_sigterm_swallowed_by_a_library_still_ends_the_command_with_143(tmp_path
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 143
     assert_one_line(err, "swallowed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # neither out/ nor its staging folder
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.1, 0.3, 0.6])

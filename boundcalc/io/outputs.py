@@ -18,7 +18,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["MANIFEST", "OutputFolderError", "check_output_folder", "staged_output_folder", "read_manifest"]
+__all__ = ["MANIFEST", "OutputFolderError", "check_output_folder", "staged_output_folder", "read_manifest",
+           "remove_staging_folders"]
+
+#: The staging folders of the writes in progress: a process that must end at once (the CLI's SIGTERM
+#: watchdog, whose os._exit skips every ``finally``) removes them first with :func:`remove_staging_folders`.
+_STAGING: set[Path] = set()
 
 #: Name of the manifest a boundcalc output folder holds.
 MANIFEST = "boundcalc-manifest.json"
@@ -103,6 +108,7 @@ def staged_output_folder(out: str | os.PathLike, *, force: bool, name: str = "ou
     out = check_output_folder(out, force=force, name=name)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.boundcalc-new-", dir=out.parent))
+    _STAGING.add(tmp)
     try:
         yield tmp
         files = sorted(p.name for p in tmp.iterdir())
@@ -123,8 +129,17 @@ def staged_output_folder(out: str | os.PathLike, *, force: bool, name: str = "ou
         else:
             os.replace(tmp, out)
     finally:
+        _STAGING.discard(tmp)
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def remove_staging_folders() -> None:
+    """Delete the staging folders of the writes still in progress (only boundcalc's own ``mkdtemp`` folders;
+    ``out`` itself is never touched, so it stays as it was)."""
+    for tmp in list(_STAGING):
+        shutil.rmtree(tmp, ignore_errors=True)
+        _STAGING.discard(tmp)
 
 
 def _remove_listed(folder: Path) -> None:

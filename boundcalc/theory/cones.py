@@ -566,7 +566,7 @@ def _zspace_bracket(A: np.ndarray, cone: Cone, rng: np.random.Generator, restart
             log.append(f"gap {g:.1e}: no time left")
             break
         # each stage starts where the last one's best certificate left off
-        got_cert, got, n_evals, reached = search(AtA, cone, up, target_gap=g, seconds=left, start=cert)
+        got_cert, _, n_evals, reached = search(AtA, cone, up, target_gap=g, seconds=left, start=cert)
         evals += n_evals
         log.append(f"gap {g:.1e}: {'reached' if reached else 'not reached'}")
         if got_cert is None:
