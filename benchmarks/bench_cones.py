@@ -2,8 +2,10 @@
 old route (lifted Shor + RLT, SCS at 1e-3) and the new ones (DNN coordinates; DNN + certificate polish
 towards a 1e-3 gap; the size-n "zspace" certificate towards 1e-2 and 1e-3), in one run on this machine,
 with the ratio of times to the old route.
-Run: python benchmarks/bench_cones.py [n ...] [--only TEXT]   (default 50 100 200; above 200 only zspace
-runs, the SDP routes' estimated time is printed instead; --only keeps the routes whose name contains TEXT)
+Run: python benchmarks/bench_cones.py [n ...] [--only TEXT] [--ceiling]   (default 50 100 200; above 200 only
+zspace runs, the SDP routes' estimated time is printed instead; --only keeps the routes whose name contains
+TEXT; --ceiling adds, per n, the most the size-n relaxation can certify, from its dual solved by SCS at 1e-4:
+no route of that relaxation can reach a gap below 1 − ceiling/upper. n = 500 takes about 13 minutes.)
 """
 
 import sys
@@ -12,6 +14,7 @@ import time
 import numpy as np
 
 from boundcalc.theory.cones import L1DescentCone, certificate_size, restricted_min_singular_value
+from boundcalc.theory.l1_certificate import solve_ceiling
 
 ROUTES = {
     "old: shor-rlt": dict(route="shor-rlt", solver="SCS", fallback=None),
@@ -35,11 +38,12 @@ def main():
     args = sys.argv[1:]
     only = args[args.index("--only") + 1] if "--only" in args else ""
     sizes = [int(a) for a in args if a.isdigit() and a != only] or [50, 100, 200]
+    ceiling = "--ceiling" in args
     print(f"{'n':>5} {'route':<18}{'seconds':>9}{'×old':>7}{'lower':>12}{'upper':>12}{'rel. gap':>10}"
           "  certificate λ_min")
     for n in sizes:
         A, cone = instance(n)
-        base = None
+        base, best_upper = None, np.inf
         for name, kw in ROUTES.items():
             if only not in name:
                 continue
@@ -51,9 +55,22 @@ def main():
             r = restricted_min_singular_value(A, cone, **kw)
             dt = time.perf_counter() - t0
             base = dt if name.startswith("old") else base
+            best_upper = min(best_upper, r.upper)
             ratio = f"{dt / base:>7.2f}" if base else f"{'—':>7}"
             print(f"{n:>5} {name:<18}{dt:>9.1f}{ratio}{r.lower:>12.6g}{r.upper:>12.6g}{r.gap:>10.1e}"
                   f"  {r.certificate_residual:.1e} ({r.route})", flush=True)
+        if ceiling:
+            if not np.isfinite(best_upper):
+                best_upper = restricted_min_singular_value(A, cone, lower=False).upper
+            t0 = time.perf_counter()
+            c, status = solve_ceiling(A.T @ A, cone, "SCS", 1e-4)
+            dt = time.perf_counter() - t0
+            if c is None:
+                print(f"{n:>5} {'ceiling (SCS 1e-4)':<18}{dt:>9.1f}  no ceiling: SCS {status}")
+            else:
+                print(f"{n:>5} {'ceiling (SCS 1e-4)':<18}{dt:>9.1f}{'':>7}{c:>12.6g}{best_upper:>12.6g}"
+                      f"{max(0.0, 1 - c / best_upper):>10.1e}  the smallest gap this relaxation can certify",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ from .dnn_certificate import (
 #: gradient from vanishing before the rule is met.
 SEARCH_SLACK = 0.0
 
-__all__ = ["ZCertificate", "nonneg_bounds", "clip_to_bounds", "assemble", "certify", "search", "solve_sdp"]
+__all__ = ["ZCertificate", "nonneg_bounds", "clip_to_bounds", "assemble", "certify", "search", "solve_sdp",
+           "useful_box", "residual_bound", "relaxation_ceiling", "solve_ceiling"]
 
 
 @dataclass(frozen=True)
@@ -291,18 +292,14 @@ def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3
     return best, best_low, evals, reached
 
 
-def solve_sdp(AtA: np.ndarray, cone: Any, solver: str = "CLARABEL", accuracy: float = 1e-8) \
-        -> tuple[ZCertificate | None, str]:
-    """max τ s.t. AᵀA − τI − L ⪰ 0 with L nonnegative on C (the constraints above), with cvxpy; for small n
-    (tests, and the comparison with the full DNN in the theory notes). τ in units of max|AᵀA|."""
+def _sdp(AtA: np.ndarray, cone: Any) -> tuple[Any, Any, Any, Any, np.ndarray]:
+    """(problem, (τ, ℓ, β, L_oo), PSD constraint, bound constraint, (perm, Tq, keep)) of
+    max τ s.t. AᵀA − τI − L ⪰ 0, keep∘(TqᵀLTq) ≥ 0, in the order (S, S^c) and units of max|AᵀA|."""
     import cvxpy as cp
-
-    from .dnn_certificate import solve
     S, O, sg = _parts(cone)
     s, r = S.size, O.size
-    scale = gram_scale(AtA)
-    perm = np.concatenate([S, O])
-    Gp = AtA[np.ix_(perm, perm)] / scale
+    perm, Tq, keep = _lifted_bounds(cone)
+    Gp = AtA[np.ix_(perm, perm)] / gram_scale(AtA)
     tau, ell = cp.Variable(), cp.Variable()
     beta = cp.Variable(r)
     Loo = cp.Variable((r, r), symmetric=True)
@@ -312,17 +309,116 @@ def solve_sdp(AtA: np.ndarray, cone: Any, solver: str = "CLARABEL", accuracy: fl
                        cp.hstack([row.T @ sg.reshape(1, s), Loo])])
     else:
         L = ell * np.outer(sg, sg)
-    # the bounds taken from their source, N = TᵀLT ≥ 0 in the DNN coordinates (the closed forms of
-    # nonneg_bounds are checked against this product in the tests), the a_i b_i entries left free
+    K = Gp - tau * np.eye(s + r) - L
+    psd = (K + K.T) / 2 >> 0
+    bounds = cp.multiply(keep, Tq.T @ L @ Tq) >= 0
+    return cp.Problem(cp.Maximize(tau), [psd, bounds]), (tau, ell, beta, Loo), psd, bounds, perm
+
+
+def _lifted_bounds(cone: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(perm, Tq, keep): the order (S, S^c), the DNN map's nonnegative columns (c, a, b) in that order, and
+    the mask of the entries of TqᵀLTq that must be ≥ 0 (all but a_i b_i). The bounds are taken from their
+    source, N = TᵀLT ≥ 0 in the DNN coordinates; the tests check :func:`nonneg_bounds` against it."""
+    S, O, _ = _parts(cone)
+    r = O.size
+    perm = np.concatenate([S, O])
     form = cone.dnn_form()
-    Tq = form.T[perm, form.nb:]
     keep = np.ones((2 * r + 1, 2 * r + 1))
     keep[1 + np.arange(r), 1 + r + np.arange(r)] = keep[1 + r + np.arange(r), 1 + np.arange(r)] = 0.0
-    cons = [cp.multiply(keep, Tq.T @ L @ Tq) >= 0]
-    K = Gp - tau * np.eye(s + r) - L
-    prob = cp.Problem(cp.Maximize(tau), [(K + K.T) / 2 >> 0] + cons)
+    return perm, form.T[perm, form.nb:], keep
+
+
+def solve_sdp(AtA: np.ndarray, cone: Any, solver: str = "CLARABEL", accuracy: float = 1e-8) \
+        -> tuple[ZCertificate | None, str]:
+    """max τ s.t. AᵀA − τI − L ⪰ 0 with L nonnegative on C (the constraints above), with cvxpy; for small n
+    (tests, and the comparison with the full DNN in the theory notes). τ in units of max|AᵀA|."""
+    from .dnn_certificate import solve
+    prob, (tau, ell, beta, Loo), _, _, _ = _sdp(AtA, cone)
+    r = cone.off.size
     status = solve(prob, solver, accuracy, None)
     if status != "optimal" or tau.value is None:
         return None, status
     return ZCertificate(float(tau.value), float(ell.value), np.asarray(beta.value if r else np.zeros(0)),
                         np.asarray(Loo.value if r else np.zeros((0, 0)))), "optimal"
+
+
+def useful_box(AtA: np.ndarray, cone: Any) -> tuple[float, np.ndarray]:
+    """(ℓ_max, D) in units of max|AᵀA|, D indexed like ``cone.off``: every valid L (:func:`nonneg_bounds`)
+    with λ_min(AᵀA − L) ≥ 0 has ℓ ≤ ℓ_max, hence |β_j|, |L_ij| ≤ ℓ_max (i ≠ j), and −ℓ_max ≤ L_ii ≤ D_i.
+
+    For unit z ∈ C, λ_min(AᵀA − L) ≤ zᵀ(AᵀA − L)z. At z₀ = −sg/√s on S, z₀ᵀLz₀ = ℓs, so
+    ℓ ≤ ℓ_max = z₀ᵀAᵀAz₀/s (tight when sg is an eigenvector of the support block). At z = (−sg/s, ±e_i),
+    on C's boundary, zᵀLz = ℓ ∓ 2β_i + L_ii; the sign with ∓β_i = |β_i| gives
+    L_ii ≤ zᵀAᵀAz − ℓ − 2|β_i| ≤ D_i = max_± zᵀAᵀAz.
+    """
+    S, O, sg = _parts(cone)
+    s = S.size
+    G = np.asarray(AtA, float) / gram_scale(AtA)
+    Gss = float(sg @ G[np.ix_(S, S)] @ sg)
+    ell_max = max(Gss / s ** 2, 0.0)
+    cross = 2 * (sg @ G[np.ix_(S, O)]) / s  # zᵀGz = Gss/s² ∓ cross_i + G_ii
+    return ell_max, Gss / s ** 2 + np.diag(G)[O] + np.abs(cross)
+
+
+def residual_bound(R: np.ndarray, s: int, sg: np.ndarray, ell_max: float, D: np.ndarray) -> float:
+    """max −⟨L, R⟩ over the structured L of the box of :func:`useful_box` (ℓ ∈ [0, ℓ_max], order (S, S^c)):
+    ℓ_max·max(0, −sgᵀR_SS sg) + 2ℓ_max·Σ_j|sgᵀR_{S,j}| + ℓ_max·Σ_{i≠j}|R_ij| + Σ_i max(ℓ_max·R_ii, −D_i·R_ii),
+    each structured entry of L at the end of its interval that the sign of R picks."""
+    Roo = R[s:, s:]
+    d = np.diag(Roo)
+    return float(ell_max * (max(0.0, -float(sg @ R[:s, :s] @ sg)) + 2 * np.abs(sg @ R[:s, s:]).sum()
+                            + np.abs(Roo).sum() - np.abs(d).sum()) + np.maximum(ell_max * d, -D * d).sum())
+
+
+def relaxation_ceiling(AtA: np.ndarray, cone: Any, Z: np.ndarray, M: np.ndarray | None = None) -> float:
+    """The most any certificate of this relaxation can certify: λ_min(A; C) ≥ c is out of its reach for
+    every c above the value returned, from any n×n Z (its positive semidefinite part is used; the cone's
+    coordinate order) and multipliers M ≥ 0 of the bounds (the (c, a, b) coordinates of the bound
+    constraint in :func:`solve_ceiling`; negative entries are dropped). Weak duality, made rigorous for
+    inexact duals.
+
+    For a valid L with F(L) = λ_min(AᵀA − L) ≥ 0 and Y = Tq(keep∘M)Tqᵀ, R = Z − Y:
+    F(L)·tr Z ≤ ⟨AᵀA − L, Z⟩ = ⟨AᵀA, Z⟩ − ⟨TqᵀLTq, keep∘M⟩ − ⟨L, R⟩ ≤ ⟨AᵀA, Z⟩ + E, since
+    keep∘TqᵀLTq ≥ 0, and E = :func:`residual_bound` bounds −⟨L, R⟩ over the box (:func:`useful_box`)
+    every such L lies in. When Z, M solve the SDP's dual exactly R = 0 and the ceiling is the relaxation's
+    optimum; any PSD Z gives a valid, if loose, ceiling. Returns √(max(0, ceiling²)) in the units of A.
+    """
+    S, O, sg = _parts(cone)
+    s, r = S.size, O.size
+    n = s + r
+    Z = np.asarray(Z, float)
+    if Z.shape != (n, n) or not np.all(np.isfinite(Z)):
+        raise ValueError(f"Z must be a finite {n}×{n} array (the cone's dimension)")
+    perm, Tq, keep = _lifted_bounds(cone)
+    M = np.zeros_like(keep) if M is None else np.asarray(M, float)
+    if M.shape != keep.shape or not np.all(np.isfinite(M)):
+        raise ValueError(f"M must be a finite {keep.shape[0]}×{keep.shape[0]} array (2·|S^c| + 1)")
+    scale = gram_scale(AtA)
+    Zs = Z[np.ix_(perm, perm)]
+    lam, V = np.linalg.eigh((Zs + Zs.T) / 2)
+    lam = np.maximum(lam, 0.0)
+    if lam.sum() <= 0:
+        raise ValueError("Z must have a positive semidefinite part other than 0")
+    Zp = (V * lam) @ V.T
+    R = Zp - Tq @ (keep * np.maximum((M + M.T) / 2, 0.0)) @ Tq.T
+    ell_max, D = useful_box(AtA, cone)
+    E = residual_bound(R, s, sg, ell_max, D)
+    ceiling2 = (float(np.sum(AtA[np.ix_(perm, perm)] / scale * Zp)) + E) / lam.sum()
+    # float64 rounding in the sums above, far below what the ceiling is used to show
+    ceiling2 += 10 * n * n * np.finfo(float).eps * max(1.0, ell_max)
+    return float(np.sqrt(max(ceiling2, 0.0) * scale))
+
+
+def solve_ceiling(AtA: np.ndarray, cone: Any, solver: str = "SCS", accuracy: float = 1e-4) \
+        -> tuple[float | None, str]:
+    """(ceiling, status): :func:`relaxation_ceiling` from the dual of :func:`solve_sdp`'s problem (Z of the
+    PSD constraint, M of the bounds). An inexact solve still gives a rigorous ceiling, only a looser one."""
+    from .dnn_certificate import solve
+    prob, _, psd, bounds, perm = _sdp(AtA, cone)
+    status = solve(prob, solver, accuracy, None)
+    if status != "optimal" or psd.dual_value is None:
+        return None, status
+    Zp = np.asarray(psd.dual_value, float)
+    Z = np.empty_like(Zp)
+    Z[np.ix_(perm, perm)] = Zp
+    return relaxation_ceiling(AtA, cone, Z, np.asarray(bounds.dual_value, float)), "optimal"

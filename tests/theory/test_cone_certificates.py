@@ -341,3 +341,95 @@ def test_zspace_route_errors_and_cli(tmp_path, run_cli):
     assert status == 0 and d["route"] == "zspace" and d["solver"] == "L-BFGS-B" and d["rounding_margin"] > 0
     assert d["lower"] <= exact_l1(A, cone) * (1 + 1e-12) <= d["upper"] * (1 + 1e-12) + 1e-15
     assert d["gap"] < 1e-3 and "searched for at most 60 s" in err
+
+
+@pytest.mark.parametrize("case", ["s=2 of 8", "s=1", "s=n-1"])
+def test_the_relaxation_ceiling_meets_the_optimum_and_no_dual_puts_it_below_a_certificate(case):
+    # weak duality made rigorous: the ceiling from the exact dual is the relaxation's optimum (tight on
+    # these cases, so the exact value), and from any PSD Z at all — a kernel direction of A, where
+    # ⟨AᵀA, Z⟩ = 0, or a random one with random multipliers — it never drops below a certified lower end
+    from boundcalc.theory.l1_certificate import certify as zcertify
+    from boundcalc.theory.l1_certificate import relaxation_ceiling, solve_ceiling, solve_sdp
+    A, cone = l1_instance(*CASES[case], seed=2)
+    AtA = A.T @ A
+    exact = exact_l1(A, cone)
+    ceiling, status = solve_ceiling(AtA, cone, "CLARABEL")
+    assert status == "optimal"
+    assert ceiling == pytest.approx(exact, rel=1e-5, abs=1e-4)  # exact = 0 for s = n − 1 (m < n)
+    low = zcertify(AtA, cone, solve_sdp(AtA, cone, "CLARABEL")[0])[0]
+    rng = np.random.default_rng(0)
+    q = 2 * cone.off.size + 1
+    kernel = np.linalg.svd(A)[2][A.shape[0]:]
+    Zs = [np.outer(v, v) for v in kernel[:2]]
+    for _ in range(20):
+        B = rng.standard_normal((cone.n, rng.integers(1, cone.n + 1)))
+        Zs.append(B @ B.T)
+    for k, Z in enumerate(Zs):
+        M = np.abs(rng.standard_normal((q, q))) * rng.choice([0.0, 0.1, 10.0])
+        assert relaxation_ceiling(AtA, cone, Z, M) >= low * (1 - 1e-12), k
+    assert relaxation_ceiling(AtA, cone, Zs[0]) >= low * (1 - 1e-12)
+    with pytest.raises(ValueError, match=f"Z must be a finite {cone.n}×{cone.n}"):
+        relaxation_ceiling(AtA, cone, np.eye(cone.n + 1))
+    with pytest.raises(ValueError, match="positive semidefinite part"):
+        relaxation_ceiling(AtA, cone, -np.eye(cone.n))
+    with pytest.raises(ValueError, match=f"M must be a finite {q}×{q}"):
+        relaxation_ceiling(AtA, cone, np.eye(cone.n), np.zeros((q, q + 1)))
+
+
+def test_the_useful_box_is_tight_for_ell_and_holds_every_form_that_certifies_something():
+    # every valid L with λ_min(AᵀA − L) ≥ 0 lies in the box; ℓ_max is attained when sg is an eigenvector
+    from boundcalc.theory.dnn_certificate import gram_scale
+    from boundcalc.theory.l1_certificate import assemble, useful_box
+    n, support, signs = 7, [1, 4], [1.0, -1.0]
+    _, cone = l1_instance(n, n, support, signs, seed=0)
+    e = np.zeros(n)
+    e[support] = signs
+    rng = np.random.default_rng(3)
+    Q = np.linalg.qr(np.column_stack([e, rng.standard_normal((n, n - 1))]))[0]
+    lam = rng.uniform(0.5, 2.0, n)
+    A = np.sqrt(lam)[:, None] * Q.T  # AᵀA = Q diag(λ) Qᵀ, e/√2 its eigenvector of eigenvalue λ₀
+    AtA = A.T @ A
+    G = AtA / gram_scale(AtA)
+    ell_max, D = useful_box(AtA, cone)
+    assert ell_max == pytest.approx(lam[0] / gram_scale(AtA) / 2, rel=1e-12)  # s = 2
+    assert np.linalg.eigvalsh(G - ell_max * np.outer(e, e))[0] == pytest.approx(0.0, abs=1e-12)
+    for i, k in enumerate(cone.off):  # L = d·e_k e_kᵀ is valid (ℓ = β = 0) up to d = 1/(G⁻¹)_kk
+        assert 1 / np.linalg.inv(G)[k, k] <= D[i] + 1e-12
+    r = cone.off.size
+    for trial in range(50):
+        c = _random_form(r, rng)
+        L = assemble(cone, c.ell, c.beta, c.L)
+        lo, hi = 0.0, 1.0
+        while np.linalg.eigvalsh(G - hi * L)[0] >= 0:
+            hi *= 2
+        for _ in range(60):  # the largest t with λ_min(G − tL) ≥ 0
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if np.linalg.eigvalsh(G - mid * L)[0] >= 0 else (lo, mid)
+        t = lo
+        assert t * c.ell <= ell_max * (1 + 1e-9), trial
+        assert np.all(t * np.abs(c.beta) <= ell_max * (1 + 1e-9)), trial
+        off = c.L - np.diag(np.diag(c.L))
+        assert np.all(t * np.abs(off) <= ell_max * (1 + 1e-9)), trial
+        assert np.all((t * np.diag(c.L) <= D + 1e-9) & (t * np.diag(c.L) >= -ell_max * (1 + 1e-9))), trial
+
+
+def test_the_residual_bound_is_the_maximum_over_the_box_that_an_lp_finds():
+    import scipy.optimize
+
+    from boundcalc.theory.l1_certificate import residual_bound
+    rng = np.random.default_rng(5)
+    s, r = 3, 4
+    sg = np.array([1.0, -1.0, 1.0])
+    iu = np.triu_indices(r, 1)
+    for trial in range(20):
+        B = rng.standard_normal((s + r, s + r))
+        R = B + B.T
+        ell_max, D = rng.uniform(0.1, 2), rng.uniform(0, 3, r)
+        Roo = R[s:, s:]
+        # ⟨L, R⟩ = ℓ·sgᵀR_SS sg + Σ_j β_j·2sgᵀR_{S,j} + Σ_i L_ii R_ii + Σ_{i<j} L_ij·2R_ij
+        c = np.concatenate([[sg @ R[:s, :s] @ sg], 2 * sg @ R[:s, s:], np.diag(Roo), 2 * Roo[iu]])
+        bounds = ([(0, ell_max)] + [(-ell_max, ell_max)] * r + [(-ell_max, d) for d in D]
+                  + [(-ell_max, ell_max)] * iu[0].size)
+        lp = scipy.optimize.linprog(c, bounds=bounds, method="highs")
+        assert lp.status == 0
+        assert residual_bound(R, s, sg, ell_max, D) == pytest.approx(-lp.fun, rel=1e-9, abs=1e-12), trial
