@@ -240,11 +240,11 @@ def _from_box(x: np.ndarray, tau: float, ell0: float, r: int) -> ZCertificate:
 
 
 def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3, seconds: float = 60.0,
-           max_evals: int = 100_000, start: ZCertificate | None = None) \
+           max_evals: int = 100_000, start: ZCertificate | None = None, slack: float = SEARCH_SLACK) \
         -> tuple[ZCertificate | None, float, int, bool]:
     """Seek a certificate that λ_min(A; C) ≥ upper·(1 − target_gap) (see the module docstring).
 
-    At τ = upper²(1 − SEARCH_SLACK·target_gap), from ``start`` (an earlier stage's certificate) or else
+    At τ = upper²(1 − slack·target_gap), from ``start`` (an earlier stage's certificate) or else
     from L = 0 (the middle of every box), the joint search stops once
     τ + λ_min(K) ≥ upper²(1 − target_gap)²; if it stalls, a convex search in L_oo alone follows at the ℓ
     and β reached. Returns (best certificate met, its certified lower end, evaluations, target reached);
@@ -259,7 +259,7 @@ def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3
     perm = np.concatenate([S, O])
     Gp = AtA[np.ix_(perm, perm)] / scale
     up2 = upper ** 2 / scale
-    tau, need = target_tau(up2, target_gap, SEARCH_SLACK)
+    tau, need = target_tau(up2, target_gap, slack)
     deadline = time.perf_counter() + seconds
     X0 = Gp - tau * np.eye(s + r)
     if start is not None and (np.shape(start.beta) != (r,) or np.shape(start.L) != (r, r)):

@@ -230,6 +230,19 @@ def test_zspace_bracket_contains_the_exact_value_and_reaches_its_target(case):
     assert r.gap < 1e-3 and "gap 1.0e-03: reached" in r.method
 
 
+def test_the_search_runs_at_the_tau_its_slack_sets():
+    from boundcalc.theory.dnn_certificate import gram_scale
+    from boundcalc.theory.l1_certificate import search
+    A, cone = l1_instance(*CASES["s=2 of 8"], seed=13)
+    AtA = A.T @ A
+    up = restricted_min_singular_value(A, cone, lower=False).upper
+    up2 = up ** 2 / gram_scale(AtA)
+    for slack, tau in ((1.9, up2 * (1 - 1.9 * 0.1)), (0.0, up2)):
+        cert, low, _, reached = search(AtA, cone, up, target_gap=0.1, seconds=10, slack=slack)
+        assert reached and cert.tau == pytest.approx(tau, rel=1e-12)
+        assert up * 0.9 * (1 - 1e-6) <= low <= up * (1 + 1e-12)
+
+
 def test_the_box_parametrisation_round_trips_and_a_warm_start_is_checked():
     from boundcalc.theory import l1_certificate as lc
     rng = np.random.default_rng(5)
