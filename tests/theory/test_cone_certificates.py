@@ -446,3 +446,34 @@ def test_the_residual_bound_is_the_maximum_over_the_box_that_an_lp_finds():
         lp = scipy.optimize.linprog(c, bounds=bounds, method="highs")
         assert lp.status == 0
         assert residual_bound(R, s, sg, ell_max, D) == pytest.approx(-lp.fun, rel=1e-9, abs=1e-12), trial
+
+
+@pytest.mark.parametrize("case", ["s=1", "odd n, m > n"])
+def test_the_useful_box_contains_the_exact_extremes_an_sdp_finds(case):
+    # max ℓ and max L_ii over the valid L with AᵀA − L ⪰ 0, solved exactly (Clarabel): inside the box,
+    # and ℓ_max attained for s = 1 (sg is then an eigenvector of the 1×1 support block)
+    import cvxpy as cp
+
+    from boundcalc.theory.dnn_certificate import gram_scale
+    from boundcalc.theory.l1_certificate import _lifted_bounds, useful_box
+    A, cone = l1_instance(*CASES[case], seed=2)
+    AtA = A.T @ A
+    G = AtA / gram_scale(AtA)
+    s, r, sg = cone.s, cone.off.size, np.asarray(cone.sign, float)
+    perm, Tq, keep = _lifted_bounds(cone)
+    ell, beta, Loo = cp.Variable(), cp.Variable(r), cp.Variable((r, r), symmetric=True)
+    row = cp.reshape(beta, (1, r), order="C")
+    L = cp.vstack([cp.hstack([ell * np.outer(sg, sg), sg.reshape(s, 1) @ row]),
+                   cp.hstack([row.T @ sg.reshape(1, s), Loo])])
+    K = G[np.ix_(perm, perm)] - L
+    cons = [cp.multiply(keep, Tq.T @ L @ Tq) >= 0, (K + K.T) / 2 >> 0]
+    ell_max, D = useful_box(AtA, cone)
+    top = cp.Problem(cp.Maximize(ell), cons)
+    top.solve(solver="CLARABEL")
+    assert top.status == "optimal" and top.value <= ell_max * (1 + 1e-7)
+    if s == 1:
+        assert top.value == pytest.approx(ell_max, rel=1e-6)
+    for i in range(r):
+        p = cp.Problem(cp.Maximize(Loo[i, i]), cons)
+        p.solve(solver="CLARABEL")
+        assert p.status == "optimal" and p.value <= D[i] * (1 + 1e-7), i
