@@ -454,24 +454,17 @@ def test_the_useful_box_contains_the_exact_extremes_an_sdp_finds(case):
     # and ℓ_max attained for s = 1 (sg is then an eigenvector of the 1×1 support block)
     import cvxpy as cp
 
-    from boundcalc.theory.dnn_certificate import gram_scale
-    from boundcalc.theory.l1_certificate import _lifted_bounds, useful_box
+    from boundcalc.theory.l1_certificate import _sdp, useful_box
     A, cone = l1_instance(*CASES[case], seed=2)
     AtA = A.T @ A
-    G = AtA / gram_scale(AtA)
-    s, r, sg = cone.s, cone.off.size, np.asarray(cone.sign, float)
-    perm, Tq, keep = _lifted_bounds(cone)
-    ell, beta, Loo = cp.Variable(), cp.Variable(r), cp.Variable((r, r), symmetric=True)
-    row = cp.reshape(beta, (1, r), order="C")
-    L = cp.vstack([cp.hstack([ell * np.outer(sg, sg), sg.reshape(s, 1) @ row]),
-                   cp.hstack([row.T @ sg.reshape(1, s), Loo])])
-    K = G[np.ix_(perm, perm)] - L
-    cons = [cp.multiply(keep, Tq.T @ L @ Tq) >= 0, (K + K.T) / 2 >> 0]
+    _, (tau, ell, _, Loo), psd, bounds, _ = _sdp(AtA, cone)
+    cons = [psd, bounds, tau == 0]  # AᵀA − L ⪰ 0 (units of max|AᵀA|), L valid
+    r = cone.off.size
     ell_max, D = useful_box(AtA, cone)
     top = cp.Problem(cp.Maximize(ell), cons)
     top.solve(solver="CLARABEL")
     assert top.status == "optimal" and top.value <= ell_max * (1 + 1e-7)
-    if s == 1:
+    if cone.s == 1:
         assert top.value == pytest.approx(ell_max, rel=1e-6)
     for i in range(r):
         p = cp.Problem(cp.Maximize(Loo[i, i]), cons)
