@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
+from .._core import as_finite_array
 from .dnn_certificate import (
     gram_scale,
     minimise_negative_part,
@@ -293,8 +294,8 @@ def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3
 
 
 def _sdp(AtA: np.ndarray, cone: Any) -> tuple[Any, Any, Any, Any, np.ndarray]:
-    """(problem, (τ, ℓ, β, L_oo), PSD constraint, bound constraint, (perm, Tq, keep)) of
-    max τ s.t. AᵀA − τI − L ⪰ 0, keep∘(TqᵀLTq) ≥ 0, in the order (S, S^c) and units of max|AᵀA|."""
+    """(problem, (τ, ℓ, β, L_oo), PSD constraint, bound constraint, perm) of
+    max τ s.t. AᵀA − τI − L ⪰ 0, keep∘(TqᵀLTq) ≥ 0, in the order perm = (S, S^c) and units of max|AᵀA|."""
     import cvxpy as cp
     S, O, sg = _parts(cone)
     s, r = S.size, O.size
@@ -386,6 +387,7 @@ def relaxation_ceiling(AtA: np.ndarray, cone: Any, Z: np.ndarray, M: np.ndarray 
     S, O, sg = _parts(cone)
     s, r = S.size, O.size
     n = s + r
+    AtA = as_finite_array(AtA, "AtA", shape=(n, n))
     Z = np.asarray(Z, float)
     if Z.shape != (n, n) or not np.all(np.isfinite(Z)):
         raise ValueError(f"Z must be a finite {n}×{n} array (the cone's dimension)")
@@ -404,8 +406,9 @@ def relaxation_ceiling(AtA: np.ndarray, cone: Any, Z: np.ndarray, M: np.ndarray 
     ell_max, D = useful_box(AtA, cone)
     E = residual_bound(R, s, sg, ell_max, D)
     ceiling2 = (float(np.sum(AtA[np.ix_(perm, perm)] / scale * Zp)) + E) / lam.sum()
-    # float64 rounding in the sums above, far below what the ceiling is used to show
-    ceiling2 += 10 * n * n * np.finfo(float).eps * max(1.0, ell_max)
+    # float64 rounding: sums of n² terms |G_ij Z_ij| and |L_ij R_ij| with |G_ij| ≤ 1, |L_ij| ≤ max(ℓ_max, D_i)
+    # and Σ|Z_ij| ≤ n·tr Z, so at most ~n³·eps·(1 + max L) relative to tr Z (4× for the eigen-reconstruction)
+    ceiling2 += 4 * n ** 3 * np.finfo(float).eps * (1.0 + max(ell_max, float(D.max()) if D.size else 0.0))
     return float(np.sqrt(max(ceiling2, 0.0) * scale))
 
 

@@ -383,6 +383,8 @@ def test_the_relaxation_ceiling_meets_the_optimum_and_no_dual_puts_it_below_a_ce
     assert relaxation_ceiling(AtA, cone, Zs[0]) >= low * (1 - 1e-12)
     with pytest.raises(ValueError, match=f"Z must be a finite {cone.n}×{cone.n}"):
         relaxation_ceiling(AtA, cone, np.eye(cone.n + 1))
+    with pytest.raises(ValueError, match=f"AtA must have shape \\({cone.n}, {cone.n}\\)"):
+        relaxation_ceiling(AtA[1:, 1:], cone, np.eye(cone.n))
     with pytest.raises(ValueError, match="positive semidefinite part"):
         relaxation_ceiling(AtA, cone, -np.eye(cone.n))
     with pytest.raises(ValueError, match=f"M must be a finite {q}×{q}"):
