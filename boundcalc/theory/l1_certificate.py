@@ -81,6 +81,15 @@ def _parts(cone: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cone.support, cone.off, np.asarray(cone.sign, float)
 
 
+def _ordered_gram(AtA: np.ndarray, cone: Any) -> tuple[np.ndarray, np.ndarray, float]:
+    """(AᵀA in the order perm = (S, S^c) and units of max|AᵀA|, perm, that unit): the frame every
+    certificate, search and SDP here works in."""
+    S, O, _ = _parts(cone)
+    perm = np.concatenate([S, O])
+    scale = gram_scale(AtA)
+    return AtA[np.ix_(perm, perm)] / scale, perm, scale
+
+
 def nonneg_bounds(ell: float, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) with lo = |β_i + β_j| − ℓ, hi = ℓ − |β_i − β_j| (+∞ on the diagonal): given ℓ ≥ max|β|,
     TᵀLT ≥ 0 off the a_i b_i entries iff lo ≤ L_oo ≤ hi entrywise, and then zᵀLz ≥ 0 on C (a sufficient
@@ -256,9 +265,7 @@ def search(AtA: np.ndarray, cone: Any, upper: float, *, target_gap: float = 1e-3
     from threadpoolctl import threadpool_limits
     S, O, sg = _parts(cone)
     s, r = S.size, O.size
-    scale = gram_scale(AtA)
-    perm = np.concatenate([S, O])
-    Gp = AtA[np.ix_(perm, perm)] / scale
+    Gp, _, scale = _ordered_gram(AtA, cone)
     up2 = upper ** 2 / scale
     tau, need = target_tau(up2, target_gap, slack)
     deadline = time.perf_counter() + seconds
@@ -299,8 +306,8 @@ def _sdp(AtA: np.ndarray, cone: Any) -> tuple[Any, Any, Any, Any, np.ndarray]:
     import cvxpy as cp
     S, O, sg = _parts(cone)
     s, r = S.size, O.size
-    perm, Tq, keep = _lifted_bounds(cone)
-    Gp = AtA[np.ix_(perm, perm)] / gram_scale(AtA)
+    Gp, perm, _ = _ordered_gram(AtA, cone)
+    Tq, keep = _lifted_bounds(cone, perm)
     tau, ell = cp.Variable(), cp.Variable()
     beta = cp.Variable(r)
     Loo = cp.Variable((r, r), symmetric=True)
@@ -316,17 +323,16 @@ def _sdp(AtA: np.ndarray, cone: Any) -> tuple[Any, Any, Any, Any, np.ndarray]:
     return cp.Problem(cp.Maximize(tau), [psd, bounds]), (tau, ell, beta, Loo), psd, bounds, perm
 
 
-def _lifted_bounds(cone: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(perm, Tq, keep): the order (S, S^c), the DNN map's nonnegative columns (c, a, b) in that order, and
-    the mask of the entries of TqᵀLTq that must be ≥ 0 (all but a_i b_i). The bounds are taken from their
-    source, N = TᵀLT ≥ 0 in the DNN coordinates; the tests check :func:`nonneg_bounds` against it."""
-    S, O, _ = _parts(cone)
-    r = O.size
-    perm = np.concatenate([S, O])
+def _lifted_bounds(cone: Any, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Tq, keep): the DNN map's nonnegative columns (c, a, b), rows in the order ``perm`` (from
+    :func:`_ordered_gram`), and the mask of the entries of TqᵀLTq that must be ≥ 0 (all but a_i b_i). The
+    bounds are taken from their source, N = TᵀLT ≥ 0 in the DNN coordinates; the tests check
+    :func:`nonneg_bounds` against it."""
+    r = cone.off.size
     form = cone.dnn_form()
     keep = np.ones((2 * r + 1, 2 * r + 1))
     keep[1 + np.arange(r), 1 + r + np.arange(r)] = keep[1 + r + np.arange(r), 1 + np.arange(r)] = 0.0
-    return perm, form.T[perm, form.nb:], keep
+    return form.T[perm, form.nb:], keep
 
 
 def solve_sdp(AtA: np.ndarray, cone: Any, solver: str = "CLARABEL", accuracy: float = 1e-8) \
@@ -352,13 +358,13 @@ def useful_box(AtA: np.ndarray, cone: Any) -> tuple[float, np.ndarray]:
     on C's boundary, zᵀLz = ℓ ∓ 2β_i + L_ii; the sign with ∓β_i = |β_i| gives
     L_ii ≤ zᵀAᵀAz − ℓ − 2|β_i| ≤ D_i = max_± zᵀAᵀAz.
     """
-    S, O, sg = _parts(cone)
-    s = S.size
-    G = np.asarray(AtA, float) / gram_scale(AtA)
-    Gss = float(sg @ G[np.ix_(S, S)] @ sg)
+    _, _, sg = _parts(cone)
+    s = sg.size
+    G, _, _ = _ordered_gram(np.asarray(AtA, float), cone)
+    Gss = float(sg @ G[:s, :s] @ sg)
     ell_max = max(Gss / s ** 2, 0.0)
-    cross = 2 * (sg @ G[np.ix_(S, O)]) / s  # zᵀGz = Gss/s² ∓ cross_i + G_ii
-    return ell_max, Gss / s ** 2 + np.diag(G)[O] + np.abs(cross)
+    cross = 2 * (sg @ G[:s, s:]) / s  # zᵀGz = Gss/s² ∓ cross_i + G_ii
+    return ell_max, Gss / s ** 2 + np.diag(G)[s:] + np.abs(cross)
 
 
 def residual_bound(R: np.ndarray, s: int, sg: np.ndarray, ell_max: float, D: np.ndarray) -> float:
@@ -391,11 +397,11 @@ def relaxation_ceiling(AtA: np.ndarray, cone: Any, Z: np.ndarray, M: np.ndarray 
     Z = np.asarray(Z, float)
     if Z.shape != (n, n) or not np.all(np.isfinite(Z)):
         raise ValueError(f"Z must be a finite {n}×{n} array (the cone's dimension)")
-    perm, Tq, keep = _lifted_bounds(cone)
+    Gp, perm, scale = _ordered_gram(AtA, cone)
+    Tq, keep = _lifted_bounds(cone, perm)
     M = np.zeros_like(keep) if M is None else np.asarray(M, float)
     if M.shape != keep.shape or not np.all(np.isfinite(M)):
         raise ValueError(f"M must be a finite {keep.shape[0]}×{keep.shape[0]} array (2·|S^c| + 1)")
-    scale = gram_scale(AtA)
     Zs = Z[np.ix_(perm, perm)]
     lam, V = np.linalg.eigh((Zs + Zs.T) / 2)
     lam = np.maximum(lam, 0.0)
@@ -405,7 +411,7 @@ def relaxation_ceiling(AtA: np.ndarray, cone: Any, Z: np.ndarray, M: np.ndarray 
     R = Zp - Tq @ (keep * np.maximum((M + M.T) / 2, 0.0)) @ Tq.T
     ell_max, D = useful_box(AtA, cone)
     E = residual_bound(R, s, sg, ell_max, D)
-    ceiling2 = (float(np.sum(AtA[np.ix_(perm, perm)] / scale * Zp)) + E) / lam.sum()
+    ceiling2 = (float(np.sum(Gp * Zp)) + E) / lam.sum()
     # float64 rounding: sums of n² terms |G_ij Z_ij| and |L_ij R_ij| with |G_ij| ≤ 1, |L_ij| ≤ max(ℓ_max, D_i)
     # and Σ|Z_ij| ≤ n·tr Z, so at most ~n³·eps·(1 + max L) relative to tr Z (4× for the eigen-reconstruction)
     ceiling2 += 4 * n ** 3 * np.finfo(float).eps * (1.0 + max(ell_max, float(D.max()) if D.size else 0.0))
