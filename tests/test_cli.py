@@ -68,20 +68,30 @@ def test_json_records_the_inputs_and_seeds(capsys, run_cli):
     assert json.loads(out)["inputs"]["net_seed"] == 5
 
 
-def test_report_exits_1_when_a_claim_is_violated(tmp_path, monkeypatch, run_cli):
+@pytest.mark.parametrize("violated, missed, strict, status", [
+    (1, 0, False, 1), (1, 1, True, 1),     # a theorem claim broke its bound: 1, whatever --strict says
+    (0, 1, False, 0), (0, 1, True, 1),     # a figure reading not reproduced: a finding, 1 only with --strict
+    (0, 0, True, 0)])
+def test_report_exits_1_only_for_a_violated_claim_or_strictly_a_missed_observation(
+        tmp_path, monkeypatch, run_cli, violated, missed, strict, status):
     import boundcalc.report.build as build
+    from boundcalc.verification.claims import VERDICT_KEYS
 
-    def fake_write_report(out, **kw):  # the verdicts of a report in which one claim broke its bound
+    def fake_write_report(out, **kw):  # the verdicts of a report with these counts
         out = Path(out)
         out.mkdir()
-        verdicts = [{"problem": "p", "holds": 3, "violated": 1, "transferred": 2, "inconclusive": 0,
-                     "not_applicable": 1}]
+        verdicts = [{"problem": "p", **dict.fromkeys(VERDICT_KEYS, 1), "violated": violated,
+                     "observations_not_reproduced": missed}]
         (out / "results.json").write_text(json.dumps({"verdicts": verdicts}))
         return out
 
     monkeypatch.setattr(build, "write_report", fake_write_report)
-    code, _, err = run_cli("report", "--out", tmp_path / "rep", "--no-experiments")
-    assert code == 1 and "1 claim(s) violated" in err
+    code, _, err = run_cli("report", "--out", tmp_path / "rep", "--no-experiments", *(["--strict"] if strict else []))
+    assert code == status
+    assert ("1 theorem claim(s) violated" in err) == bool(violated)
+    assert ("figure readings not reproduced" in err) == bool(missed)
+    if violated or missed:  # the last line says where to read what was found
+        assert err.strip().splitlines()[-1].endswith(f"{tmp_path / 'rep'}/report.html")
 
 
 def test_help_documents_every_exit_status(capsys):

@@ -231,6 +231,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     """
     import time
 
+    from ..verification.claims import observation_line
     from .render import summary_markdown, to_html, to_tex, verdict_summary
     t_start = time.perf_counter()
     check_output_folder(out, force=force)
@@ -247,15 +248,17 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
         built = build_report(problem, inputs, sections=sections, experiments=experiments, progress=progress)
         env = _environment()
         summary = verdict_summary(built)
+        missed = observation_line([c for sec in built for _, c in getattr(sec, "claims", [])])
         head = ["# boundcalc verification report", "",
                 f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: "
                 f"`{json.dumps(jsonable(inputs))}`.", "",
                 "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), ""]
-        verdicts_md = ["## Verdicts", "", summary_markdown(summary), ""]
+        verdicts_md = ["## Verdicts", "", summary_markdown(summary), ""] + ([missed, ""] if missed else [])
         md: list[str] = []
         results: dict[str, Any] = {"schema": "boundcalc/results/1", "environment": env, "inputs": jsonable(inputs),
                                    "problem": problem.to_dict(),
-                                   "verdicts": [{"problem": p, **c} for p, c in summary]}
+                                   "verdicts": [{"problem": p, **c} for p, c in summary],
+                                   "observations_not_reproduced": missed or None}
         for sec in built:
             md += [f"## {sec.title}", "", sec.markdown, ""]
             results[sec.key] = jsonable(sec.data)
@@ -277,7 +280,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
         (tmp / "tables.tex").write_text(to_tex(built, results))
         # The page puts the verdicts at its top itself, so their Markdown copy is left out.
         (tmp / "report.html").write_text(to_html("\n".join(head[2:] + md), tmp, "boundcalc verification report",
-                                                 summary))
+                                                 summary, missed))
     return Path(out)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..verification.claims import STATUSES, counts
+from ..verification.claims import VERDICT_KEYS, counts
 
 __all__ = ["Section", "md_table", "cell", "claims_table", "verdict_summary", "summary_markdown", "unverified_line",
            "to_html", "to_tex", "HEADINGS"]
@@ -79,14 +79,19 @@ font-weight:700}.verdict td.na{color:#666}
 """
 
 
-#: Column headings of the verdict tables, one per claim status, in :data:`STATUSES` order.
+#: Column headings of the verdict tables: one per claim status, then the observations of the talk's figures
+#: (counted apart: they are readings at boundcalc's sizes, not theorem claims), in :data:`VERDICT_KEYS` order.
 HEADINGS = {"holds": "holds", "violated": "violated", "transferred": "transferred (not verified)",
-            "inconclusive": "inconclusive", "not_applicable": "not applicable"}
+            "inconclusive": "inconclusive", "not_applicable": "not applicable",
+            "observations_reproduced": "observations reproduced",
+            "observations_not_reproduced": "observations not reproduced",
+            "observations_inconclusive": "observations inconclusive"}
 
 
 def verdict_summary(sections: list) -> list[tuple[str, dict[str, int]]]:
-    """(problem, {status: count}) over every claim the sections checked, for every status of
-    :data:`~boundcalc.verification.claims.STATUSES` (transferred claims counted apart from verified ones)."""
+    """(problem, {key: count}) over every claim the sections checked, for every key of
+    :data:`~boundcalc.verification.claims.VERDICT_KEYS` (transferred claims counted apart from verified
+    ones, observations apart from claims)."""
     out: OrderedDict[str, list] = OrderedDict()
     for sec in sections:
         for problem, claim in getattr(sec, "claims", []):
@@ -108,9 +113,9 @@ def unverified_line(rows: list[tuple[str, dict[str, int]]]) -> str:
 
 
 def summary_markdown(rows: list[tuple[str, dict[str, int]]]) -> str:
-    lines = ["| problem / run | " + " | ".join(HEADINGS[s] for s in STATUSES) + " |",
-             "|---" * (len(STATUSES) + 1) + "|"]
-    lines += [f"| {p} | " + " | ".join(str(c[s]) for s in STATUSES) + " |" for p, c in rows]
+    lines = ["| problem / run | " + " | ".join(HEADINGS[s] for s in VERDICT_KEYS) + " |",
+             "|---" * (len(VERDICT_KEYS) + 1) + "|"]
+    lines += [f"| {p} | " + " | ".join(str(c[s]) for s in VERDICT_KEYS) + " |" for p, c in rows]
     note = unverified_line(rows)
     return "\n".join(lines) + (f"\n\n{note}" if note else "")
 
@@ -146,24 +151,28 @@ def _set_math_aside(markdown_text: str) -> tuple[str, dict[str, str]]:
     return re.sub(r"_\{([^{}]*)\}", r"<sub>\1</sub>", text), maths
 
 
-def to_html(markdown_text: str, folder: Path, title: str, summary: list[tuple[str, dict[str, int]]]) -> str:
+def to_html(markdown_text: str, folder: Path, title: str, summary: list[tuple[str, dict[str, int]]],
+            observations: str = "") -> str:
     """One self-contained HTML page: the Markdown rendered (``markdown`` with tables and a table of
-    contents), every figure embedded as a data: URI, the verdict per problem at the top."""
+    contents), every figure embedded as a data: URI, the verdict per problem at the top, and under it
+    ``observations``, the sentence naming the talk's readings that were not reproduced."""
     import markdown as md_lib
     conv = md_lib.Markdown(extensions=["tables", "toc"], extension_configs={"toc": {"toc_depth": "2-3"}})
     text, maths = _set_math_aside(markdown_text)
     body = conv.convert(text)
     for token, mathml in maths.items():  # MathML: every current browser renders it, offline, no script
         body = body.replace(token, mathml)
-    css = {"holds": "holds", "violated": "violated", "transferred": "na", "inconclusive": "na", "not_applicable": "na"}
+    css = {"holds": "holds", "violated": "violated", "observations_reproduced": "holds"}
     rows = "".join(
         f"<tr><td>{html.escape(p)}</td>" + "".join(
-            f"<td class='{css[s] if (s != 'violated' or c[s]) else 'na'}'>{c[s]}</td>" for s in STATUSES) + "</tr>"
+            f"<td class='{css.get(s, 'na') if (s != 'violated' or c[s]) else 'na'}'>{c[s]}</td>"
+            for s in VERDICT_KEYS) + "</tr>"
         for p, c in summary)
     note = unverified_line(summary)
     verdict = ("<h2 id='verdicts'>Verdicts</h2><table class='verdict'><tr><th>problem / run</th>"
-               + "".join(f"<th>{HEADINGS[s]}</th>" for s in STATUSES) + f"</tr>{rows}</table>"
-               + (f"<p>{html.escape(note).replace('*', '')}</p>" if note else ""))
+               + "".join(f"<th>{HEADINGS[s]}</th>" for s in VERDICT_KEYS) + f"</tr>{rows}</table>"
+               + (f"<p>{html.escape(note).replace('*', '')}</p>" if note else "")
+               + (f"<p class='observations'>{html.escape(observations)}</p>" if observations else ""))
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{_CSS}</style></head><body>"
             f"<h1>{html.escape(title)}</h1>{verdict}<div class='toc'><strong>Contents</strong>{conv.toc}</div>"
@@ -194,9 +203,9 @@ def to_tex(sections: list, data: dict[str, Any]) -> str:
     out = ["% boundcalc tables; needs \\usepackage{booktabs}", ""]
     summ = verdict_summary(sections)
     out += [r"\begin{table}[ht]\centering", r"\caption{Verdicts per problem (transferred claims are not verified)}",
-            r"\begin{tabular}{l" + "r" * len(STATUSES) + "}", r"\toprule",
-            "problem / run & " + " & ".join(HEADINGS[s] for s in STATUSES) + r" \\", r"\midrule"]
-    out += [f"{_tex_escape(p)} & " + " & ".join(str(c[s]) for s in STATUSES) + r" \\" for p, c in summ]
+            r"\begin{tabular}{l" + "r" * len(VERDICT_KEYS) + "}", r"\toprule",
+            "problem / run & " + " & ".join(HEADINGS[s] for s in VERDICT_KEYS) + r" \\", r"\midrule"]
+    out += [f"{_tex_escape(p)} & " + " & ".join(str(c[s]) for s in VERDICT_KEYS) + r" \\" for p, c in summ]
     out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     out += [r"\begin{table}[ht]\centering\small", r"\caption{Claims against measurements}",
             r"\begin{tabular}{llllrrr}", r"\toprule",

@@ -49,22 +49,26 @@ from ..theory.bounds import (
     x_space_bound,
 )
 from .decisions import (  # noqa: F401  (re-exported: the claims' public names)
+    OBSERVATION_STATUSES,
     REL_TOL,
     STATUSES,
+    VERDICT_KEYS,
     ClaimCheck,
     bound_claim,
     count_line,
     counts,
     decide,
     not_applicable,
+    observation,
+    observation_line,
     transfer,
 )
 
 __all__ = ["RESOLUTION", "ClaimCheck", "RateMeasurement", "TRANSFER_ASSUMPTION", "VerifyResult",
             "verify", "fit_decay_rate", "check_trap_avoidance",
            "check_lojasiewicz_rate", "check_energy_decrease", "REL_TOL", "fit_linear_rate", "fit_power_rate",
-           "tail_sup", "linear_rate_claim", "power_rate_claim", "STATUSES", "decide", "counts", "count_line",
-           "transfer"]
+           "tail_sup", "linear_rate_claim", "power_rate_claim", "STATUSES", "OBSERVATION_STATUSES", "VERDICT_KEYS",
+           "decide", "counts", "count_line", "observation", "observation_line", "transfer"]
 
 #: Relative level (of L₀ for losses, its square root for distances) below which a measured
 #: trajectory is at its numerical floor (DOP853 at rtol 1e-9 reaches ~1e-13·L₀; IGAHD/GD round-off).

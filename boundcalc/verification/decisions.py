@@ -1,7 +1,10 @@
 """Claim decisions: the status of a checked bound and the rules that set it.
 
 A claim is ``holds``, ``violated``, ``transferred``, ``inconclusive`` or ``not_applicable``
-(:data:`STATUSES`). A bound is checked only where every hypothesis holds (:func:`bound_claim`);
+(:data:`STATUSES`). A reading of the talk's figures at sizes of boundcalc's choosing is not a theorem: it is an
+*observation* (``kind="observation"``), ``reproduced``, ``not_reproduced`` or ``inconclusive``
+(:data:`OBSERVATION_STATUSES`, :func:`observation`), counted apart from the claims (:data:`VERDICT_KEYS`).
+A bound is checked only where every hypothesis holds (:func:`bound_claim`);
 a relative margin (predicted − measured)/predicted decides the status through one rounding rule
 (:func:`decide`: margins in [−REL_TOL, 0) hold "within rounding"); a claim read across from another
 setting is ``transferred`` and never counted as verified (:func:`transfer`). Kept apart from the
@@ -17,13 +20,17 @@ import numpy as np
 
 from .._core import Result
 
-__all__ = ["REL_TOL", "STATUSES", "ClaimCheck", "decide", "bound_claim", "not_applicable", "counts", "count_line",
-           "transfer"]
+__all__ = ["REL_TOL", "STATUSES", "OBSERVATION_STATUSES", "VERDICT_KEYS", "ClaimCheck", "decide", "bound_claim",
+           "not_applicable", "observation", "counts", "count_line", "observation_line", "transfer"]
 
 #: The rounding rule (module docstring): relative margins in [−REL_TOL, 0) hold "within rounding".
 REL_TOL = 1e-9
 #: Every status a claim can have, in the order the verdict tables show them.
 STATUSES = ("holds", "violated", "transferred", "inconclusive", "not_applicable")
+#: The statuses of an observation (a reading of the talk's figures, ``kind="observation"``).
+OBSERVATION_STATUSES = ("reproduced", "not_reproduced", "inconclusive")
+#: The counts every verdict table shows: the claims' statuses, then the observations' apart.
+VERDICT_KEYS = STATUSES + tuple(f"observations_{s}" for s in OBSERVATION_STATUSES)
 
 
 @dataclass(frozen=True, repr=False)
@@ -54,7 +61,12 @@ class ClaimCheck(Result):
     @property
     def label(self) -> str:
         """The status as tables show it: "holds (within rounding)" for a margin inside the rule."""
-        return f"{self.status} (within rounding)" if self.within_rounding else self.status
+        return f"{self.status} (within rounding)" if self.within_rounding else self.status.replace("_", " ")
+
+    @property
+    def is_observation(self) -> bool:
+        """A reading of the talk's figures (statuses :data:`OBSERVATION_STATUSES`), not a theorem claim."""
+        return self.kind == "observation"
 
     def __repr__(self) -> str:
         tag = "" if self.kind == "theorem" else f" ({self.kind})"
@@ -111,11 +123,26 @@ def decide(margin: float) -> tuple[str, bool]:
     return "violated", False
 
 
+def observation(cid: str, statement: str, predicted: float, measured: float, margin: float, *,
+                hypotheses: tuple[tuple[str, bool], ...] = (), at: float = float("nan"), note: str = "") -> ClaimCheck:
+    """A reading of the talk's figures against a threshold fixed in advance: ``reproduced`` when
+    ``margin`` ≥ 0, ``not_reproduced`` when it is negative, ``inconclusive`` when it is not a number or a
+    hypothesis of the reading fails (the note then says which)."""
+    failed = next((name for name, ok in hypotheses if not ok), "")
+    if failed or not np.isfinite(margin):
+        why = f"cannot be read: {failed}" if failed else "the measurement is not a number"
+        return ClaimCheck(cid, statement, predicted, measured, "inconclusive", float(margin), tuple(hypotheses),
+                          failed, at=at, note=(note + "; " if note else "") + why, kind="observation")
+    return ClaimCheck(cid, statement, predicted, measured, "reproduced" if margin >= 0 else "not_reproduced",
+                      float(margin), tuple(hypotheses), at=at, note=note, kind="observation")
+
+
 def counts(claims: Any) -> dict[str, int]:
-    """How many claims have each status of :data:`STATUSES`."""
-    out = dict.fromkeys(STATUSES, 0)
+    """How many claims have each status of :data:`STATUSES`, and how many observations each of
+    :data:`OBSERVATION_STATUSES` (keys ``observations_<status>``): every key of :data:`VERDICT_KEYS`."""
+    out = dict.fromkeys(VERDICT_KEYS, 0)
     for c in claims:
-        out[c.status] += 1
+        out[f"observations_{c.status}" if c.kind == "observation" else c.status] += 1
     return out
 
 
@@ -124,7 +151,22 @@ def count_line(claims: Any) -> str:
     n = counts(claims)
     words = {"holds": "hold", "violated": "violated", "transferred": "transferred (read across, not verified)",
              "inconclusive": "inconclusive", "not_applicable": "not applicable"}
-    return ", ".join(f"{n[s]} {words[s]}" for s in STATUSES)
+    line = ", ".join(f"{n[s]} {words[s]}" for s in STATUSES)
+    if any(n[f"observations_{s}"] for s in OBSERVATION_STATUSES):
+        line += "; observations of the talk's figures: " + ", ".join(
+            f"{n[f'observations_{s}']} {s.replace('_', ' ')}" for s in OBSERVATION_STATUSES)
+    return line
+
+
+def observation_line(claims: Any) -> str:
+    """The one sentence naming each observation that was not reproduced, with its numbers (empty when none)."""
+    missed = [c for c in claims if c.kind == "observation" and c.status == "not_reproduced"]
+    if not missed:
+        return ""
+    parts = [f"“{c.statement}” (measured {c.measured:.3g} against the threshold {c.predicted:.3g}"
+             + (f" at {c.at:g}" if np.isfinite(c.at) else "") + ")" for c in missed]
+    return ("Not reproduced at boundcalc's sizes (observations of the talk's figures, not theorem claims): "
+            + "; ".join(parts) + ".")
 
 
 def transfer(claims: list[ClaimCheck], assumption: str, setting: str) -> list[ClaimCheck]:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from ..nets.two_layer import TwoLayerDIP
 from ..problems import Problem
 from ..theory.bounds import check_initialization, compute_bounds, x_space_bound
 from ..theory.width import instance_width, required_width
-from .claims import ClaimCheck
+from .claims import ClaimCheck, observation
 from .sweeps import PhaseDiagramResult
 
 __all__ = ["fit_growth_exponent", "MIN_FIT_POINTS", "EarlyStoppingRun", "early_stopping_experiment",
@@ -323,8 +323,10 @@ REGIMES = {"under": "k < n", "over": "k ≥ 10 n", "flat_max_gain": 0.25, "subst
 
 def phase_diagram_claims(res: PhaseDiagramResult, budget: int | None = None) -> tuple[ClaimCheck, ClaimCheck]:
     """The slide's "no gain in the under-parametrized regime" and "substantial gain in the
-    over-parametrized regime" as claims (THEORY §11), with :data:`REGIMES`, read at ``budget``
-    iterations (default: the run's; a smaller budget needs the run's per-trial iterations)."""
+    over-parametrized regime" as observations (THEORY §11: readings of the talk's figure at boundcalc's
+    sizes, ``reproduced`` / ``not_reproduced``, never theorem claims), with :data:`REGIMES`, read at
+    ``budget`` iterations (default: the run's; a smaller budget needs the run's per-trial iterations).
+    A regime without widths in the grid leaves its sentence ``inconclusive``."""
     n = res.params["n"]
     alphas = np.asarray(res.alphas, dtype=float)
     if 0.0 not in alphas or not (alphas > 0).any():
@@ -346,19 +348,15 @@ def phase_diagram_claims(res: PhaseDiagramResult, budget: int | None = None) -> 
              lambda g: g - REGIMES["substantial_min_gain"])):
         hyps = [(f"the grid has widths with {REGIMES['under' if cid.endswith('under') else 'over']} (n = {n})",
                  bool(ks))]
+        threshold = REGIMES["flat_max_gain" if cid.endswith("under") else "substantial_min_gain"]
         if not ks:
-            out.append(ClaimCheck(cid, statement, float("nan"), float("nan"), "not_applicable", float("nan"),
-                                  tuple(hyps), hyps[0][0]))
+            out.append(observation(cid, statement, threshold, float("nan"), float("nan"), hypotheses=tuple(hyps)))
             continue
         margins = {k: test(gain[k]) for k in ks}
         worst = min(margins, key=margins.get)
-        status = "holds" if margins[worst] >= 0 else "violated"
-        out.append(ClaimCheck(cid, statement, REGIMES["flat_max_gain" if cid.endswith("under") else
-                                                      "substantial_min_gain"], gain[worst], status,
-                              float(margins[worst]), tuple(hyps), at=float(worst),
-                              note="measured: the gain at the tightest width; gains " +
-                                   ", ".join(f"k={k}: {gain[k]:+.2f}" for k in ks),
-                              kind="talk (empirical)"))
+        out.append(observation(cid, statement, threshold, gain[worst], float(margins[worst]), hypotheses=tuple(hyps),
+                               at=float(worst), note="measured: the gain at the tightest width; gains " +
+                               ", ".join(f"k={k}: {gain[k]:+.2f}" for k in ks)))
     return out[0], out[1]
 
 
@@ -376,8 +374,8 @@ def phase_claims_across_budgets(res: PhaseDiagramResult, budgets: tuple[int, ...
         checks = [claims[i] for claims in per_budget]
         first = checks[0]
         statuses = {c.status for c in checks}
-        figures = "; ".join(f"{b} iterations: {c.status} (gain {c.measured:+.2f} at k = {c.at:g}; {c.note})"
-                            if c.status != "not_applicable" else f"{b} iterations: not applicable"
+        figures = "; ".join(f"{b} iterations: {c.label} (gain {c.measured:+.2f} at k = {c.at:g}; {c.note})"
+                            if np.isfinite(c.measured) else f"{b} iterations: {c.label} ({c.note})"
                             for b, c in zip(budgets, checks, strict=True))
         if len(statuses) == 1:
             status, note = first.status, f"the same verdict at every budget — {figures}"
@@ -386,6 +384,5 @@ def phase_claims_across_budgets(res: PhaseDiagramResult, budgets: tuple[int, ...
         statement = first.statement.replace(f" within {budgets[0]} iterations",
                                             f" within {budgets[0]} iterations (and {', '.join(map(str, budgets[1:]))})"
                                             if len(budgets) > 1 else f" within {budgets[0]} iterations")
-        out.append(ClaimCheck(first.claim_id, statement, first.predicted, first.measured, status, first.margin,
-                              first.hypotheses, first.failed_hypothesis, at=first.at, note=note, kind=first.kind))
+        out.append(replace(first, statement=statement, status=status, note=note))
     return tuple(out)

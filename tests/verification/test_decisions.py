@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from boundcalc.verification.decisions import (
+    OBSERVATION_STATUSES,
     REL_TOL,
     STATUSES,
     ClaimCheck,
@@ -16,6 +17,8 @@ from boundcalc.verification.decisions import (
     counts,
     decide,
     not_applicable,
+    observation,
+    observation_line,
     transfer,
 )
 
@@ -86,10 +89,31 @@ def test_transferred_claims_are_never_holds_nor_violated():
 
 def test_counts_cover_every_status_in_order():
     claims = [ClaimCheck("a", "s", 1, 1, st, 0) for st in ("holds", "holds", "violated", "transferred")]
-    assert counts(claims) == {"holds": 2, "violated": 1, "transferred": 1, "inconclusive": 0, "not_applicable": 0}
-    assert list(counts([])) == list(STATUSES)
+    assert counts(claims) == {"holds": 2, "violated": 1, "transferred": 1, "inconclusive": 0, "not_applicable": 0,
+                              "observations_reproduced": 0, "observations_not_reproduced": 0,
+                              "observations_inconclusive": 0}
+    assert list(counts([])) == list(STATUSES) + [f"observations_{s}" for s in OBSERVATION_STATUSES]
     assert count_line(claims) == ("2 hold, 1 violated, 1 transferred (read across, not verified), 0 inconclusive, "
                                   "0 not applicable")
+
+
+def test_observations_are_counted_apart_and_named_when_not_reproduced():
+    seen = observation("o1", "no gain", 0.25, 0.1, 0.15, at=5)
+    missed = observation("o2", "gain over", 0.5, 0.2, -0.3, at=200)
+    unread = observation("o3", "gain over", 0.5, float("nan"), float("nan"), hypotheses=(("widths k ≥ 10n", False),))
+    nan = observation("o4", "x", 0.5, float("nan"), float("nan"))
+    assert [c.status for c in (seen, missed, unread, nan)] == ["reproduced", "not_reproduced", "inconclusive",
+                                                               "inconclusive"]
+    assert "widths k ≥ 10n" in unread.note and "not a number" in nan.note
+    assert all(c.kind == "observation" and c.is_observation for c in (seen, missed, unread))
+    n = counts([seen, missed, unread, ClaimCheck("a", "s", 1, 1, "violated", -1)])
+    assert (n["violated"], n["inconclusive"], n["observations_reproduced"], n["observations_not_reproduced"],
+            n["observations_inconclusive"]) == (1, 0, 1, 1, 1)
+    assert "observations of the talk's figures: 1 reproduced, 1 not reproduced, 1 inconclusive" in count_line(
+        [seen, missed, unread])
+    line = observation_line([seen, missed, unread])
+    assert "“gain over” (measured 0.2 against the threshold 0.5 at 200)" in line and "no gain" not in line
+    assert observation_line([seen]) == "" and missed.label == "not reproduced"
 
 
 @pytest.mark.parametrize("margin, expected", [(0.0, ("holds", False)), (1e-300, ("holds", False)),

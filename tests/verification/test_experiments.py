@@ -16,14 +16,16 @@ def grid(igahd, ks=(5, 10, 200, 400), n=20):
 def test_phase_claims_follow_the_declared_thresholds():
     flat_then_gain = grid([[0, 0.125, 0.25], [0.5, 0.5, 0.625], [0, 0.5, 1.0], [0.25, 1.0, 0.75]])
     under, over = phase_diagram_claims(flat_then_gain)
-    assert (under.status, over.status) == ("holds", "holds")
+    assert (under.kind, over.kind) == ("observation", "observation")
+    assert (under.status, over.status) == ("reproduced", "reproduced")
     assert under.measured == pytest.approx(0.25) and over.measured == pytest.approx(0.75)
     gain_under = grid([[0, 0.5, 0.0], [0, 0, 0], [0, 0.25, 0.375], [0, 1, 1]])
     under, over = phase_diagram_claims(gain_under)
-    assert under.status == "violated" and under.margin == pytest.approx(REGIMES["flat_max_gain"] - 0.5)
-    assert over.status == "violated" and over.at == 200  # the tightest width is named
+    assert under.status == "not_reproduced" and under.margin == pytest.approx(REGIMES["flat_max_gain"] - 0.5)
+    assert over.status == "not_reproduced" and over.at == 200  # the tightest width is named
     no_over = grid([[0, 0, 0], [0, 0, 0]], ks=(5, 10))
-    assert phase_diagram_claims(no_over)[1].status == "not_applicable"
+    missing = phase_diagram_claims(no_over)[1]
+    assert missing.status == "inconclusive" and "widths with k ≥ 10 n" in missing.note
     with pytest.raises(ValueError, match="α = 0"):
         phase_diagram_claims(PhaseDiagramResult((5,), (1.0, 2.0), np.zeros((1, 2)), np.zeros(1), 4, {"n": 20}, 0, 0))
 
@@ -192,12 +194,12 @@ def test_a_verdict_that_changes_with_the_budget_is_inconclusive():
     hits[2:, 1:, :] = 500                    # α > 0: early
     res = hits_grid(hits)
     under, over = phase_claims_across_budgets(res, (15000, 60000))
-    assert under.status == "holds" and "the same verdict" in under.note
-    assert over.status == "inconclusive" and "15000 iterations: holds" in over.note \
-        and "60000 iterations: violated" in over.note
+    assert under.status == "reproduced" and "the same verdict" in under.note
+    assert over.status == "inconclusive" and "15000 iterations: reproduced" in over.note \
+        and "60000 iterations: not reproduced" in over.note
     # the stable case: α = 0 never converges, α > 0 always does → holds at both budgets
     hits[2:, 0, :] = -1
-    assert phase_claims_across_budgets(hits_grid(hits), (15000, 60000))[1].status == "holds"
+    assert phase_claims_across_budgets(hits_grid(hits), (15000, 60000))[1].status == "reproduced"
     # and a real gain in the under-parametrized regime at both budgets is violated
     hits[:2, 1:, :] = 100
-    assert phase_claims_across_budgets(hits_grid(hits), (15000, 60000))[0].status == "violated"
+    assert phase_claims_across_budgets(hits_grid(hits), (15000, 60000))[0].status == "not_reproduced"
