@@ -96,6 +96,10 @@ def nonneg_bounds(ell: float, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     condition: nonnegativity on C alone is weaker)."""
     lo = np.abs(beta[:, None] + beta[None, :]) - ell
     hi = ell - np.abs(beta[:, None] - beta[None, :])
+    # hi − lo = 2(ℓ − max(|β_i|, |β_j|)) ≥ 0 exactly; in float64 it can come out −2e-19 when ℓ = max|β|, which
+    # L-BFGS-B refuses as an empty box. The certificate is re-checked in float64 (entries ≥ −6·eps·ℓ), so the
+    # rounding excess is absorbed there.
+    hi = np.maximum(hi, lo)
     np.fill_diagonal(hi, np.inf)
     return lo, hi
 
