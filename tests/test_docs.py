@@ -45,3 +45,17 @@ def test_formulas_point_at_the_shipped_chapter():
     from boundcalc.formulas import FORMULAS
     own = [f for f in FORMULAS.values() if f.source.startswith("docs/THEORY.md")]
     assert own and all(f.source.split()[1] in {f"§{n}" for n in sections()} for f in own)
+
+
+def test_every_document_the_code_cites_ships_with_it():
+    """A file name the package, the tests, the benchmarks or the examples cite (a Markdown or reST file)
+    must be in the repository: users never see the developers' own notes."""
+    cite = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*\.(?:md|rst))\b")
+    shipped = {p.name for p in ROOT.rglob("*") if p.suffix in (".md", ".rst") and ".venv" not in p.parts}
+    missing = set()
+    for folder in ("boundcalc", "tests", "benchmarks", "examples"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for name in cite.findall(path.read_text(encoding="utf-8")):
+                if name not in shipped and name != "report.md":  # report.md is what `report` writes
+                    missing.add(f"{path.relative_to(ROOT)}: {name}")
+    assert not missing, sorted(missing)

@@ -239,7 +239,7 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
     A (T, m, n), y (T, m); ``alpha`` and ``beta`` may differ per trial (arrays of shape (T,)), so a
     whole row of a phase diagram (trials × dampings at one width) is one call. Each step is a
     handful of batched ``matmul`` calls, which removes the per-call overhead that dominates small
-    problems (NUMERICS.md). ``method="gd"`` runs gradient descent with step ``step`` (momentum and
+    problems (docs/numerics.md "Dynamics"). ``method="gd"`` runs gradient descent with step ``step`` (momentum and
     gradient-difference coefficients zero). With ``stop_early`` a trial stops at the first iteration
     whose loss is ≤ ``loss_tol`` (its final loss is that one, as :func:`igahd_dip` with ``loss_tol``),
     and the batch stops once every trial has. The per-trial reference is :func:`igahd_dip` /
@@ -273,7 +273,7 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
     m = A.shape[1]
     require_memory(float_bytes(8 * T * m * k, T * m * m), f"the batched reduced states ({T} trials, m = {m}, k = {k})")
     # Stacking pays while the per-call overhead dominates; once a trial's arrays leave the cache,
-    # memory traffic dominates and stacking only adds temporaries (NUMERICS.md). So trials are
+    # memory traffic dominates and stacking only adds temporaries (docs/numerics.md "Dynamics"). So trials are
     # advanced in chunks of about 2^17 state entries: many trials at small k, one at large k.
     chunk = max(1, (1 << 17) // (m * k))
     L_all, L0_all = np.empty(T), np.empty(T)

@@ -1,4 +1,4 @@
-"""Exact reduced-state training of the two-layer DIP (NUMERICS.md "Dynamics").
+"""Exact reduced-state training of the two-layer DIP (docs/numerics.md "Dynamics").
 
 Every gradient of L(θ) = ½‖A V φ(Wu)/√k − y‖² moves V by Aᵀ(r aᵀ)/√k and W by (c ⊙ φ′(Wu)) uᵀ/√k,
 and every method here (IGAHD in both forms, GD, ISEHD, GF) starts with zero velocity and moves

@@ -1,4 +1,4 @@
-"""The array backend below the generator and the dynamics (DESIGN.md "Backends").
+"""The array backend below the generator and the dynamics (docs/architecture.md).
 
 The two-layer generator, the reduced state and the IGAHD/GD iterations are written against the
 Python array API standard through ``array-api-compat``, so NumPy (the default and the reference),

@@ -400,7 +400,7 @@ def _lanczos_gram(A: spla.LinearOperator | scipy.sparse.sparray, rtol: float | N
     smax = np.sqrt(lam_max)
     tol = (rtol if rtol is not None else max(m, n) * np.finfo(float).eps) * smax
     # Eigenvalues of the Gram carry an absolute error ~eps‖A‖², so a singular value is
-    # decided nonzero only well above that floor (NUMERICS.md: never trust σ² below it).
+    # decided nonzero only well above that floor (docs/numerics.md "Spectra and rank": never trust σ² below it).
     floor = max(tol, np.sqrt(small * np.finfo(float).eps) * smax)
     sparse_input = scipy.sparse.issparse(A)
     if sparse_input:

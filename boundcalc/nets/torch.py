@@ -154,10 +154,11 @@ class TorchGenerator:
                           max_seconds: float | None = None) -> JacobianSpectrum:
         """σ_min(J) (= σ_n, 0 when p < n) and σ_max(J) from certified brackets, the conservative ends
         returned: ``method="golub-kahan"`` (default) works on J itself through JVP and VJP
-        (:mod:`boundcalc.linalg.singular_bracket`; resolves σ_min to ~eps·κ(J)), ``"lanczos"`` on J Jᵀ
-        (to ~eps·κ(J)², for comparison), ``"dense"`` exactly from the assembled J (n·p ≤ 2·10⁷
-        entries; for tests). ``max_steps``/``max_seconds`` bound the Golub–Kahan work; when they stop
-        it before ``rtol`` is met, the certified bracket is returned with ``sigma_min_resolved`` False."""
+        (:mod:`boundcalc.linalg.singular_bracket`; its absolute floor is 4n·eps·‖J‖, the products' rounding),
+        ``"lanczos"`` on J Jᵀ (floor 4n·eps·‖J‖² on σ², for comparison), ``"dense"`` exactly from the
+        assembled J (n·p ≤ 2·10⁷ entries; for tests). ``max_steps``/``max_seconds`` bound the Golub–Kahan
+        work; when they stop it before ``rtol`` is met, the certified bracket is returned with
+        ``sigma_min_resolved`` False."""
         th = self._theta(theta)
         if method == "dense":
             if self.n * self.p > 2e7:

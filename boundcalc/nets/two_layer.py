@@ -272,7 +272,7 @@ class TwoLayerDIP:
         return 0.5 * float(namespace(r).sum(r * r))
 
     def loss_and_grad(self, theta: Any, A: Any, y: Any) -> tuple[float, Any]:
-        """L(θ) and ∇L(θ) = J_gᵀ Aᵀ (A g − y) (both blocks rank one, NUMERICS.md)."""
+        """L(θ) and ∇L(θ) = J_gᵀ Aᵀ (A g − y) (both blocks rank one, docs/numerics.md "Gram route")."""
         V, a, da = self._hidden(theta)
         s = 1 / math.sqrt(self.k)
         r = A @ (V @ a * s) - y
@@ -348,7 +348,7 @@ class TwoLayerDIP:
             like = V if theta is not None else self.theta0
             br = extreme_eigen_bracket(lambda w: to_numpy(self.gram_matvec(asarray(w, like=like), theta)), self.n,
                                        rtol=rtol, seed=seed)
-            # J Jᵀ ⪰ ‖a‖²/k·I (NUMERICS.md): a free certified lower bound, never below it.
+            # J Jᵀ ⪰ ‖a‖²/k·I (docs/numerics.md "Gram route"): a free certified lower bound, never below it.
             lo = max(br.sigma_min[0], float(np.sqrt(aa / self.k)))
             return JacobianSpectrum(lo, br.sigma_max[1], "lanczos", (lo, br.sigma_min[1]), br.sigma_max)
         # One symmetric eigensolve: the tridiagonal reduction dominates, so asking for both ends

@@ -93,8 +93,9 @@ def test_function_claims(only: str | None = None, p: int | None = None) -> list[
         raise ValueError(f"p must be one of {LOJASIEWICZ_POWERS}, got {p!r}")
     out = []
     if only in (None, "igahd_energy"):
+        # ∇²f = diag(1, 3y² − 1) ≤ 11 = L wherever |y| ≤ 2: the box the run must stay in
         out.append(check_energy_decrease(_double_well, _double_well_grad, [1.5, 0.3], lipschitz=11.0, c=1.0,
-                                         beta=0.02, h=0.1))
+                                         beta=0.02, h=0.1, box=2.0))
     if only in (None, "trap_avoidance"):
         out.append(check_trap_avoidance(starts=100, seed=0))
     if only in (None, "lojasiewicz_rate"):

@@ -8,7 +8,7 @@
 - ``lower``: from the dual of Shor's SDP relaxation with RLT cuts G W Gᵀ ≥ 0 for a cone written
   as C = {E w : G w ≥ 0}: max τ s.t. Eᵀ(AᵀA − τI)E − GᵀNG ⪰ 0, N ≥ 0. The solver's (τ, N) is
   **re-certified in float64**: with N clipped to N ≥ 0 and P = EᵀAᵀAE − τEᵀE − GᵀNG,
-  ‖Az‖² ≥ τ + c_w·min(0, λ_min(P)) for every feasible z, where c_w bounds ‖w‖² (NUMERICS.md).
+  ‖Az‖² ≥ τ + c_w·min(0, λ_min(P)) for every feasible z, where c_w bounds ‖w‖² (docs/numerics.md "Cone brackets").
   For the orthant and the ℓ1 descent cone the same relaxation is solved in doubly-nonnegative
   coordinates (route "dnn", :mod:`boundcalc.theory.dnn_certificate`), whose certificate can be
   polished towards a target gap. Exact for a subspace: σ_min(AU).
@@ -407,7 +407,7 @@ def _sdp_lower(A: np.ndarray, desc: tuple[np.ndarray, np.ndarray, float], solver
 
 
 #: Lifted SDP size up to which "auto" uses Clarabel (accurate, but its dense KKT system makes it
-#: ~15× slower than SCS from n ≈ 50: 91 s vs 3.5 s for the ℓ1 cone at n = 50, NUMERICS.md).
+#: ~15× slower than SCS from n ≈ 50: 91 s vs 3.5 s for the ℓ1 cone at n = 50, docs/numerics.md "Cone brackets").
 CLARABEL_MAX_DIM = 30
 #: The lower end's routes (see :func:`restricted_min_singular_value`).
 ROUTES = ("auto", "dnn", "shor-rlt", "zspace")

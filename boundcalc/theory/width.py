@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..nets.two_layer import TwoLayerDIP
 from .bounds import check_initialization
 
 __all__ = ["initialization_pass_rate", "PassRateResult", "WidthResult", "InstanceWidthResult", "required_width",
-           "instance_width", "width_exponent_n"]
+           "instance_width", "width_exponent_n", "draws_for_half_width"]
 
 CONSTANTS_NOTE = ("c1, c2 and C are absolute constants the talk does not give; they are parameters here "
                   "(default 1), so k_theorem is known only up to these constants")
@@ -147,6 +148,18 @@ def required_width(A: Any = None, *, spec: SpectrumResult | None = None, snr: fl
         note += f"; the probability bound {bound:.3g} is vacuous at n = {n}"
     return WidthResult(v["k_theorem"], bound if bound > 0 else None, snr, source, c1, c2, C, n, m, spec.sigma_A,
                        spec.norm_A, spec.kappa_A, v["k_scaling"], v["k_scaling_W_only"], expo, note, bound, status)
+
+
+def draws_for_half_width(half_width: float, confidence: float = 0.95) -> int:
+    """The fewest draws N for which the Wilson interval of a pass probability has half-width ≤ ``half_width``
+    whatever the probability: its half-width is at most z/(2√(N + z²)) (the worst case p = ½), so
+    N = ⌈(z/(2h))² − z²⌉ with z the normal quantile of ``confidence`` (1064 draws for ±0.03 at 95%)."""
+    from scipy.stats import norm
+    h = positive_float(half_width, "half_width")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    z = float(norm.ppf(0.5 + confidence / 2))
+    return max(1, math.ceil((z / (2 * h)) ** 2 - z**2))
 
 
 def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: str = "rademacher",

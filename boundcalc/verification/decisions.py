@@ -108,14 +108,21 @@ def bound_claim(cid: str, statement: str, hyps: list[tuple[str, bool]], t: np.nd
         measured, predicted, t = measured[keep], predicted[keep], t[keep]
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(predicted > 0, (predicted - measured) / predicted, np.where(measured <= 0, 0.0, -np.inf))
-    i = int(np.argmin(rel))
+    if np.isnan(rel).any():  # a measurement that is not a number decides nothing, whatever the other points say
+        i = int(np.flatnonzero(np.isnan(rel))[0])
+        note = (note + "; " if note else "") + f"the measurement is not a number at {t[i]:.4g}: inconclusive"
+    else:
+        i = int(np.argmin(rel))
     status, within = decide(float(rel[i]))
     return ClaimCheck(cid, statement, float(predicted[i]), float(measured[i]), status, float(rel[i]), tuple(hyps),
                       at=float(t[i]), note=note, within_rounding=within)
 
 
 def decide(margin: float) -> tuple[str, bool]:
-    """The rounding rule: (status, within_rounding) for a relative margin (predicted − measured)/predicted."""
+    """The rounding rule: (status, within_rounding) for a relative margin (predicted − measured)/predicted.
+    A margin that is not a number (a NaN measurement) decides nothing: ``inconclusive``."""
+    if np.isnan(margin):
+        return "inconclusive", False
     if margin >= 0:
         return "holds", False
     if margin >= -REL_TOL:

@@ -23,13 +23,13 @@ from ..linalg.operators import spectrum
 from ..nets.two_layer import TwoLayerDIP
 from ..problems import Problem
 from ..theory.bounds import check_initialization, compute_bounds, x_space_bound
-from ..theory.width import instance_width, required_width
+from ..theory.width import draws_for_half_width, instance_width, required_width
 from .claims import ClaimCheck, observation
 from .sweeps import PhaseDiagramResult
 
 __all__ = ["fit_growth_exponent", "MIN_FIT_POINTS", "EarlyStoppingRun", "early_stopping_experiment",
            "early_stopping_sentences", "IMAGING_RUN", "psnr", "WidthRow", "width_table", "phase_diagram_claims",
-           "phase_claims_across_budgets", "REGIMES"]
+           "phase_claims_across_budgets", "REGIMES", "K_EMPIRICAL_START"]
 
 
 def psnr(x_dist: Any, x_bar: np.ndarray) -> np.ndarray:
@@ -215,7 +215,8 @@ def early_stopping_experiment(problem: Problem, *, k: int = IMAGING_RUN["k"], d:
 @dataclass(frozen=True, repr=False)
 class WidthRow(Result):
     """Three widths for one problem. ``k_instance``/``k_empirical`` are −1 when not found up to
-    ``k_max``/``k_empirical_max`` (shown as "> max"), never guessed."""
+    ``k_max``/``k_empirical_max`` (shown as "> max"), never guessed; a ``k_empirical`` equal to the first
+    width tried, :data:`K_EMPIRICAL_START`, means "≤ that width" (``k_empirical_status`` says so)."""
 
     problem: str
     n: int
@@ -237,9 +238,16 @@ class WidthRow(Result):
             d[f"{key}_status"] = "found" if found else f"not found up to k = {cap}"
             if not found:
                 d[key] = None
+        if self.k_empirical == K_EMPIRICAL_START:
+            d["k_empirical_status"] = (f"at most {K_EMPIRICAL_START}: the first width tried already succeeded "
+                                       "(a bound from above, left out of the exponent fit)")
         if self.k_instance <= 0:
             d["pass_probability"], d["pass_ci"] = None, None
         return d
+
+
+#: The first width the empirical search tries (then doubling): a width found there is only "≤ this".
+K_EMPIRICAL_START = 2
 
 
 def _empirical_width(problem: Problem, *, d: int, trials: int, iterations: int, loss_tol: float, k_max: int,
@@ -250,7 +258,7 @@ def _empirical_width(problem: Problem, *, d: int, trials: int, iterations: int, 
     from .claims import _range_residual
     A = np.asarray(problem.A @ np.eye(problem.n)) if not isinstance(problem.A, np.ndarray) else problem.A
     L_star = 0.5 * _range_residual(problem.A, problem.y) ** 2
-    k, rate = 2, 0.0
+    k, rate = K_EMPIRICAL_START, 0.0
     while k <= k_max:
         nets = [TwoLayerDIP(problem.n, d, k, "tanh", seed=seed + i) for i in range(trials)]
         V = np.stack([n.unpack()[0] for n in nets])
@@ -270,16 +278,21 @@ def _empirical_width(problem: Problem, *, d: int, trials: int, iterations: int, 
 
 def width_table(problems: list[Problem], *, d: int = 2, k_max: int = 2**20, k_empirical_max: int = 1024,
                 trials: int = 10, iterations: int = 5000, loss_tol: float = 1e-6, seed: int = 0,
-                progress: bool = False, family: str = "gaussian") -> tuple[tuple[WidthRow, ...], dict[str, float]]:
-    """k_theorem (c₁ = c₂ = C = 1), k_instance (§3 test on seeded draws, unbiased pass probability)
-    and k_empirical for each problem, and the fitted exponents of k in n (log-log slope over the
-    problems of ``family`` where the width was found) next to the theorem's n³ + nm² scaling."""
+                progress: bool = False, family: str = "gaussian",
+                pass_half_width: float = 0.03) -> tuple[tuple[WidthRow, ...], dict[str, float]]:
+    """k_theorem (c₁ = c₂ = C = 1), k_instance (§3 test on seeded draws, unbiased pass probability over
+    enough fresh draws for a 95% Wilson interval of half-width ≤ ``pass_half_width``,
+    :func:`~boundcalc.theory.width.draws_for_half_width`) and k_empirical for each problem, and the
+    fitted exponents of k in n (log-log slope over the problems of ``family`` where the width was found,
+    leaving out a k_empirical that is only a bound, :data:`K_EMPIRICAL_START`) next to the theorem's
+    n³ + nm² scaling."""
     rows = []
     for prob in problems:
         if progress:
             print(f"  widths: {prob.name} n = {prob.n}", flush=True)
         kt = required_width(prob.A, x_bar=prob.x_bar, noise_norm=prob.noise_norm).k_theorem
-        inst = instance_width(prob.A, prob.y, d=d, seed=seed, k_max=k_max)
+        inst = instance_width(prob.A, prob.y, d=d, seed=seed, k_max=k_max,
+                              trials=draws_for_half_width(pass_half_width))
         ke, rate = _empirical_width(prob, d=d, trials=trials, iterations=iterations, loss_tol=loss_tol,
                                     k_max=k_empirical_max, seed=seed)
         rows.append(WidthRow(prob.name, prob.n, prob.m, kt, inst.k_instance if inst.found else -1, k_max,
@@ -287,7 +300,8 @@ def width_table(problems: list[Problem], *, d: int = 2, k_max: int = 2**20, k_em
     expo = {}
     for key in ("k_theorem", "k_instance", "k_empirical"):
         pts = [(r.n, getattr(r, key)) for r in rows
-               if r.problem == family and getattr(r, key) > 0 and np.isfinite(getattr(r, key))]
+               if r.problem == family and getattr(r, key) > 0 and np.isfinite(getattr(r, key))
+               and not (key == "k_empirical" and getattr(r, key) == K_EMPIRICAL_START)]
         expo[key] = fit_growth_exponent([p[0] for p in pts], [p[1] for p in pts])
     return tuple(rows), expo
 

@@ -109,7 +109,7 @@ def test_l1_cone_positive_for_gaussian_above_transition():
     assert not l1_kernel_test(A, x)[0]
     res = restricted_min_singular_value(A, L1DescentCone(x), solver="SCS", fallback="CLARABEL")
     assert res.status == "optimal" and res.lower > 0
-    assert res.gap < 1e-3  # the relaxation is tight on random instances (NUMERICS.md)
+    assert res.gap < 1e-3  # the relaxation is tight on random instances (docs/numerics.md "Cone brackets")
 
 
 def test_statistical_dimension_closed_forms_vs_montecarlo():

@@ -126,8 +126,14 @@ def test_test_function_claims():
     def g(z):
         return np.array([z[0], z[1] ** 3 - z[1]])
 
-    ok = check_energy_decrease(f, g, [1.5, 0.3], lipschitz=11.0, c=1.0, beta=0.02, h=0.1)
+    ok = check_energy_decrease(f, g, [1.5, 0.3], lipschitz=11.0, c=1.0, beta=0.02, h=0.1, box=2.0)
     assert ok.status == "holds"
+    # started at (0, 8), f″ = 191 against L = 11: the hypothesis fails along the path, so no verdict (it
+    # was "violated" with both listed hypotheses true); without a region it cannot be checked at all
+    far = check_energy_decrease(f, g, [0.0, 8.0], lipschitz=11.0, c=1.0, beta=0.02, h=0.1, box=2.0)
+    assert far.status == "not_applicable" and "‖x‖∞ ≤ 2" in far.failed_hypothesis
+    unchecked = check_energy_decrease(f, g, [1.5, 0.3], lipschitz=11.0, c=1.0, beta=0.02, h=0.1)
+    assert unchecked.status == "not_applicable" and "box=None" in unchecked.failed_hypothesis
     na = check_energy_decrease(f, g, [1.5, 0.3], lipschitz=11.0, c=1.0, beta=0.5, h=0.1)
     assert na.status == "not_applicable" and "β + h/2" in na.failed_hypothesis
     assert check_trap_avoidance(beta=0.5).status == "not_applicable"
@@ -362,8 +368,31 @@ def test_trap_avoidance_draws_both_starting_points(monkeypatch):
         return real(grad, x0, **kw)
 
     monkeypatch.setattr(harness, "igahd", spy)
-    assert check_trap_avoidance(starts=10, seed=0).status == "holds"
+    assert check_trap_avoidance(starts=10, seed=0).status != "violated"
     assert all(x1 is not None and not np.array_equal(x0, x1) for x0, x1 in seen)
+
+
+def test_trap_avoidance_needs_enough_decided_starts_for_a_verdict(monkeypatch):
+    import boundcalc.verification.claims as harness
+    real = harness.igahd
+    calls = []
+
+    def mostly_short(grad, x0, **kw):  # 38 of 40 starts run out of budget, 2 reach a minimiser
+        calls.append(1)
+        return real(grad, x0, **{**kw, "iterations": kw["iterations"] if len(calls) <= 2 else 5})
+
+    monkeypatch.setattr(harness, "igahd", mostly_short)
+    few = check_trap_avoidance(starts=40, seed=1)
+    assert few.status == "inconclusive" and "2 converged to a minimizer" in few.note
+    assert f"at least {harness.TRAP_MIN_DECIDED} decided" in few.note
+
+
+def test_a_nan_measurement_is_inconclusive_never_violated():
+    from boundcalc.verification.decisions import bound_claim, decide
+    assert decide(float("nan")) == ("inconclusive", False)
+    t = np.arange(4.0)
+    c = bound_claim("c", "s", [("h", True)], t, np.array([0.1, np.nan, 0.2, 5.0]), np.ones(4))
+    assert c.status == "inconclusive" and "not a number at 1" in c.note
 
 
 def test_runs_that_exhaust_their_budget_are_censored_not_trapped():
@@ -394,3 +423,21 @@ def test_isehd_reuses_an_identical_gf_run_and_refuses_another():
     assert [m.to_dict() for m in reused.measurements] == [m.to_dict() for m in fresh.measurements]
     with pytest.raises(ValueError, match="gf_run"):
         verify(p, net, dynamics="isehd", compare_gf=True, n_eval=60, t_max=5.0, gf_run=gf)
+
+
+def test_rate_statuses_follow_their_margins_and_faster_decay_holds():
+    k = np.arange(10**4 + 1.0)
+    # any finite sum of geometric modes decays linearly (the R² line test called this violated)
+    modes = linear_rate_claim(0.5**k + 1e-40 * 0.9**k, "s", [])
+    assert modes.status == "holds" and 0 < modes.margin and modes.measured < 1
+    # superlinear decay: holds, with a positive margin (it was "holds" with a negative one)
+    fast = linear_rate_claim(np.exp(-(k**1.5) / 300), "s", [])
+    assert fast.status == "holds" and fast.margin > 0
+    # a sequence that reaches exactly 0 decays faster than every power (it was violated, margin −19)
+    zero = np.where(k <= 1000, 1 / (k + 1), 0.0)
+    exact = power_rate_claim(zero, 1.0, "s", [])
+    assert exact.status == "holds" and exact.margin > 0 and np.isinf(exact.measured)
+    assert linear_rate_claim(zero, "s", []).status == "holds"
+    for c in (modes, fast, exact, linear_rate_claim(1 / (k + 1), "s", []),
+              power_rate_claim((k + 1.0) ** -0.5, 1.0, "s", [])):
+        assert (c.status == "holds") == (c.margin >= 0), c
