@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -225,13 +225,20 @@ class BatchResult(Result):
     initial_loss: np.ndarray
     params: dict
     iterations_run: np.ndarray = None
+    #: (T, iterations + 1) losses per iteration with ``loss_history=True`` (nan once a trial stopped), else None.
+    loss_history: np.ndarray = field(repr=False, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d.pop("loss_history")
+        return d
 
 
 def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarray, y: np.ndarray, *,
                       activation: str, alpha: float | np.ndarray, beta: float | np.ndarray, step: float,
                       iterations: int, loss_tol: float = 0.0, method: str = "igahd", form: str = "ode",
                       stop_early: bool = True, device: str | None = None, xp: Any = None,
-                      dtype: str = "float64") -> BatchResult:
+                      dtype: str = "float64", loss_history: bool = False) -> BatchResult:
     """Many IGAHD (form ``form``, see :func:`igahd_dip`) or GD trials of the two-layer DIP advanced
     together, in the exact reduced state of :mod:`boundcalc.dynamics.reduced` (O(mk) per trial and step).
 
@@ -244,7 +251,8 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
     whose loss is ≤ ``loss_tol`` (its final loss is that one, as :func:`igahd_dip` with ``loss_tol``),
     and the batch stops once every trial has. The per-trial reference is :func:`igahd_dip` /
     :func:`gradient_descent`. ``device``/``xp``/``dtype`` choose the backend (:mod:`boundcalc.linalg.backend`);
-    the per-trial bookkeeping (T losses per step) stays on the host.
+    the per-trial bookkeeping (T losses per step) stays on the host. ``loss_history`` keeps every trial's
+    loss at every iteration (``BatchResult.loss_history``, T × (iterations + 1) numbers, checked against memory).
     """
     backend = resolve_backend(device, xp=xp, dtype=dtype)
     act = get_activation(activation, for_theorem=False)
@@ -272,6 +280,10 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
             mom[i], hess[i] = coef[key]
     m = A.shape[1]
     require_memory(float_bytes(8 * T * m * k, T * m * m), f"the batched reduced states ({T} trials, m = {m}, k = {k})")
+    history = None
+    if loss_history:
+        require_memory(float_bytes(T * (iterations + 1)), f"the loss histories ({T} trials × {iterations + 1})")
+        history = np.full((T, iterations + 1), np.nan)
     # Stacking pays while the per-call overhead dominates; once a trial's arrays leave the cache,
     # memory traffic dominates and stacking only adds temporaries (docs/numerics.md "Dynamics"). So trials are
     # advanced in chunks of about 2^17 state entries: many trials at small k, one at large k.
@@ -284,13 +296,14 @@ def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarr
         sl = slice(c0, min(T, c0 + chunk))
         L_all[sl], L0_all[sl], hit_all[sl], run_all[sl] = _batched_reduced_chunk(
             *(backend.asarray(x[sl]) if backend.xp is not np else x[sl] for x in (V0, W0, u, A, y, mom, hess)),
-            act, step, iterations, loss_tol, stop_early)
+            act, step, iterations, loss_tol, stop_early, None if history is None else history[sl])
     return BatchResult(L_all, hit_all, L0_all, {"alpha": alphas.tolist(), "beta": betas.tolist(), "step": step,
                                                 "form": form, "iterations": iterations, "loss_tol": loss_tol,
-                                                "method": method, "state": "reduced", **backend.describe()}, run_all)
+                                                "method": method, "state": "reduced", **backend.describe()}, run_all,
+                       history)
 
 
-def _batched_reduced_chunk(V0, W0, u, A, y, mom, hess, act, step, iterations, loss_tol, stop_early):
+def _batched_reduced_chunk(V0, W0, u, A, y, mom, hess, act, step, iterations, loss_tol, stop_early, history=None):
     """The reduced recursion of :mod:`boundcalc.dynamics.reduced` for a stack of trials, in any array-API
     namespace; finished trials leave the stack (their arrays are dropped) so the remaining ones run
     at full speed. The T losses per step are copied to the host for the bookkeeping."""
@@ -305,6 +318,8 @@ def _batched_reduced_chunk(V0, W0, u, A, y, mom, hess, act, step, iterations, lo
     L, GZ, Gb = reduced_loss_grad(Z, h0, P0, K, y, sk, act)
     L = to_numpy(L).copy()
     L0 = L.copy()
+    if history is not None:
+        history[:, 0] = L0
     final, hit, ran = L.copy(), np.where(L <= loss_tol, 0, -1), np.zeros(T, dtype=int)
     idx = np.arange(T)  # trials still running (host bookkeeping)
     # The running trials' arrays: the iterate pair, the gradient pair, and the per-trial constants.
@@ -329,6 +344,8 @@ def _batched_reduced_chunk(V0, W0, u, A, y, mom, hess, act, step, iterations, lo
         state = [Z_new, b_new, GZ_new, Gb_new, Z, b, GZ, Gb]
         L = to_numpy(L)
         final[idx], ran[idx] = L, it
+        if history is not None:
+            history[idx, it] = L
         newly = (hit[idx] < 0) & (L <= loss_tol)
         hit[idx[newly]] = it
         if stop_early and newly.any():

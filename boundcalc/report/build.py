@@ -130,7 +130,7 @@ class BackgroundPhaseDiagram:
         self.seconds = time.perf_counter() - t0
 
     def result(self) -> Any:
-        """(result, claims, budgets) of :func:`~boundcalc.report.checks.phase_claims`."""
+        """(result, observations, budgets, third sentence) of :func:`~boundcalc.report.checks.phase_claims`."""
         self._thread.join()
         value, error = self._outcome
         if error is not None:

@@ -46,7 +46,7 @@ VERIFY_ITERATIONS = 1000
 LOJASIEWICZ_POWERS = (2, 3, 4)
 #: Claim ids of the test functions and of the phase diagram.
 TEST_FUNCTION_CLAIMS = ("igahd_energy", "trap_avoidance", "lojasiewicz_rate")
-PHASE_CLAIMS = ("phase_no_gain_under", "phase_gain_over")
+PHASE_CLAIMS = ("phase_no_gain_under", "phase_gain_over", "phase_acceleration", "phase_oscillation_reduction")
 
 
 def report_network(n: int, spec: dict[str, Any], seed: int | None = None) -> Any:
@@ -109,18 +109,21 @@ def phase_grid(full: bool = False) -> dict[str, Any]:
 
 
 def phase_claims(progress: bool = False, executor: Any = None, *, full: bool = False,
-                 announce: Any = None) -> tuple[Any, tuple[ClaimCheck, ...], tuple[int, ...]]:
-    """The report's phase diagram (:func:`phase_grid`), run once to 4× the talk's budget, and the
-    slide's two sentences read at both budgets: (result, claims, budgets). ``executor`` runs its
-    rows (default: its own local pool); ``announce`` receives the estimated time before it starts."""
-    from ..verification.experiments import phase_claims_across_budgets
+                 announce: Any = None) -> tuple[Any, tuple[ClaimCheck, ...], tuple[int, ...], Any]:
+    """The report's phase diagram (:func:`phase_grid`), run once to 4× the talk's budget, the slide's two
+    sentences read at both budgets, and its third sentence measured on the same problem
+    (:func:`~boundcalc.verification.experiments.third_sentence`): (result, observations, budgets, third).
+    ``executor`` runs its rows (default: its own local pool); ``announce`` receives the estimated time
+    before it starts."""
+    from ..verification.experiments import phase_claims_across_budgets, third_sentence
     from ..verification.sweeps import phase_diagram
     grid = phase_grid(full)
     talk = grid["iterations"]
     budgets = (talk, PHASE_BUDGET_FACTOR * talk)
     res = phase_diagram(**{**grid, "iterations": budgets[-1]}, progress=progress, executor=executor,
                         announce=announce)
-    return res, phase_claims_across_budgets(res, budgets), budgets
+    third = third_sentence(res, budgets)
+    return res, phase_claims_across_budgets(res, budgets) + third.observations, budgets, third
 
 
 def claim_command(claim_id: str, run: str | None = None, p: int | None = None) -> str:

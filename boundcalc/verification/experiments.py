@@ -29,7 +29,8 @@ from .sweeps import PhaseDiagramResult
 
 __all__ = ["fit_growth_exponent", "MIN_FIT_POINTS", "EarlyStoppingRun", "early_stopping_experiment",
            "early_stopping_sentences", "IMAGING_RUN", "psnr", "WidthRow", "width_table", "phase_diagram_claims",
-           "phase_claims_across_budgets", "REGIMES", "K_EMPIRICAL_START"]
+           "phase_claims_across_budgets", "REGIMES", "K_EMPIRICAL_START", "THIRD_SENTENCE",
+           "ThirdSentenceResult", "third_sentence", "plot_third_sentence", "loss_oscillation"]
 
 
 def psnr(x_dist: Any, x_bar: np.ndarray) -> np.ndarray:
@@ -400,3 +401,170 @@ def phase_claims_across_budgets(res: PhaseDiagramResult, budgets: tuple[int, ...
                                             if len(budgets) > 1 else f" within {budgets[0]} iterations")
         out.append(replace(first, statement=statement, status=status, note=note))
     return tuple(out)
+
+
+# ----------------------------------------------------------------------------- the third sentence
+
+#: The third sentence's measures and thresholds, fixed before its data (docs/THEORY_NOTES.md): at the grid's
+#: largest width, with the "well-adjusted" α the phase diagram itself finds best there (fewest median
+#: iterations at the talk's budget), IGAHD must reach the tolerance in at most ``speedup`` × GD's median
+#: iterations (acceleration), and IGAHD at some β of the run must have at most ``oscillation`` × heavy ball's
+#: median upward variation of log loss (oscillation reduction); heavy ball's median must be at least
+#: ``min_upward`` nats for there to be an oscillation to reduce. The larger β puts the Hessian term at
+#: ``big_hessian`` × s.
+THIRD_SENTENCE = {"speedup": 0.5, "oscillation": 0.5, "min_upward": 0.1, "big_hessian": 0.1}
+
+
+def loss_oscillation(loss: Any) -> tuple[int, float]:
+    """(number of loss increases L_{ℓ+1} > L_ℓ, total upward variation Σ max(0, log L_{ℓ+1} − log L_ℓ)) of
+    one loss curve; nan entries (after the run stopped) are left out."""
+    L = np.asarray(loss, float)
+    L = L[np.isfinite(L) & (L > 0)]
+    if L.size < 2:
+        return 0, 0.0
+    d = np.diff(np.log(L))
+    return int(np.count_nonzero(d > 0)), float(np.sum(d[d > 0]))
+
+
+@dataclass(frozen=True, repr=False)
+class ThirdSentenceResult(Result):
+    """The runs behind "well-adjusted parameters: acceleration and oscillation reduction" (THEORY §11):
+    per method (``methods``: name → (α, β)), every trial's iterations to the tolerance (−1: not within the
+    budget), loss increases and upward variation of log loss up to that point; ``curves`` the loss of trial 0
+    per method for the figure; ``observations`` the sentence read at each budget."""
+
+    k: int
+    alpha: float
+    methods: dict
+    hit_iteration: dict
+    increases: dict
+    upward: dict
+    curves: dict = field(repr=False)
+    budgets: tuple
+    observations: tuple
+    params: dict
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["curves"] = {m: np.where(np.isfinite(c), c, None).tolist() for m, c in self.curves.items()}
+        d["observations"] = [c.to_dict() for c in self.observations]
+        return d
+
+
+def _censored_median(hits: np.ndarray, budget: int) -> float:
+    """Median iterations with the trials not done within ``budget`` censored there (inf when more than half)."""
+    h = np.where((hits >= 0) & (hits <= budget), hits, np.inf).astype(float)
+    return float(np.sort(h)[(h.size - 1) // 2])
+
+
+def third_sentence(res: PhaseDiagramResult, budgets: tuple[int, ...]) -> ThirdSentenceResult:
+    """Measure the slide's third sentence on the phase diagram's problem (its largest width, its trials, its
+    form and step), with :data:`THIRD_SENTENCE`: GD (α = 0, β = 0), heavy ball (α*, β = 0), IGAHD (α*, the
+    grid's β) and IGAHD (α*, a larger β), α* the phase diagram's best α there. Its two halves are two
+    observations, ``phase_acceleration`` and ``phase_oscillation_reduction``, read at every budget: one whose
+    reading changes with the budget is ``inconclusive``, and oscillation reduction is ``inconclusive`` when
+    heavy ball does not oscillate (nothing to reduce)."""
+    from ..dynamics.discrete import dip_coefficients, igahd_dip_batched
+    from .sweeps import _instances
+    p = dict(res.params)
+    if res.igahd_hits is None:
+        raise ValueError("third_sentence needs the phase diagram's per-trial iterations (igahd_hits)")
+    alphas = np.asarray(res.alphas, float)
+    if not (alphas > 0).any():
+        raise ValueError("third_sentence needs some α > 0 in the phase diagram")
+    i = len(res.ks) - 1
+    k = int(res.ks[i])
+    med = res.median_iterations(budgets[0])[0][i]
+    cand = np.flatnonzero(alphas > 0)
+    a_star = float(alphas[cand[np.argmin(med[cand])]])
+    s, form = float(p["step"]), p["form"]
+    hess_per_beta = dip_coefficients(a_star, 1.0, s, form)[1]
+    beta_big = THIRD_SENTENCE["big_hessian"] * s / hess_per_beta
+    methods = {"gradient descent": (0.0, 0.0), "heavy ball": (a_star, 0.0),
+               f"IGAHD β = {p['beta']:g}": (a_star, float(p["beta"])), f"IGAHD β = {beta_big:.3g}": (a_star, beta_big)}
+    spec = {**p, "k": k}
+    V, W, u, As, ys = _instances(spec)
+    T = V.shape[0]
+    M = len(methods)
+    al = np.repeat([a for a, _ in methods.values()], T)
+    be = np.repeat([b for _, b in methods.values()], T)
+    out = igahd_dip_batched(np.tile(V, (M, 1, 1)), np.tile(W, (M, 1, 1)), np.tile(u, (M, 1)), np.tile(As, (M, 1, 1)),
+                            np.tile(ys, (M, 1)), activation=p["activation"], alpha=al, beta=be, step=s,
+                            iterations=max(budgets), loss_tol=p["loss_tol"], form=form, loss_history=True)
+    hits, inc, up, curves = {}, {}, {}, {}
+    for j, name in enumerate(methods):
+        sl = slice(j * T, (j + 1) * T)
+        hits[name] = out.hit_iteration[sl]
+        osc = [loss_oscillation(h) for h in out.loss_history[sl]]
+        inc[name] = np.array([o[0] for o in osc])
+        up[name] = np.array([o[1] for o in osc])
+        curves[name] = out.loss_history[j * T]
+    names = list(methods)
+    gd, hb, igahd_beta, igahd_big = names
+    per_budget = []
+    for b in budgets:
+        # each loss curve read up to the tolerance or the budget, whichever comes first
+        osc_b = {name: np.array([loss_oscillation(row)[1] for row in
+                                 out.loss_history[j * T:(j + 1) * T, :b + 1]]) for j, name in enumerate(names)}
+        m_gd, m_ig = _censored_median(hits[gd], b), _censored_median(hits[igahd_beta], b)
+        # GD not done within the budget: its median is at least the budget, so the ratio is at most this
+        ratio = m_ig / (m_gd if np.isfinite(m_gd) else b) if np.isfinite(m_ig) else (
+            float("inf") if np.isfinite(m_gd) else float("nan"))
+        up_med = {name: float(np.median(v)) for name, v in osc_b.items()}
+        hb_up = up_med[hb]
+        best_up = min(up_med[igahd_beta], up_med[igahd_big])
+        oscillates = hb_up >= THIRD_SENTENCE["min_upward"]
+        within = f" within {b} iterations"
+        acc = observation(
+            "phase_acceleration",
+            f"well-adjusted parameters accelerate: IGAHD (α = {a_star:g}, the phase diagram's best at k = {k}; "
+            f"β = {p['beta']:g}) reaches the tolerance in ≤ {THIRD_SENTENCE['speedup']:g}× GD's median iterations"
+            + within, THIRD_SENTENCE["speedup"], ratio, THIRD_SENTENCE["speedup"] - ratio, at=float(k),
+            note=("GD's median is beyond the budget, so the ratio is an upper bound; " if not np.isfinite(m_gd)
+                  else "") + f"median iterations (censored at the budget): GD {m_gd:g}, IGAHD {m_ig:g}, heavy ball "
+                 f"{_censored_median(hits[hb], b):g}, {igahd_big} {_censored_median(hits[igahd_big], b):g}")
+        osc = observation(
+            "phase_oscillation_reduction",
+            f"well-adjusted parameters reduce oscillations: IGAHD (α = {a_star:g}, some β of {p['beta']:g}, "
+            f"{beta_big:.3g}) has ≤ {THIRD_SENTENCE['oscillation']:g}× heavy ball's median upward variation of "
+            "log loss" + within, THIRD_SENTENCE["oscillation"], best_up / hb_up if oscillates else float("nan"),
+            THIRD_SENTENCE["oscillation"] - best_up / hb_up if oscillates else float("nan"),
+            hypotheses=((f"heavy ball oscillates: its median upward variation of log loss is ≥ "
+                         f"{THIRD_SENTENCE['min_upward']} (measured {hb_up:.3g})", bool(oscillates)),),
+            at=float(k), note="median upward variation of log loss: " + ", ".join(
+                f"{n} {up_med[n]:.3g}" for n in names) + "; median loss increases: " + ", ".join(
+                f"{n} {int(np.median(inc[n]))}" for n in names))
+        per_budget.append((acc, osc))
+    final = []
+    for which in range(2):
+        checks = [pair[which] for pair in per_budget]
+        statuses = {c.status for c in checks}
+        figures = "; ".join(f"{b} iterations: {c.label} ({c.note})" for b, c in zip(budgets, checks, strict=True))
+        same = len(statuses) == 1
+        statement = checks[0].statement.replace(f" within {budgets[0]} iterations",
+                                                f" within {' and '.join(map(str, budgets))} iterations")
+        final.append(replace(checks[0], statement=statement, status=checks[0].status if same else "inconclusive",
+                             note=("the same reading at every budget" if same else
+                                   "the reading changes with the budget") + f" — {figures}"))
+    return ThirdSentenceResult(k, a_star, {n: list(v) for n, v in methods.items()},
+                               {n: h.tolist() for n, h in hits.items()}, {n: v.tolist() for n, v in inc.items()},
+                               {n: v.tolist() for n, v in up.items()}, curves, tuple(budgets), tuple(final),
+                               {"form": form, "step": s, "loss_tol": p["loss_tol"], "trials": T, "n": p["n"],
+                                "m": p["m"], "d": p["d"],
+                                **{f"threshold_{key}": v for key, v in THIRD_SENTENCE.items()}})
+
+
+def plot_third_sentence(res: ThirdSentenceResult):
+    """The talk's "training to zero-loss" figure: loss(ℓ) of trial 0 for every method on one axis."""
+    from .._core import subplots
+    fig, ax = subplots(figsize=(7.0, 3.4))
+    for name, curve in res.curves.items():
+        c = np.asarray(curve, float)
+        ax.semilogy(np.arange(c.size)[np.isfinite(c)], c[np.isfinite(c)], label=name, lw=1.2)
+    ax.axhline(res.params["loss_tol"], color="gray", ls=":", lw=1, label="tolerance")
+    ax.set_xlabel("iteration ℓ")
+    ax.set_ylabel("loss L(θ_ℓ)")
+    ax.set_title(f"Training to zero loss: k = {res.k}, α = {res.alpha:g}, trial 0")
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig

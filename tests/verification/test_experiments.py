@@ -203,3 +203,90 @@ def test_a_verdict_that_changes_with_the_budget_is_inconclusive():
     # and a real gain in the under-parametrized regime at both budgets is violated
     hits[:2, 1:, :] = 100
     assert phase_claims_across_budgets(hits_grid(hits), (15000, 60000))[0].status == "not_reproduced"
+
+
+def test_loss_oscillation_counts_increases_and_upward_log_variation():
+    from boundcalc.verification.experiments import loss_oscillation
+    assert loss_oscillation([8.0, 4.0, 2.0, 1.0]) == (0, 0.0)
+    n, up = loss_oscillation([8.0, 4.0, 8.0, 2.0, 4.0, 1.0, np.nan, np.nan])  # two rises, by ×2 each
+    assert n == 2 and up == pytest.approx(2 * np.log(2.0))
+    assert loss_oscillation([1.0]) == (0, 0.0)
+
+
+def _third_sentence_grid(trials=4, iterations=3000):
+    """A small phase diagram of the report's kind (form slide) whose best α at the largest width is known."""
+    from boundcalc.verification.sweeps import phase_diagram
+    return phase_diagram(n=6, m=3, d=2, ks=(2, 40), alphas=(0.0, 30.0, 90.0), beta=0.05, step=1e-2,
+                         iterations=iterations, trials=trials, loss_tol=1e-6, progress=False,
+                         executor=_InlineExecutor())
+
+
+class _InlineExecutor:
+    """Runs a sweep's rows in this process (a test needs no worker pool)."""
+
+    def submit(self, fn, *args, **kwargs):
+        from concurrent.futures import Future
+        f = Future()
+        f.set_result(fn(*args, **kwargs))
+        return f
+
+    def shutdown(self, *args, **kwargs):
+        pass
+
+
+def test_third_sentence_reads_both_halves_from_the_runs(monkeypatch):
+    import boundcalc.dynamics.discrete as discrete
+    from boundcalc.verification.experiments import THIRD_SENTENCE, third_sentence
+    res = _third_sentence_grid()
+    real = discrete.igahd_dip_batched
+    seen = {}
+
+    def spy(*args, **kw):
+        seen.update(kw)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(discrete, "igahd_dip_batched", spy)
+    out = third_sentence(res, (1000, 3000))
+    # α* is the diagram's best α at the largest width; GD is α = 0, β = 0; the larger β puts βs² at 0.1 s
+    med = res.median_iterations(1000)[0][-1]
+    assert out.alpha == [30.0, 90.0][int(np.argmin(med[1:]))] and out.k == 40
+    T = res.trials
+    assert list(seen["alpha"]) == [0.0] * T + [out.alpha] * 3 * T
+    big = seen["beta"][-1]
+    assert big * 1e-2**2 == pytest.approx(THIRD_SENTENCE["big_hessian"] * 1e-2)
+    acc, osc = out.observations
+    assert (acc.claim_id, osc.claim_id) == ("phase_acceleration", "phase_oscillation_reduction")
+    for c in (acc, osc):
+        assert c.kind == "observation" and (c.status == "reproduced") == (c.margin >= 0 and c.status != "inconclusive")
+    gd = np.asarray(out.hit_iteration["gradient descent"])
+    ig = np.asarray(out.hit_iteration[f"IGAHD β = {0.05:g}"])
+    if (gd >= 0).all() and (ig >= 0).all():  # nothing censored: the measured ratio is the ratio of medians
+        ratio = np.sort(ig)[(T - 1) // 2] / np.sort(gd)[(T - 1) // 2]
+        assert acc.measured == pytest.approx(ratio) or acc.status == "inconclusive"
+
+
+@pytest.mark.parametrize("igahd_factor, expected", [(0.25, "reproduced"), (0.9, "not_reproduced")])
+def test_oscillation_reduction_follows_its_threshold_on_constructed_curves(monkeypatch, igahd_factor, expected):
+    """Heavy ball's curves rise by a known amount; IGAHD's by a chosen fraction of it: the reading follows the
+    threshold fixed in THIRD_SENTENCE (0.5×)."""
+    import boundcalc.dynamics.discrete as discrete
+    from boundcalc.dynamics.discrete import BatchResult
+    from boundcalc.verification.experiments import third_sentence
+    res = _third_sentence_grid(trials=3, iterations=200)
+
+    def constructed(V0, W0, u, A, y, *, alpha, beta, iterations, **kw):
+        T = len(alpha) // 4
+        curves = []
+        for j in range(4):  # GD, heavy ball, IGAHD, IGAHD (larger β)
+            rise = {0: 0.0, 1: 1.0}.get(j, igahd_factor)
+            base = np.ones(iterations + 1)  # flat between the bumps: each bump rises by exactly `rise`
+            bumps = np.ones(iterations + 1)
+            bumps[10::20] = np.exp(rise)  # a rise of `rise` nats every 20 iterations, and back
+            curves += [base * bumps] * T
+        H = np.array(curves)
+        hit = np.full(4 * T, iterations)
+        return BatchResult(H[:, -1], hit, H[:, 0], {}, hit, H)
+
+    monkeypatch.setattr(discrete, "igahd_dip_batched", constructed)
+    osc = third_sentence(res, (200,)).observations[1]
+    assert osc.status == expected and osc.measured == pytest.approx(igahd_factor)
