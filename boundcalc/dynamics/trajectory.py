@@ -45,10 +45,13 @@ class Trajectory(Result):
     final_dist: np.ndarray = field(repr=False, default=None)
     state: str = "full"
     x_samples: np.ndarray = field(repr=False, default=None)
+    #: The iterations of ``x_samples`` when they are not one per record (the torch loop's ``keep_x``).
+    x_sample_index: np.ndarray = field(repr=False, default=None)
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
-        for key in ("theta_final", "theta_samples", "theta_sample_index", "final_dist", "x_samples"):
+        for key in ("theta_final", "theta_samples", "theta_sample_index", "final_dist", "x_samples",
+                    "x_sample_index"):
             d.pop(key)
         return d
 

@@ -29,7 +29,29 @@ from ..linalg.eigen_bracket import extreme_eigen_bracket
 from ..linalg.singular_bracket import extreme_singular_bracket
 from .two_layer import JacobianSpectrum, into_ball, projected_ratio_ascent
 
-__all__ = ["TorchGenerator", "load_model_factory"]
+__all__ = ["TorchGenerator", "load_model_factory", "TwoLayerModule"]
+
+
+class TwoLayerModule(torch.nn.Module):
+    """The two-layer generator g(u, θ) = V φ(W u)/√k (THEORY §1) as a torch module, with the arrays of a
+    :class:`~boundcalc.nets.two_layer.TwoLayerDIP` (θ in the same order: V, then W), so the same network runs
+    through :class:`TorchGenerator` and the torch training loop. Use ``TorchGenerator(m, net.u)``."""
+
+    def __init__(self, net: Any):
+        super().__init__()
+        V, W = net.unpack()
+        self.V = torch.nn.Parameter(torch.as_tensor(np.array(V, dtype=float)))
+        self.W = torch.nn.Parameter(torch.as_tensor(np.array(W, dtype=float)))
+        self.k = int(net.k)
+        name = net.activation.name
+        torch_act = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
+                     "sin": torch.sin}
+        if name not in torch_act:
+            raise ValueError(f"activation: {name!r} has no torch form here (one of {sorted(torch_act)})")
+        self.phi = torch_act[name]
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.V @ self.phi(self.W @ u) / math.sqrt(self.k)
 
 
 class TorchGenerator:

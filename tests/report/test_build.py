@@ -1,3 +1,4 @@
+import html
 import json
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def test_full_report_content(full_report):
     missed = [c for c in phase["claims"] if c["status"] == "not_reproduced"]
     assert sum(v["observations_not_reproduced"] for v in data["verdicts"]) == len(missed)
     assert (data["observations_not_reproduced"] is None) == (not missed)
-    page = _visible_text((full_report / "report.html").read_text())
+    page = html.unescape(_visible_text((full_report / "report.html").read_text()))
     for c in missed:  # the top of the report names each, with its numbers
         assert c["statement"] in data["observations_not_reproduced"] and c["statement"] in page
     assert data["initialization"]["pass_rates"]["network"]["trials"] >= 20
