@@ -37,8 +37,8 @@ def gradient_lipschitz_estimate(net: Any, A: Any, *, iterations: int = 30, seed:
     """An estimate of ‖J(θ₀)ᵀAᵀA J(θ₀)‖ = (‖A J‖)² by power iteration (JVPs and VJPs only): the curvature of
     L at θ₀ along which a step s is stable when s ≲ 2/value. An estimate from below, not a certified bound."""
     from torch.func import jvp, vjp
-    apply = A if callable(A) and not isinstance(A, np.ndarray) else torch_operator(A, device=net.device,
-                                                                                    dtype=net.dtype)
+    # a boundcalc operator or a matrix (they have a shape; a LinearOperator is callable too), or a torch function
+    apply = torch_operator(A, device=net.device, dtype=net.dtype) if hasattr(A, "shape") else A
     th = net._theta0
     gen = torch.Generator(device="cpu").manual_seed(seed)
     v = torch.randn(net.p, generator=gen, dtype=net.dtype).to(net.device)
@@ -60,7 +60,8 @@ def train_torch(net: Any, A: Any, y: Any, *, optimizer: str = "igahd", iteration
                 step: float | None = None, alpha: float = 1.0, beta: float = 0.05, form: str = "ode",
                 lr: float = 1e-2, x_bar: Any = None, y_clean: Any = None, record_every: int = 1,
                 keep_x: Iterable[int] | str | None = None, keep_theta: Iterable[int] | None = None,
-                rules: Sequence[Any] = (), stop_on_rules: bool = False, progress: bool = False) -> Trajectory:
+                rules: Sequence[Any] = (), stop_on_rules: bool = False, progress: bool = False,
+                modulo_constants: bool = False) -> Trajectory:
     """Train a :class:`~boundcalc.nets.torch.TorchGenerator` on L(θ) = ½‖A g(u, θ) − y‖², all in torch.
 
     Parameters
@@ -84,6 +85,8 @@ def train_torch(net: Any, A: Any, y: Any, *, optimizer: str = "igahd", iteration
         The iterations at which x is stored (``Trajectory.x_samples``, index in ``x_sample_index``).
     keep_theta : iterable of int, optional
         The iterations at which θ is stored (``theta_samples``; ``theta_sample_index`` holds the iterations).
+    modulo_constants : bool
+        Measure ‖x − x̄‖ modulo the constants (x̄ known up to the operator's kernel, as for normal integration).
     rules : sequence
         Online stopping rules (:mod:`boundcalc.stopping`): ``rule.update(x, loss=…)`` every iteration, with x
         on the host; with ``stop_on_rules`` the run ends when every rule has fired.
@@ -149,10 +152,13 @@ def train_torch(net: Any, A: Any, y: Any, *, optimizer: str = "igahd", iteration
     xs, x_idx, thetas, th_idx = [], [], [], []
     nan = torch.tensor(float("nan"), dtype=dt, device=dev)
 
+    def centred(x: torch.Tensor) -> torch.Tensor:
+        return x - x.mean() + xb.mean() if modulo_constants else x
+
     def record(it: int, L: torch.Tensor, x: torch.Tensor, Ax: torch.Tensor, th: torch.Tensor) -> None:
         rows.append(torch.stack([L, torch.linalg.vector_norm(th.detach() - theta0),
                                  torch.linalg.vector_norm(Ax - yc) if yc is not None else nan,
-                                 torch.linalg.vector_norm(x - xb) if xb is not None else nan]))
+                                 torch.linalg.vector_norm(centred(x) - xb) if xb is not None else nan]))
         its.append(it)
 
     coef = dip_coefficients(alpha, beta, s, form) if optimizer == "igahd" else (0.0, 0.0)

@@ -143,7 +143,8 @@ def _radius_test(net: Any, lip_fn: Any, theta: np.ndarray, values: dict[str, flo
 
 def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | None = None, *,
                          dynamics: str = "isehd", spec: SpectrumResult | None = None,
-                         device: str | None = None, estimate_lipschitz: bool = False) -> CheckInitResult:
+                         device: str | None = None, estimate_lipschitz: bool = False,
+                         jacobian: Any = None) -> CheckInitResult:
     """Is the initialization θ₀ non-degenerate for the problem (A, y)? (THEORY.md §3)
 
     Non-degenerate ⇔ σ₀ = σ_min(J_g(θ₀)) > 0 and R′ < R, tested as 2R′ℓ(R′) < σ₀ with the
@@ -166,6 +167,9 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     dynamics : {"isehd", "igahd", "gf", "gd"}
     spec : SpectrumResult, optional
         Precomputed spectrum of A (saves the SVD when checking many networks).
+    jacobian : JacobianSpectrum, optional
+        Precomputed σ_min(J), σ_max(J) at θ (with their brackets), e.g. from a dense route that is faster on
+        a small network (:func:`boundcalc.verification.mechanism.jacobian_bracket`).
     device : {"cpu", "cuda"}, optional
         Where σ_min(J), σ_max(J) are computed (:mod:`boundcalc.linalg.backend`); the rest is small.
     estimate_lipschitz : bool
@@ -184,7 +188,8 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
     y = as_finite_array(y, "y", ndim=1, shape=(m,))
     theta = net.theta0 if theta is None else as_finite_array(theta, "theta", ndim=1, shape=net.theta0.shape)
     spec = spec if spec is not None else spectrum(A)
-    js = net.jacobian_spectrum(theta if backend.xp is np else backend.asarray(theta))
+    js = jacobian if jacobian is not None else net.jacobian_spectrum(theta if backend.xp is np else
+                                                                     backend.asarray(theta))
     residual = np.asarray(A @ net.forward(theta)).ravel() - y
     r0 = float(np.linalg.norm(residual))
     values: dict[str, float] = {"sigma0": js.sigma_min, "sigma_A": spec.sigma_A, "kappa_A": spec.kappa_A,

@@ -1,6 +1,7 @@
 """Every subcommand's ``--json`` against its JSON Schema (boundcalc/io/schemas/<command>.schema.json):
 every key documented (additionalProperties false), the contract's keys present, no sentinels."""
 
+import importlib.util
 import json
 import math
 from pathlib import Path
@@ -38,6 +39,7 @@ CASES = {
     "phase-diagram": ["phase-diagram", "--n", "8", "--m", "4", "--d", "3", "--ks", "4", "8", "--alphas", "0", "1",
                       "--trials", "2", "--iterations", "200", "--out", "{tmp}/pd"],
     "claim": ["claim", "lojasiewicz_rate", "--p", "3"],
+    "dip": ["dip", "--size", "16x16", "--channels", "4", "--depth", "2", "--iterations", "10", "--mechanism", "2"],
 }
 
 
@@ -53,7 +55,11 @@ def _walk(value, path="$"):
         yield path, value
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if "none found" in c else c for c in CASES])
+NO_TORCH = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="dip trains in torch")
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if "none found" in c else
+                                  pytest.param(c, marks=NO_TORCH) if c == "dip" else c for c in CASES])
 def test_every_json_output_follows_its_schema(case, tmp_path, run_cli):
     _files(tmp_path)
     argv = [a.format(tmp=tmp_path) for a in CASES[case]] + ["--json"]
