@@ -38,9 +38,13 @@ _EXPORTS = {
     # verification and report
     "verify": "verification.claims", "ClaimCheck": "verification.claims", "VerifyResult": "verification.claims",
     "phase_diagram": "verification.sweeps", "write_report": "report.build",
+    "run_dip": "verification.dip", "mechanism": "verification.mechanism",
+    "train_torch": "dynamics.torch_training", "conv_decoder": "nets.conv",
 }
+#: Public submodules reachable as attributes (``bc.stopping.ESWMV``), imported on first use.
+_SUBMODULES = {"stopping": "verification.stopping"}
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
@@ -50,6 +54,8 @@ def __getattr__(name: str) -> Any:
             value = version("boundcalc")
         except PackageNotFoundError:  # pragma: no cover - a source tree without install
             value = "0.0.0+unknown"
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{_SUBMODULES[name]}", __name__)
     elif name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     else:
