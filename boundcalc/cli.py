@@ -590,6 +590,33 @@ def cmd_dip(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stopping(args: argparse.Namespace) -> int:
+    try:
+        from .verification.stopping_comparison import stopping_comparison
+    except ImportError:
+        raise UsageError("stopping trains in torch: pip install 'boundcalc[torch]'") from None
+    size = parse_shape(args.size)
+    nets = tuple(args.net)
+    opts = tuple(args.optimizer)
+    seeds, iterations = (2, 300) if args.quick else (args.seeds, args.iterations)
+    window, patience = (args.window, args.patience) if not args.quick else (50, 100)
+    if args.out is not None:
+        from .verification.stopping_comparison import check_runs_folder
+        check_runs_folder(args.out)  # before any work: a folder of someone else's files is refused
+    grid = len(nets) * len(opts) * len(args.noise) * seeds
+    print(f"boundcalc: {grid} runs of {iterations} iterations ({'with' if not args.no_sure else 'without'} the "
+          "second run SURE needs); each finished run is kept" + (f" in {args.out}/runs/" if args.out else ""),
+          file=sys.stderr, flush=True)
+    res = stopping_comparison(args.problem, size=size, nets=nets, optimizers=opts, seeds=seeds,
+                              noise_factors=tuple(args.noise), iterations=iterations, out=args.out, window=window,
+                              patience=patience, sure=not args.no_sure,
+                              progress=not args.json and sys.stderr.isatty())
+    _print({"table": list(res.table), "settings": res.settings,
+            "runs": [{k: v for k, v in r.items()} for r in res.runs]} if args.json else res, args.json,
+           {"problem": args.problem, "size": list(size), "quick": args.quick, "out": args.out})
+    return 0
+
+
 def cmd_claim(args: argparse.Namespace) -> int:
     from .report.build import load_config
     from .report.checks import recheck
@@ -815,6 +842,28 @@ def build_parser() -> argparse.ArgumentParser:
                          "‖θ − θ₀‖ against R′); 0: off (default)")
     add_json_option(dp)
     dp.set_defaults(func=cmd_dip)
+
+    sp = sub.add_parser("stopping", help="stopping rules side by side on the same DIP runs: dB lost against the "
+                                         "oracle best, iterations spent, never-fired counts")
+    sp.add_argument("--problem", choices=["deblurring", "normal-integration"], default="deblurring",
+                    help="the talk's imaging problem (default deblurring)")
+    sp.add_argument("--size", default="32x32", help="image size N1xN2 (default 32x32)")
+    sp.add_argument("--net", nargs="+", choices=["conv", "two-layer"], default=["conv"],
+                    help="generators (default conv)")
+    sp.add_argument("--optimizer", nargs="+", choices=["adam", "igahd", "gd"], default=["adam"],
+                    help="optimizers (default adam)")
+    sp.add_argument("--seeds", type=POS_INT, default=5, help="seeds per cell: problem noise and network (default 5)")
+    sp.add_argument("--noise", type=POS_FLOAT, nargs="+", default=[0.5, 1.0, 2.0],
+                    help="noise levels as multiples of the talk's σ (default 0.5 1 2)")
+    sp.add_argument("--iterations", type=POS_INT, default=1500, help="iterations per run (default 1500)")
+    sp.add_argument("--window", type=POS_INT, default=100, help="ES-WMV's window W (default 100, published)")
+    sp.add_argument("--patience", type=POS_INT, default=1000, help="ES-WMV/ES-EMV patience P (default 1000)")
+    sp.add_argument("--no-sure", action="store_true", help="leave out SURE (it costs a second run per run)")
+    sp.add_argument("--quick", action="store_true",
+                    help="a small version: 2 seeds, 300 iterations, W = 50, P = 100")
+    sp.add_argument("--out", default=None, help="keep each finished run in OUT/runs/ and reuse it (resume)")
+    add_json_option(sp)
+    sp.set_defaults(func=cmd_stopping)
 
     cl = sub.add_parser("claim", help="re-check one claim of a report alone, as the report checked it")
     cl.add_argument("claim_id", help="the claim's id, as in the report's claim tables (e.g. loss_envelope, "

@@ -40,6 +40,7 @@ CASES = {
                       "--trials", "2", "--iterations", "200", "--out", "{tmp}/pd"],
     "claim": ["claim", "lojasiewicz_rate", "--p", "3"],
     "dip": ["dip", "--size", "16x16", "--channels", "4", "--depth", "2", "--iterations", "10", "--mechanism", "2"],
+    "stopping": ["stopping", "--quick", "--size", "16x16", "--noise", "1", "--no-sure"],  # slow: 20 s
 }
 
 
@@ -59,6 +60,7 @@ NO_TORCH = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason=
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if "none found" in c else
+                                  pytest.param(c, marks=[NO_TORCH, pytest.mark.slow]) if c == "stopping" else
                                   pytest.param(c, marks=NO_TORCH) if c == "dip" else c for c in CASES])
 def test_every_json_output_follows_its_schema(case, tmp_path, run_cli):
     _files(tmp_path)

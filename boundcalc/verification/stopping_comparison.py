@@ -1,0 +1,273 @@
+"""Stopping rules side by side on the same DIP runs (optional: needs PyTorch), measured in dB lost against the
+oracle best, iterations spent after the returned iterate, and how often each rule never fires.
+
+One run is one (problem, generator, optimizer, noise level, seed): the generator is trained in torch
+(:func:`~boundcalc.dynamics.torch_training.train_torch`) with every iterate kept, a second run on y + δb gives the
+SURE estimate (:func:`~boundcalc.verification.stopping.sure_curve`; the cost is that second run), a second noisy
+copy y₂ of the data feeds the validation rule, and each rule of :mod:`boundcalc.verification.stopping` is
+replayed on the recorded iterates. Each finished run is written to ``out/runs/<name>.json`` and reused when the
+sweep is rerun (an interrupted sweep resumes). :func:`landweber_oracle` gives the exact PSNR-optimal Landweber
+iterate of a periodic blur from its spectrum, a closed-form check on the oracle for runs that move like Landweber.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._core import Result, positive_float, positive_int, progress_bar
+from ..problems import TALK_NOISE_STD, deblurring_problem, normal_integration_problem
+
+__all__ = ["RULES", "check_runs_folder", "run_rules", "stopping_comparison", "ComparisonResult", "landweber_oracle",
+           "summarise"]
+
+#: The rules compared, in table order (docs/THEORY_NOTES.md, "Stopping rules").
+RULES = ("theorem T_ES", "discrepancy (σ known)", "discrepancy (σ estimated)", "discrepancy τ = 2 (σ known)",
+         "ES-WMV", "ES-EMV", "SURE minimum", "validation copy", "oracle: best EMA")
+
+
+def landweber_oracle(problem: Any, *, step: float = 1.0, iterations: int = 2000) -> tuple[int, float, np.ndarray]:
+    """(ℓ*, PSNR*, PSNR(ℓ) for ℓ = 0 … ``iterations``) of Landweber x_{ℓ+1} = x_ℓ + γAᵀ(y − A x_ℓ) from x_0 = 0
+    on a periodic blur, in closed form in the Fourier basis: x̂_ℓ = (1 − (1 − γ|ĥ|²)^ℓ) ŷ/ĥ (computed as
+    −expm1(ℓ·log1p(−γ|ĥ|²))·conj(ĥ)ŷ/|ĥ|², exact where ĥ is tiny). The two-layer net from V(0) ≈ 0 with V
+    trained alone moves like this (docs/numerics.md)."""
+    from ..linalg.operators import Convolution2D
+    from .experiments import psnr
+    A = problem.A
+    if not isinstance(A, Convolution2D):
+        raise TypeError("problem: the Landweber closed form needs a periodic blur (Convolution2D)")
+    gamma = positive_float(step, "step")
+    iterations = positive_int(iterations, "iterations", minimum=0)
+    H = A._fft
+    h2 = np.abs(H) ** 2
+    if gamma * h2.max() >= 2:
+        raise ValueError(f"step: γ·‖A‖² = {gamma * h2.max():.3g} must be < 2 for Landweber to converge")
+    Y = np.fft.fft2(problem.y.reshape(A.image_shape))
+    X = np.fft.fft2(problem.x_bar.reshape(A.image_shape))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        naive = np.where(h2 > 0, np.conj(H) * Y / h2, 0.0)
+    g2 = gamma * h2
+    small = g2 < 0.5  # 1 − (1 − g)^ℓ by expm1/log1p where g is small (no cancellation), by the power elsewhere
+    logr = np.log1p(-np.where(small, g2, 0.0))
+    n = X.size
+    errs = np.empty(iterations + 1)
+    for c0 in range(0, iterations + 1, 128):
+        ls = np.arange(c0, min(iterations + 1, c0 + 128))[:, None, None]
+        factor = np.where(small, -np.expm1(ls * logr), 1.0 - (1.0 - g2) ** ls)
+        Xl = factor * naive
+        errs[c0:c0 + ls.shape[0]] = np.sqrt(np.sum(np.abs(Xl - X) ** 2, axis=(1, 2)) / n)
+    p = psnr(errs, problem.x_bar)
+    best = int(np.argmax(p))
+    return best, float(p[best]), p
+
+
+def _problem(name: str, size: tuple[int, int], noise_factor: float, seed: int) -> tuple[Any, np.ndarray]:
+    """The problem at ``noise_factor`` × the talk's σ, and a second noisy copy y₂ (an independent draw)."""
+    std = noise_factor * TALK_NOISE_STD[name]
+    make = deblurring_problem if name == "deblurring" else normal_integration_problem
+    prob = make(size, noise_std=std, seed=seed)
+    copy = make(size, noise_std=std, seed=seed + 1_000_003)
+    return prob, copy.y
+
+
+def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "conv", optimizer: str = "adam",
+              iterations: int = 1500, net_seed: int = 0, window: int = 100, patience: int = 1000,
+              sure: bool = True, conv_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train one DIP on ``problem`` (noise std ``sigma`` per entry, the model's: "σ known") keeping every iterate,
+    replay every rule of :data:`RULES` on it, and return
+    the record (JSON-ready): per rule the iteration it fired, the iterate it returned, PSNR, dB lost against the
+    best raw iterate, iterations spent, never fired; the oracle figures; the seconds each part took."""
+    from ..dynamics.torch_training import train_torch
+    from . import stopping as st
+    from .dip import _network, stable_beta
+    t0 = time.perf_counter()
+    opts = {"channels": 32, "depth": 3, "activation": "softplus", "norm": "batch", **(conv_options or {})}
+    gen = _network(problem, net, net_seed, opts)
+    kw: dict[str, Any] = {}
+    if optimizer in ("igahd", "gd"):
+        from ..dynamics.torch_training import gradient_lipschitz_estimate
+        s = 1.0 / gradient_lipschitz_estimate(gen, problem.A)
+        kw["step"] = s
+        if optimizer == "igahd":
+            kw.update(alpha=1.0, beta=stable_beta(0.05, s), form="ode")
+    modulo = "kernel" in problem.info
+    tr = train_torch(gen, problem.A, problem.y, optimizer=optimizer, iterations=iterations, keep_x="all",
+                     x_bar=problem.x_bar, modulo_constants=modulo, **kw)
+    xs = tr.x_samples
+    if modulo:  # x̄ is known up to the constants: compare (and stop) on centred iterates
+        xs = xs - xs.mean(axis=1, keepdims=True) + problem.x_bar.mean()
+    t_run = time.perf_counter() - t0
+    l_best, p_best = st.oracle_best(xs, problem.x_bar)
+    l_ema, p_ema = st.ema_oracle(xs, problem.x_bar)
+    shape = tuple(problem.info["image_shape"])
+    m = problem.m
+    sigma_true = positive_float(sigma, "sigma")
+    # the estimator reads an image: y itself for a blur, its first gradient component for normal integration
+    sigma_hat = st.estimate_sigma(problem.y[: problem.n], shape)
+    rules: dict[str, Any] = {}
+    if net == "two-layer" and optimizer in ("igahd", "gd"):
+        from ..nets.two_layer import TwoLayerDIP
+        from ..theory.bounds import check_initialization
+        from .experiments import IMAGING_RUN
+        two = TwoLayerDIP(problem.n, IMAGING_RUN["d"], IMAGING_RUN["k"], "tanh", seed=net_seed,
+                          v_scale=IMAGING_RUN["v_scale"])
+        check = check_initialization(problem.A, problem.y, two, dynamics="gd" if optimizer == "gd" else "isehd")
+        clock = math.sqrt(kw["step"]) if optimizer == "igahd" else kw["step"]
+        rules["theorem T_ES"] = st.theorem_rule(check, problem.noise_norm, clock,
+                                                dynamics="gd" if optimizer == "gd" else "isehd")
+    else:
+        why = ("no certified Lip(J) for a general network (THEORY §3)" if net != "two-layer" else
+               "Adam has no theorem, so no T_ES clock")
+        rules["theorem T_ES"] = st.FixedIteration(math.inf, applicable=False, name="theorem T_ES",
+                                                  reason=f"not_applicable: {why}")
+    rules["discrepancy (σ known)"] = st.Discrepancy(problem.A, problem.y, sigma_true)
+    rules["discrepancy (σ estimated)"] = st.Discrepancy(problem.A, problem.y, sigma_hat, sigma_source="estimated")
+    rules["discrepancy τ = 2 (σ known)"] = st.Discrepancy(problem.A, problem.y, sigma_true, tau=2.0)
+    rules["ES-WMV"] = st.ESWMV(window=window, patience=patience)
+    rules["ES-EMV"] = st.ESEMV(patience=patience, start=window)
+    rules["validation copy"] = st.Validation(problem.A, y_copy, patience=100)
+    out: dict[str, Any] = {}
+    for name, rule in rules.items():
+        out[name] = st.replay(rule, xs, problem.x_bar, oracle=p_best).to_dict()
+    t_sure = 0.0
+    if sure:
+        t1 = time.perf_counter()
+        rng = np.random.default_rng([net_seed, 7])
+        b = rng.standard_normal(m)
+        delta = 1e-3 * float(np.linalg.norm(problem.y)) / math.sqrt(m)
+        tr2 = train_torch(gen, problem.A, problem.y + delta * b, optimizer=optimizer, iterations=iterations,
+                          keep_x="all", **kw)
+        xs2 = tr2.x_samples
+        if modulo:
+            xs2 = xs2 - xs2.mean(axis=1, keepdims=True) + problem.x_bar.mean()
+        curve = st.sure_curve(problem.A, problem.y, sigma_true, xs, xs2, b, delta)
+        l_sure = int(np.argmin(curve))
+        p_sure = st._psnr(xs[l_sure], problem.x_bar)
+        out["SURE minimum"] = st.RuleOutcome("SURE minimum", l_sure, l_sure, p_sure, p_best - p_sure, 0, False,
+                                             "offline: the minimum of SURE over the run (a second run on y + δb)"
+                                             ).to_dict()
+        t_sure = time.perf_counter() - t1
+    out["oracle: best EMA"] = st.RuleOutcome("oracle: best EMA", l_ema, l_ema, p_ema, p_best - p_ema, 0, False,
+                                             "needs x̄: the best exponential moving average (α = 0.1)").to_dict()
+    psnr_y = None
+    if problem.m == problem.n:
+        from .experiments import psnr
+        psnr_y = float(psnr([np.linalg.norm(problem.y - problem.x_bar)], problem.x_bar)[0])
+    return {"problem": problem.name, "net": net, "optimizer": optimizer, "iterations": iterations,
+            "net_seed": net_seed, "problem_seed": problem.seed, "sigma": sigma_true, "sigma_estimated": sigma_hat,
+            "psnr_y": psnr_y, "oracle_best": {"iteration": l_best, "psnr": p_best},
+            "ema_beats_every_iterate": bool(p_ema > p_best), "rules": out, "parameters": gen.p,
+            "seconds": {"run": t_run, "sure_second_run": t_sure}}
+
+
+@dataclass(frozen=True, repr=False)
+class ComparisonResult(Result):
+    """The sweep: every run's record (``runs``) and the summary table per (problem, net, optimizer, rule):
+    dB lost (median, mean, 90th percentile, worst, over the runs where the rule fired), median iterations
+    spent, never-fired count."""
+
+    runs: tuple
+    table: tuple
+    settings: dict
+
+    def __repr__(self) -> str:
+        lines = [f"{'problem / net / optimizer':<36} {'rule':<28} {'median':>7} {'mean':>6} {'p90':>6} {'worst':>6} "
+                 f"{'spent':>6} {'never':>6}"]
+        for r in self.table:
+            def f(v):
+                return "—" if v is None else f"{v:.2f}"
+            spent = "—" if r["median_spent"] is None else f"{r['median_spent']:.0f}"
+            lines.append(f"{r['problem'] + ' / ' + r['net'] + ' / ' + r['optimizer']:<36} {r['rule']:<28} "
+                         f"{f(r['median_db_lost']):>7} {f(r['mean_db_lost']):>6} {f(r['p90_db_lost']):>6} "
+                         f"{f(r['worst_db_lost']):>6} {spent:>6} {r['never_fired']:>3}/{r['runs']:<2}")
+        return "\n".join(lines)
+
+
+def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table rows of :class:`ComparisonResult` from run records."""
+    groups: dict[tuple, list] = {}
+    for r in runs:
+        groups.setdefault((r["problem"], r["net"], r["optimizer"]), []).append(r)
+    rows = []
+    for (prob, net, opt), rs in groups.items():
+        for rule in RULES:
+            outs = [r["rules"][rule] for r in rs if rule in r["rules"]]
+            if not outs:
+                continue
+            lost = np.array([o["db_lost"] for o in outs if not o["never_fired"]], float)
+            spent = [o["spent"] for o in outs if not o["never_fired"] and o["spent"] is not None]
+            rows.append({"problem": prob, "net": net, "optimizer": opt, "rule": rule, "runs": len(outs),
+                         "never_fired": sum(o["never_fired"] for o in outs),
+                         "median_db_lost": float(np.median(lost)) if lost.size else None,
+                         "mean_db_lost": float(np.mean(lost)) if lost.size else None,
+                         "p90_db_lost": float(np.percentile(lost, 90)) if lost.size else None,
+                         "worst_db_lost": float(np.max(lost)) if lost.size else None,
+                         "median_spent": float(np.median(spent)) if spent else None})
+    return rows
+
+
+def check_runs_folder(out: str | Path) -> Path:
+    """A comparison folder: new, empty, or one a previous comparison wrote (``runs/`` of ``*.json`` and the
+    ``*.part`` an interrupted write leaves). Anything else is refused before any work (ValueError)."""
+    out = Path(out)
+    if out.exists():
+        if not out.is_dir():
+            raise ValueError(f"out: {out} exists and is not a folder")
+        foreign = [p.name for p in out.iterdir() if p.name != "runs"]
+        runs = out / "runs"
+        if runs.exists():
+            if not runs.is_dir():
+                foreign.append("runs (a file)")
+            else:
+                foreign += [f"runs/{p.name}" for p in runs.iterdir() if p.suffix not in (".json", ".part")]
+        if foreign:
+            raise ValueError(f"out: {out} holds files a stopping comparison did not write ({', '.join(foreign[:5])});"
+                             " choose a new folder (an existing one is reused only to resume)")
+    return out
+
+
+def stopping_comparison(problem: str = "deblurring", *, size: tuple[int, int] = (32, 32), nets: tuple = ("conv",),
+                        optimizers: tuple = ("adam",), seeds: int = 5, noise_factors: tuple = (0.5, 1.0, 2.0),
+                        iterations: int = 1500, out: str | Path | None = None, window: int = 100,
+                        patience: int = 1000, sure: bool = True, conv_options: dict | None = None,
+                        progress: bool = False) -> ComparisonResult:
+    """Every rule on every run of the grid (``nets`` × ``optimizers`` × ``noise_factors`` × ``seeds``; the
+    problem noise and the network both take the seed). With ``out``, each run is written to
+    ``out/runs/<name>.json`` as it finishes and reused by a rerun (resume)."""
+    if problem not in ("deblurring", "normal-integration"):
+        raise ValueError(f"problem must be 'deblurring' or 'normal-integration', got {problem!r}")
+    seeds = positive_int(seeds, "seeds")
+    factors = tuple(positive_float(f, "noise") for f in noise_factors)
+    folder = None if out is None else check_runs_folder(out) / "runs"
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    grid = [(net, opt, f, s) for net in nets for opt in optimizers for f in factors for s in range(seeds)]
+    bar = progress_bar(total=len(grid), desc="stopping rules", enabled=progress, unit="run")
+    runs = []
+    for net, opt, f, s in grid:
+        name = f"{problem}_{size[0]}x{size[1]}_{net}_{opt}_noise{f:g}_seed{s}_it{iterations}.json"
+        path = None if folder is None else folder / name
+        if path is not None and path.is_file():
+            rec = json.loads(path.read_text())
+        else:
+            prob, y2 = _problem(problem, size, f, s)
+            rec = {**run_rules(prob, y2, f * TALK_NOISE_STD[problem], net=net, optimizer=opt,
+                               iterations=iterations, net_seed=s, window=window, patience=patience, sure=sure,
+                               conv_options=conv_options), "noise_factor": f}
+            if path is not None:
+                tmp = path.with_suffix(".part")
+                tmp.write_text(json.dumps(rec))
+                tmp.replace(path)  # a run is either whole on disk or absent
+        runs.append(rec)
+        bar.update()
+    bar.close()
+    return ComparisonResult(tuple(runs), tuple(summarise(runs)),
+                            {"problem": problem, "size": list(size), "nets": list(nets), "optimizers": list(optimizers),
+                             "seeds": seeds, "noise_factors": list(factors), "iterations": iterations,
+                             "window": window, "patience": patience, "sure": sure})

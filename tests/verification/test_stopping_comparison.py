@@ -1,0 +1,71 @@
+"""The stopping-rule comparison: Landweber's closed form against the iteration itself, every rule replayed on
+one small run with figures that add up, and a sweep that resumes from its folder (skipped without torch)."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from boundcalc.problems import deblurring_problem  # noqa: E402
+from boundcalc.verification import stopping_comparison as sc  # noqa: E402
+from boundcalc.verification.experiments import psnr  # noqa: E402
+
+
+def test_landweber_closed_form_equals_the_iteration():
+    prob = deblurring_problem((16, 16), blur_sigma=1.0, seed=3)
+    best, p_best, curve = sc.landweber_oracle(prob, step=1.0, iterations=40)
+    x, dists = np.zeros(prob.n), []
+    for _ in range(41):
+        dists.append(np.linalg.norm(x - prob.x_bar))
+        x = x + prob.A.T @ (prob.y - prob.A @ x)
+    np.testing.assert_allclose(curve, psnr(dists, prob.x_bar), rtol=1e-10)
+    assert best == int(np.argmax(curve)) and p_best == curve[best]
+    with pytest.raises(ValueError, match="must be < 2"):
+        sc.landweber_oracle(prob, step=2.5)
+
+
+def test_every_rule_is_replayed_and_its_figures_add_up():
+    prob, y2 = sc._problem("deblurring", (16, 16), 1.0, 0)
+    rec = sc.run_rules(prob, y2, 50 / 255, net="conv", optimizer="adam", iterations=60, window=10, patience=20,
+                       conv_options={"channels": 4, "depth": 2})
+    assert set(rec["rules"]) == set(sc.RULES)
+    best = rec["oracle_best"]["psnr"]
+    for name, out in rec["rules"].items():
+        if out["never_fired"]:
+            assert out["fired_at"] is None and out["spent"] is None
+        else:
+            assert out["db_lost"] == pytest.approx(best - out["psnr"]) and out["spent"] >= 0
+            assert out["fired_at"] - out["stop_iteration"] == out["spent"]
+            if name != "oracle: best EMA":
+                assert out["db_lost"] >= -1e-12  # no raw iterate beats the oracle best
+    assert rec["rules"]["theorem T_ES"]["never_fired"] and "not_applicable" in rec["rules"]["theorem T_ES"]["note"]
+    assert rec["ema_beats_every_iterate"] == (rec["rules"]["oracle: best EMA"]["db_lost"] < 0)
+    json.dumps(rec)
+
+
+def test_a_sweep_resumes_from_its_folder_and_refuses_a_foreign_one(tmp_path, monkeypatch):
+    calls = []
+
+    def fake(problem, y2, sigma, **kw):
+        calls.append(kw["net_seed"])
+        outcome = {"rule": "x", "fired_at": 5, "stop_iteration": 3, "psnr": 10.0, "db_lost": 1.0 + kw["net_seed"],
+                   "spent": 2, "never_fired": False, "note": ""}
+        return {"problem": problem.name, "net": kw["net"], "optimizer": kw["optimizer"],
+                "rules": {r: outcome for r in sc.RULES}}
+
+    monkeypatch.setattr(sc, "run_rules", fake)
+    out = tmp_path / "cmp"
+    res = sc.stopping_comparison("deblurring", size=(16, 16), seeds=3, noise_factors=(1.0,), iterations=10, out=out)
+    assert calls == [0, 1, 2] and len(list((out / "runs").glob("*.json"))) == 3
+    row = next(r for r in res.table if r["rule"] == "ES-WMV")
+    assert (row["median_db_lost"], row["worst_db_lost"], row["never_fired"], row["runs"]) == (2.0, 3.0, 0, 3)
+    calls.clear()
+    again = sc.stopping_comparison("deblurring", size=(16, 16), seeds=3, noise_factors=(1.0,), iterations=10,
+                                   out=out)
+    assert calls == [] and again.table == res.table  # every run read back, none recomputed
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="did not write"):
+        sc.stopping_comparison("deblurring", size=(16, 16), seeds=1, out=tmp_path / "mine")
