@@ -232,6 +232,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     import time
 
     from ..verification.claims import observation_line
+    from .dip_section import best_rule_line
     from .render import summary_markdown, to_html, to_tex, verdict_summary
     t_start = time.perf_counter()
     check_output_folder(out, force=force)
@@ -249,11 +250,13 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
         env = _environment()
         summary = verdict_summary(built)
         missed = observation_line([c for sec in built for _, c in getattr(sec, "claims", [])])
+        rules = next((best_rule_line(sec.data) for sec in built if sec.key == "dip"), "")
+        top = " ".join(x for x in (missed, rules) if x)  # the sentences under the verdict table
         head = ["# boundcalc verification report", "",
                 f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: "
                 f"`{json.dumps(jsonable(inputs))}`.", "",
                 "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), ""]
-        verdicts_md = ["## Verdicts", "", summary_markdown(summary), ""] + ([missed, ""] if missed else [])
+        verdicts_md = ["## Verdicts", "", summary_markdown(summary), ""] + ([top, ""] if top else [])
         md: list[str] = []
         results: dict[str, Any] = {"schema": "boundcalc/results/1", "environment": env, "inputs": jsonable(inputs),
                                    "problem": problem.to_dict(),
@@ -280,7 +283,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
         (tmp / "tables.tex").write_text(to_tex(built, results))
         # The page puts the verdicts at its top itself, so their Markdown copy is left out.
         (tmp / "report.html").write_text(to_html("\n".join(head[2:] + md), tmp, "boundcalc verification report",
-                                                 summary, missed))
+                                                 summary, top))
     return Path(out)
 
 

@@ -29,6 +29,7 @@ from ..verification.experiments import (
 )
 from ..verification.sweeps import plot_phase_diagram
 from .checks import PHASE_BUDGET_FACTOR
+from .dip_section import dip_section
 from .render import Section, cell, claims_table, md_table
 
 __all__ = ["spectrum_section", "initialization_section", "rates_section", "verification_section", "cones_section",
@@ -601,4 +602,4 @@ def phase_section(problem: Problem, context: dict[str, Any]):
 
 
 #: The experiment sections appended to a report.
-EXPERIMENTS = [imaging_section, widths_section, phase_section]
+EXPERIMENTS = [imaging_section, dip_section, widths_section, phase_section]

@@ -78,11 +78,13 @@ def _problem(name: str, size: tuple[int, int], noise_factor: float, seed: int) -
 
 def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "conv", optimizer: str = "adam",
               iterations: int = 1500, net_seed: int = 0, window: int = 100, patience: int = 1000,
-              sure: bool = True, conv_options: dict[str, Any] | None = None) -> dict[str, Any]:
+              sure: bool = True, conv_options: dict[str, Any] | None = None,
+              keep_images: bool = False) -> dict[str, Any]:
     """Train one DIP on ``problem`` (noise std ``sigma`` per entry, the model's: "σ known") keeping every iterate,
     replay every rule of :data:`RULES` on it, and return
     the record (JSON-ready): per rule the iteration it fired, the iterate it returned, PSNR, dB lost against the
-    best raw iterate, iterations spent, never fired; the oracle figures; the seconds each part took."""
+    best raw iterate, iterations spent, never fired; the oracle figures; PSNR(ℓ) (``psnr_curve``); the seconds
+    each part took; with ``keep_images`` the best and last iterates (``images``)."""
     from ..dynamics.torch_training import train_torch
     from . import stopping as st
     from .dip import _network, stable_beta
@@ -159,7 +161,11 @@ def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "con
     if problem.m == problem.n:
         from .experiments import psnr
         psnr_y = float(psnr([np.linalg.norm(problem.y - problem.x_bar)], problem.x_bar)[0])
-    return {"problem": problem.name, "net": net, "optimizer": optimizer, "iterations": iterations,
+    from .experiments import psnr as _psnr_curve
+    curve = _psnr_curve(np.linalg.norm(xs - problem.x_bar, axis=1), problem.x_bar)
+    extra = {"images": {"best": xs[l_best].tolist(), "end": xs[-1].tolist()}} if keep_images else {}
+    return {**extra, "psnr_curve": curve.tolist(), "problem": problem.name, "net": net, "optimizer": optimizer,
+            "iterations": iterations,
             "net_seed": net_seed, "problem_seed": problem.seed, "sigma": sigma_true, "sigma_estimated": sigma_hat,
             "psnr_y": psnr_y, "oracle_best": {"iteration": l_best, "psnr": p_best},
             "ema_beats_every_iterate": bool(p_ema > p_best), "rules": out, "parameters": gen.p,
