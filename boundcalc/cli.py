@@ -42,7 +42,8 @@ EXIT_STATUSES = {
        "report, claim); with --strict (report, claim) also an observation not reproduced",
     2: "bad input or usage, an unusable file, or a size that cannot fit in memory",
     3: "a numerical method could not produce a trustworthy number",
-    4: "a check ran but cannot decide (check-init without a certified Lipschitz bound or with σ_min(J) unresolved)",
+    4: "a check ran but cannot decide (check-init, verify: no certified Lipschitz bound, or σ_min(J) unresolved; "
+       "nothing was found false)",
     130: "interrupted (Ctrl-C)", 143: "terminated (SIGTERM)",
 }
 
@@ -293,7 +294,17 @@ def cmd_check_init(args: argparse.Namespace) -> int:
     res = check_initialization(prob.A, prob.y, net, dynamics=args.dynamics, device=args.device,
                                estimate_lipschitz=args.estimate_lipschitz)
     _print(res, args.json, {**p_in, **n_in})
-    return 0 if res.non_degenerate else 4 if res.verdict == "not_applicable" else 1
+    return decision_status(res)
+
+
+def decision_status(check: Any) -> int:
+    """The exit status of a non-degeneracy decision, one rule for every command and every network: 1 when a
+    hypothesis of THEORY §3 was found false (σ₀ = 0, R′ ≥ R, an inadmissible activation), 0 when every one
+    holds, 4 when none failed but one cannot be decided (a general network's Lip(J), an unresolved σ₀)."""
+    statuses = [h.status for h in getattr(check, "hypotheses", ())]
+    if check.verdict == "degenerate" or "fails" in statuses:
+        return 1
+    return 0 if check.non_degenerate else 4
 
 
 def cmd_width(args: argparse.Namespace) -> int:
@@ -302,6 +313,8 @@ def cmd_width(args: argparse.Namespace) -> int:
     only_formula = args.operator is not None and args.y is None
     if args.init is not None:
         raise UsageError("width draws its own networks; --init does not apply")
+    if getattr(args, "torch_model", None) is not None:
+        raise UsageError("width draws its own two-layer networks (THEORY §6); --torch-model does not apply")
     if only_formula:
         if args.instance:
             raise UsageError("--instance needs an observation: give --y with --operator, or a built-in problem")
@@ -383,8 +396,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         _print(res, True, {**p_in, **n_in})
     else:
         print(res.summary())
-    # 1 when a claim is violated, or when the theorem's hypothesis (non-degeneracy) is false.
-    return 1 if res.any_violated or not res.non_degenerate else 0
+    # 1 when a claim is violated or a hypothesis was found false; 4 when non-degeneracy cannot be decided.
+    return 1 if res.any_violated else decision_status(res.check)
 
 
 def cmd_phase_diagram(args: argparse.Namespace) -> int:

@@ -367,6 +367,8 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path, delay):
     if proc.returncode == -signal.SIGINT:  # before Python set its handler: the default action, silent
         assert err == ""                    # (a shell reports this death as status 130 as well)
         return
+    if "init_import_site" in err:  # the interpreter itself was starting (site.py): no boundcalc code had run yet
+        pytest.skip("the signal landed while Python imported its site module, before boundcalc")
     assert proc.returncode == 130, err
     assert_one_line(err, "interrupted")
 

@@ -99,7 +99,11 @@ class TorchGenerator:
         require_memory(float_bytes(8 * self.p), f"θ of the torch module ({self.p} parameters)")
         self._theta0 = torch.cat([named[p].detach().reshape(-1) for p in self.names])
         with torch.no_grad():
-            out0 = functional_call(self.module, self._unflatten(self._theta0), (self.u,))
+            try:
+                out0 = functional_call(self.module, self._unflatten(self._theta0), (self.u,))
+            except RuntimeError as exc:  # shapes, dtypes: the module and its u do not fit together (bad input)
+                raise ValueError(f"module: calling it on its own u (shape {tuple(self.u.shape)}) failed: "
+                                 f"{' '.join(str(exc).split())}") from None
             x0 = out0.reshape(-1)
         if not torch.all(torch.isfinite(x0)):
             raise ValueError("module: the output at θ₀ is not finite")

@@ -249,8 +249,16 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
                                    f"{'no finite ratio' if not np.isfinite(found) else 'only ‖J₁ − J₂‖ = 0'} at "
                                    f"R′ = {R_prime:.3g} (the network saturates that far from θ₀)")
                 detail += f"; {estimate_status}"
-        hyps.append(Hypothesis("certified Lipschitz bound of J_g on the ball", "unknown", detail))
-        verdict = "not_applicable"
+        if estimate is not None and np.isfinite(required) and estimate >= required:
+            # The estimate is a ratio ‖J(θ₁) − J(θ₂)‖/‖θ₁ − θ₂‖ met by a pair in B(θ₀, R′): a lower bound on
+            # Lip(J; B(θ₀, R′)). At or above σ₀/(2R′) it shows 2R′·Lip ≥ σ₀, i.e. R′ ≥ R: the test fails for sure.
+            hyps.append(Hypothesis("R′ < R (Lip(J; B(θ₀, R′)) < σ₀/(2R′))", "fails",
+                                   detail + "; the estimate is a lower bound at or above the requirement, so the "
+                                   "requirement fails whatever the true constant"))
+            verdict = "degenerate"
+        else:
+            hyps.append(Hypothesis("certified Lipschitz bound of J_g on the ball", "unknown", detail))
+            verdict = "not_applicable"
     elif act is not None and not act.admissible:
         verdict = "not_applicable"
     elif not positive and not resolved:
