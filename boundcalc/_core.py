@@ -44,7 +44,8 @@ def as_finite_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None
             raise ValueError(f"{name} must be {want}, got an array of shape {arr.shape}")
     if shape is not None:
         if len(shape) != arr.ndim or any(s is not None and s != a for s, a in zip(shape, arr.shape, strict=False)):
-            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            dims = [("any" if s is None else str(s)) for s in shape]
+            want = f"({dims[0]},)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"  # Python's own tuple notation
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")

@@ -87,8 +87,8 @@ def check_output_folder(out: str | os.PathLike, *, force: bool, name: str = "out
                 raise OutputFolderError(f"{name}: {out} holds files boundcalc did not write ({', '.join(extra[:5])}"
                                         f"{' …' if len(extra) > 5 else ''}); move them or choose another folder")
             if not force:
-                raise OutputFolderError(f"{name}: {out} already holds a boundcalc report; pass --force "
-                                        "(force=True) to replace it")
+                raise OutputFolderError(f"{name}: {out} already holds a boundcalc report; to replace it, "
+                                        "pass --force (in Python: force=True)")
     base = _writable_ancestor(out.parent if out.parent != out else out)
     if not base.is_dir():
         raise OutputFolderError(f"{name}: cannot create {out}: {base} is not a folder")

@@ -139,9 +139,9 @@ def test_reduced_value_gradient_and_metrics_equal_the_full_state(train):
 def test_objective_inputs_name_what_is_wrong():
     p = gaussian_problem(4, 7, seed=3)
     net = TwoLayerDIP(7, 3, 30, seed=5)
-    with pytest.raises(ValueError, match=r"^y must have shape \(4\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"^y must have shape \(4,\), got \(3,\)"):
         make_objective(net, p.A, p.y[:3], state="reduced")
-    with pytest.raises(ValueError, match=r"^x_bar must have shape \(7\), got \(6,\)"):
+    with pytest.raises(ValueError, match=r"^x_bar must have shape \(7,\), got \(6,\)"):
         make_objective(net, p.A, p.y, x_bar=np.ones(6), state="reduced")
     with pytest.raises(ValueError, match="output size n = 7 must equal the columns of A, 8"):
         make_objective(net, np.ones((4, 8)), p.y, state="reduced")
