@@ -82,7 +82,7 @@ def parse_shape(text: str) -> tuple[int, int]:
     """Parse ``64x64`` into (64, 64)."""
     parts = text.lower().split("x")
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise UsageError(f"an image size is ROWSxCOLUMNS, e.g. 64x64; got {text!r}")
+        raise UsageError(f"an image shape is ROWSxCOLUMNS, e.g. 64x64; got {text!r}")
     return int(parts[0]), int(parts[1])
 
 
