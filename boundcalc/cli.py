@@ -569,11 +569,15 @@ def report_status(violated: int, not_reproduced: int, strict: bool) -> int:
     return 1 if violated or (strict and not_reproduced) else 0
 
 
+def _needs_torch(command: str) -> None:
+    import importlib.util
+    if importlib.util.find_spec("torch") is None:
+        raise UsageError(f"{command} trains in torch, which is not installed: pip install 'boundcalc[torch]'")
+
+
 def cmd_dip(args: argparse.Namespace) -> int:
-    try:
-        from .verification.dip import run_dip
-    except ImportError:
-        raise UsageError("dip trains in torch: pip install 'boundcalc[torch]'") from None
+    _needs_torch("dip")
+    from .verification.dip import run_dip
     module = None
     if args.torch_model is not None:
         from .nets.torch import load_model_factory
@@ -604,10 +608,8 @@ def cmd_dip(args: argparse.Namespace) -> int:
 
 
 def cmd_stopping(args: argparse.Namespace) -> int:
-    try:
-        from .verification.stopping_comparison import stopping_comparison
-    except ImportError:
-        raise UsageError("stopping trains in torch: pip install 'boundcalc[torch]'") from None
+    _needs_torch("stopping")
+    from .verification.stopping_comparison import stopping_comparison
     size = parse_shape(args.size)
     nets = tuple(args.net)
     opts = tuple(args.optimizer)

@@ -84,3 +84,12 @@ def test_a_module_that_cannot_take_its_own_input_is_bad_input(tmp_path, run_cli)
     (tmp_path / "nets.py").write_text(FACTORIES)
     code, _, err = run_cli("check-init", *GAUSS, "--torch-model", f"{tmp_path / 'nets.py'}:mismatch")
     assert code == 2 and "cannot be multiplied" in err and "its own u" in err
+
+
+@pytest.mark.parametrize("command", ["dip", "stopping"])
+def test_the_torch_commands_say_what_is_missing_without_torch(run_cli, monkeypatch, command):
+    import importlib.util as iu
+    real = iu.find_spec
+    monkeypatch.setattr(iu, "find_spec", lambda name, *a, **k: None if name == "torch" else real(name, *a, **k))
+    code, _, err = run_cli(command)
+    assert code == 2 and "pip install 'boundcalc[torch]'" in err

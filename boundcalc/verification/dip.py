@@ -15,7 +15,7 @@ from .._core import Result, positive_int
 from ..problems import Problem, builtin_problem
 from .experiments import psnr
 
-__all__ = ["DipResult", "run_dip", "NETS", "DIP_DEFAULTS", "stable_beta"]
+__all__ = ["DipResult", "run_dip", "NETS", "DIP_DEFAULTS", "stable_beta", "optimizer_settings"]
 
 #: The generators ``run_dip`` builds: the convolutional DIP, or the two-layer net of the report's imaging runs.
 NETS = ("conv", "two-layer")
@@ -30,6 +30,21 @@ def stable_beta(beta: float, step: float) -> float:
     the iteration not to blow up (measured: β = 0.05 diverged at the first steps on the 64×64 ConvDecoder,
     where √s = 2.6e-3)."""
     return float(min(beta, 0.5 * np.sqrt(step)))
+
+
+def optimizer_settings(gen: Any, A: Any, optimizer: str, *, step: float | None = None,
+                       alpha: float = DIP_DEFAULTS["alpha"], beta: float = DIP_DEFAULTS["beta"]) -> dict[str, Any]:
+    """The keyword arguments of :func:`~boundcalc.dynamics.torch_training.train_torch` for ``optimizer`` on a
+    network: s = ``step`` or 1/λ (λ = ‖A J(θ₀)‖², power iteration) for IGAHD and GD, and for IGAHD form ode with
+    α = ``alpha`` and β = :func:`stable_beta` (``beta``, s). Adam needs none (its ``lr`` is passed apart)."""
+    from ..dynamics.torch_training import gradient_lipschitz_estimate
+    if optimizer not in ("igahd", "gd"):
+        return {}
+    s = step if step is not None else 1.0 / gradient_lipschitz_estimate(gen, A)
+    kw: dict[str, Any] = {"step": s}
+    if optimizer == "igahd":
+        kw.update(alpha=alpha, beta=stable_beta(beta, s), form="ode")
+    return kw
 
 
 @dataclass(frozen=True, repr=False)
@@ -121,7 +136,7 @@ def run_dip(problem: str | Problem = "deblurring", *, size: tuple[int, int] = (6
     >>> r.best_iteration <= r.end_iteration == 30
     True
     """
-    from ..dynamics.torch_training import gradient_lipschitz_estimate, log_checkpoints, train_torch
+    from ..dynamics.torch_training import log_checkpoints, train_torch
     from ..nets.conv import CONV_ACTIVATIONS, NORMS
     if net not in NETS:
         raise ValueError(f"net must be one of {NETS}, got {net!r}")
@@ -143,12 +158,7 @@ def run_dip(problem: str | Problem = "deblurring", *, size: tuple[int, int] = (6
                                          "norm": norm}, module)
     if gen.n != prob.n:
         raise ValueError(f"module: the network's output has {gen.n} entries, the problem's x has {prob.n}")
-    kw: dict[str, Any] = {}
-    if optimizer in ("igahd", "gd"):
-        s = step if step is not None else 1.0 / gradient_lipschitz_estimate(gen, prob.A)
-        kw["step"] = s
-        if optimizer == "igahd":
-            kw.update(alpha=alpha, beta=stable_beta(beta, s), form="ode")
+    kw = optimizer_settings(gen, prob.A, optimizer, step=step, alpha=alpha, beta=beta)
     modulo = "kernel" in prob.info
     keep = log_checkpoints(iterations, mechanism_checkpoints) if mechanism_checkpoints else None
     traj = train_torch(gen, prob.A, prob.y, optimizer=optimizer, iterations=iterations, lr=lr,

@@ -87,17 +87,11 @@ def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "con
     each part took; with ``keep_images`` the best and last iterates (``images``)."""
     from ..dynamics.torch_training import train_torch
     from . import stopping as st
-    from .dip import _network, stable_beta
+    from .dip import _network, optimizer_settings
     t0 = time.perf_counter()
     opts = {"channels": 32, "depth": 3, "activation": "softplus", "norm": "batch", **(conv_options or {})}
     gen = _network(problem, net, net_seed, opts)
-    kw: dict[str, Any] = {}
-    if optimizer in ("igahd", "gd"):
-        from ..dynamics.torch_training import gradient_lipschitz_estimate
-        s = 1.0 / gradient_lipschitz_estimate(gen, problem.A)
-        kw["step"] = s
-        if optimizer == "igahd":
-            kw.update(alpha=1.0, beta=stable_beta(0.05, s), form="ode")
+    kw = optimizer_settings(gen, problem.A, optimizer)
     modulo = "kernel" in problem.info
     tr = train_torch(gen, problem.A, problem.y, optimizer=optimizer, iterations=iterations, keep_x="all",
                      x_bar=problem.x_bar, modulo_constants=modulo, **kw)

@@ -22,10 +22,20 @@ def test_the_reported_figures_are_the_runs_own():
 
 
 def test_normal_integration_is_read_modulo_the_constants():
+    from boundcalc.dynamics.torch_training import train_torch
+    from boundcalc.nets.conv import conv_decoder
+    from boundcalc.nets.torch import TorchGenerator
+    from boundcalc.problems import normal_integration_problem
     r = run_dip("normal-integration", size=(16, 16), channels=4, depth=2, iterations=5)
     assert r.psnr_y is None and r.settings["modulo_constants"]
-    tr = r.trajectory
-    assert np.all(np.isfinite(tr.x_dist))
+    prob = normal_integration_problem((16, 16))
+    net = TorchGenerator(*conv_decoder((16, 16), channels=4, depth=2, seed=0))
+    tr = train_torch(net, prob.A, prob.y, optimizer="adam", iterations=5, x_bar=prob.x_bar, keep_x=[5],
+                     modulo_constants=True)
+    x = tr.x_samples[-1]
+    centred = x - x.mean() + prob.x_bar.mean()  # x̄ is known up to the constants, the gradient's kernel
+    assert tr.x_dist[-1] == pytest.approx(np.linalg.norm(centred - prob.x_bar), rel=1e-12)
+    assert tr.x_dist[-1] < np.linalg.norm(x - prob.x_bar)
 
 
 def test_igahd_beta_is_kept_below_half_a_root_step():
