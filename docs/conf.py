@@ -18,6 +18,9 @@ import boundcalc  # noqa: E402
 
 project = "boundcalc"
 author = "boundcalc developers"
+copyright = "2026, the boundcalc developers"  # without it the footer reads "©. |"
+# Options are copied from the CLI reference: "--size" must stay two hyphens, never an en dash.
+smartquotes = False
 release = version = boundcalc.__version__
 extensions = [
     "sphinx.ext.autodoc",
