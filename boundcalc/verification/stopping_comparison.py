@@ -142,12 +142,14 @@ def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "con
         xs2 = tr2.x_samples
         if modulo:
             xs2 = xs2 - xs2.mean(axis=1, keepdims=True) + problem.x_bar.mean()
-        curve = st.sure_curve(problem.A, problem.y, sigma_true, xs, xs2, b, delta)
+        common = min(len(xs), len(xs2))  # a run that diverged stops early: SURE over the iterates both have
+        curve = st.sure_curve(problem.A, problem.y, sigma_true, xs[:common], xs2[:common], b, delta)
         l_sure = int(np.argmin(curve))
         p_sure = st._psnr(xs[l_sure], problem.x_bar)
+        cut = "" if common == len(xs) == len(xs2) else f"; over the first {common} iterates (a run diverged)"
         out["SURE minimum"] = st.RuleOutcome("SURE minimum", l_sure, l_sure, p_sure, p_best - p_sure, 0, False,
                                              "offline: the minimum of SURE over the run (a second run on y + δb)"
-                                             ).to_dict()
+                                             + cut).to_dict()
         t_sure = time.perf_counter() - t1
     out["oracle: best EMA"] = st.RuleOutcome("oracle: best EMA", l_ema, l_ema, p_ema, p_best - p_ema, 0, False,
                                              "needs x̄: the best exponential moving average (α = 0.1)").to_dict()
@@ -163,6 +165,7 @@ def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "con
             "net_seed": net_seed, "problem_seed": problem.seed, "sigma": sigma_true, "sigma_estimated": sigma_hat,
             "psnr_y": psnr_y, "oracle_best": {"iteration": l_best, "psnr": p_best},
             "ema_beats_every_iterate": bool(p_ema > p_best), "rules": out, "parameters": gen.p,
+            "status": tr.status,
             "seconds": {"run": t_run, "sure_second_run": t_sure}}
 
 
