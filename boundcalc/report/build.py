@@ -251,7 +251,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
         summary = verdict_summary(built)
         missed = observation_line([c for sec in built for _, c in getattr(sec, "claims", [])])
         rules = next((best_rule_line(sec.data) for sec in built if sec.key == "dip"), "")
-        top = " ".join(x for x in (missed, rules) if x)  # the sentences under the verdict table
+        top = "\n\n".join(x for x in (missed, rules) if x)  # the paragraphs under the verdict table
         head = ["# boundcalc verification report", "",
                 f"Problem: **{problem.name}**, m = {problem.m}, n = {problem.n}; inputs: "
                 f"`{json.dumps(jsonable(inputs))}`.", "",

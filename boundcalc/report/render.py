@@ -172,7 +172,8 @@ def to_html(markdown_text: str, folder: Path, title: str, summary: list[tuple[st
     verdict = ("<h2 id='verdicts'>Verdicts</h2><table class='verdict'><tr><th>problem / run</th>"
                + "".join(f"<th>{HEADINGS[s]}</th>" for s in VERDICT_KEYS) + f"</tr>{rows}</table>"
                + (f"<p>{html.escape(note).replace('*', '')}</p>" if note else "")
-               + (f"<p class='observations'>{html.escape(observations)}</p>" if observations else ""))
+               + "".join(f"<p class='observations'>{html.escape(par)}</p>" for par in observations.split("\n\n")
+                         if par))
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{_CSS}</style></head><body>"
             f"<h1>{html.escape(title)}</h1>{verdict}<div class='toc'><strong>Contents</strong>{conv.toc}</div>"
