@@ -249,6 +249,19 @@ def validate_network_args(args: argparse.Namespace, n: int) -> None:
     TwoLayerDIP.validate_spec(n, activation=args.activation, **draw_spec(args))
 
 
+def add_dip_options(p: argparse.ArgumentParser, *, size: str, many: bool) -> None:
+    """The options ``dip`` and ``stopping`` share: the imaging problem, its size, the generator(s) and the
+    optimizer(s) (``many``: one or more of each, for a comparison)."""
+    kw: dict[str, Any] = {"nargs": "+"} if many else {}
+    p.add_argument("--problem", choices=["deblurring", "normal-integration"], default="deblurring",
+                   help="the talk's imaging problem, with the talk's noise (default deblurring)")
+    p.add_argument("--size", default=size, help=f"image size N1xN2 (default {size})")
+    p.add_argument("--net", choices=["conv", "two-layer"], default=["conv"] if many else "conv", **kw,
+                   help="conv: a ConvDecoder-shaped DIP (default); two-layer: the report's imaging network")
+    p.add_argument("--optimizer", choices=["adam", "igahd", "gd"], default=["adam"] if many else "adam", **kw,
+                   help="adam (DIP practice, lr 1e-2; default), igahd (form ode) or gd")
+
+
 def add_json_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true",
                    help="print JSON (each key documented in boundcalc/io/schemas/COMMAND.schema.json)")
@@ -626,8 +639,8 @@ def cmd_stopping(args: argparse.Namespace) -> int:
                               noise_factors=tuple(args.noise), iterations=iterations, out=args.out, window=window,
                               patience=patience, sure=not args.no_sure,
                               progress=not args.json and sys.stderr.isatty())
-    _print({"table": list(res.table), "settings": res.settings,
-            "runs": [{k: v for k, v in r.items()} for r in res.runs]} if args.json else res, args.json,
+    _print({"table": list(res.table), "settings": res.settings, "runs": list(res.runs)} if args.json else res,
+           args.json,
            {"problem": args.problem, "size": list(size), "quick": args.quick, "out": args.out})
     return 0
 
@@ -829,13 +842,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     dp = sub.add_parser("dip", help="train a DIP (convolutional by default) in torch on an imaging problem: PSNR "
                                     "of y, the best and the last iterate, and the theorem's mechanism on request")
-    dp.add_argument("--problem", choices=["deblurring", "normal-integration"], default="deblurring",
-                    help="the talk's imaging problem, with the talk's noise (default deblurring)")
-    dp.add_argument("--size", default="64x64", help="image size N1xN2 (default 64x64)")
-    dp.add_argument("--net", choices=["conv", "two-layer"], default="conv",
-                    help="conv: a ConvDecoder-shaped DIP (default); two-layer: the report's imaging network")
-    dp.add_argument("--optimizer", choices=["adam", "igahd", "gd"], default="adam",
-                    help="adam (DIP practice, lr 1e-2), igahd (form ode) or gd (default adam)")
+    add_dip_options(dp, size="64x64", many=False)
     dp.add_argument("--iterations", type=POS_INT, default=1500, help="iterations (default 1500)")
     dp.add_argument("--lr", type=POS_FLOAT, default=1e-2, help="Adam's learning rate (default 1e-2)")
     dp.add_argument("--step", type=POS_FLOAT, default=None,
@@ -860,13 +867,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("stopping", help="stopping rules side by side on the same DIP runs: dB lost against the "
                                          "oracle best, iterations spent, never-fired counts")
-    sp.add_argument("--problem", choices=["deblurring", "normal-integration"], default="deblurring",
-                    help="the talk's imaging problem (default deblurring)")
-    sp.add_argument("--size", default="32x32", help="image size N1xN2 (default 32x32)")
-    sp.add_argument("--net", nargs="+", choices=["conv", "two-layer"], default=["conv"],
-                    help="generators (default conv)")
-    sp.add_argument("--optimizer", nargs="+", choices=["adam", "igahd", "gd"], default=["adam"],
-                    help="optimizers (default adam)")
+    add_dip_options(sp, size="32x32", many=True)
     sp.add_argument("--seeds", type=POS_INT, default=5, help="seeds per cell: problem noise and network (default 5)")
     sp.add_argument("--noise", type=POS_FLOAT, nargs="+", default=[0.5, 1.0, 2.0],
                     help="noise levels as multiples of the talk's σ (default 0.5 1 2)")

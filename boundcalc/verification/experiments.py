@@ -446,7 +446,8 @@ class ThirdSentenceResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
-        d["curves"] = {m: np.where(np.isfinite(c), c, None).tolist() for m, c in self.curves.items()}
+        # each curve up to its run's stop (nan beyond it): 4 × 60001 numbers would otherwise fill results.json
+        d["curves"] = {m: np.asarray(c, float)[np.isfinite(c)].tolist() for m, c in self.curves.items()}
         d["observations"] = [c.to_dict() for c in self.observations]
         return d
 

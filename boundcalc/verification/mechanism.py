@@ -160,8 +160,8 @@ def mechanism(net: Any, problem: Any, traj: Any, *, check: Any = None, rtol: flo
     min_ratio = min(lows) / sig0[1] if sig0[1] > 0 else float("nan")
     ball_ratio = max_dist / R_prime if R_prime > 0 else float("inf")
     mu = float(check.sigma_A) ** 2 * min(lows) ** 2
-    undecided = [i for i, lo, hi in zip(its, lows, highs, strict=True) if lo < sig0[1] / 2 <= hi or
-                 (hi >= sig0[0] / 2 > lo)]
+    # neither certainly below σ₀/2 (hi < σ₀_lo/2) nor certainly above it (lo ≥ σ₀_hi/2): the brackets overlap
+    undecided = [i for i, lo, hi in zip(its, lows, highs, strict=True) if hi >= sig0[0] / 2 and lo < sig0[1] / 2]
     if first_below is None and first_out is None and not undecided:
         verdict, stayed = (f"stayed in the theorem's regime: σ_min(J) ≥ σ₀/2 at every checkpoint and "
                            f"‖θ − θ₀‖ ≤ R′ = {R_prime:.3g} throughout"), True

@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from boundcalc.dynamics import igahd_dip, make_objective  # noqa: E402
-from boundcalc.nets.torch import TorchGenerator, load_model_factory  # noqa: E402
+from boundcalc.nets.torch import TorchGenerator, TwoLayerModule, load_model_factory  # noqa: E402
 from boundcalc.nets.two_layer import TwoLayerDIP  # noqa: E402
 from boundcalc.problems import deblurring_problem, gaussian_problem  # noqa: E402
 from boundcalc.theory.bounds import check_initialization  # noqa: E402
@@ -20,24 +20,10 @@ from boundcalc.verification.claims import verify  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class TwoLayer(torch.nn.Module):
-    """g(u, θ) = V tanh(W u)/√k written in torch, with the arrays of a TwoLayerDIP."""
-
-    def __init__(self, net: TwoLayerDIP):
-        super().__init__()
-        V, W = net.unpack()
-        self.V = torch.nn.Parameter(torch.as_tensor(V.copy()))
-        self.W = torch.nn.Parameter(torch.as_tensor(W.copy()))
-        self.k = net.k
-
-    def forward(self, u):
-        return self.V @ torch.tanh(self.W @ u) / self.k**0.5
-
-
 @pytest.fixture(scope="module")
 def pair():
     net = TwoLayerDIP(40, 3, 600, "tanh", seed=0)
-    return net, TorchGenerator(TwoLayer(net), net.u)
+    return net, TorchGenerator(TwoLayerModule(net), net.u)
 
 
 def test_maps_equal_the_two_layer_generator(pair):

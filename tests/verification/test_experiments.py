@@ -258,11 +258,17 @@ def test_third_sentence_reads_both_halves_from_the_runs(monkeypatch):
     assert (acc.claim_id, osc.claim_id) == ("phase_acceleration", "phase_oscillation_reduction")
     for c in (acc, osc):
         assert c.kind == "observation" and (c.status == "reproduced") == (c.margin >= 0 and c.status != "inconclusive")
-    gd = np.asarray(out.hit_iteration["gradient descent"])
-    ig = np.asarray(out.hit_iteration[f"IGAHD β = {0.05:g}"])
-    if (gd >= 0).all() and (ig >= 0).all():  # nothing censored: the measured ratio is the ratio of medians
-        ratio = np.sort(ig)[(T - 1) // 2] / np.sort(gd)[(T - 1) // 2]
-        assert acc.measured == pytest.approx(ratio) or acc.status == "inconclusive"
+    # the measured ratio is that of the lower medians at the first budget, runs beyond it censored there, and
+    # the budget standing in for GD's median when more than half of GD's runs are censored
+    b = 1000
+
+    def lower_median(hits):
+        h = np.where((hits >= 0) & (hits <= b), hits, np.inf).astype(float)
+        return np.sort(h)[(T - 1) // 2]
+    gd = lower_median(np.asarray(out.hit_iteration["gradient descent"]))
+    ig = lower_median(np.asarray(out.hit_iteration[f"IGAHD β = {0.05:g}"]))
+    assert np.isfinite(ig)  # this grid's IGAHD runs reach the tolerance: the ratio is a number
+    assert acc.measured == pytest.approx(ig / (gd if np.isfinite(gd) else b))
 
 
 @pytest.mark.parametrize("igahd_factor, expected", [(0.25, "reproduced"), (0.9, "not_reproduced")])
