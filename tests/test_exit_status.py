@@ -93,3 +93,15 @@ def test_the_torch_commands_say_what_is_missing_without_torch(run_cli, monkeypat
     monkeypatch.setattr(iu, "find_spec", lambda name, *a, **k: None if name == "torch" else real(name, *a, **k))
     code, _, err = run_cli(command)
     assert code == 2 and "pip install 'boundcalc[torch]'" in err
+
+
+@NEEDS_TORCH
+def test_check_init_text_leads_with_the_verdict_and_leaves_out_what_does_not_apply(tmp_path, run_cli):
+    (tmp_path / "nets.py").write_text(FACTORIES)
+    code, out, _ = run_cli("check-init", *GAUSS, "--torch-model", f"{tmp_path / 'nets.py'}:smooth")
+    first = out.splitlines()[0]
+    assert first.startswith("CheckInitResult: not_applicable (certified Lipschitz bound of J_g on the ball: unknown")
+    assert "= nan" not in out and "k " not in out.replace("not available", "")  # no k = 0, B = nan
+    assert "not available: " in out and " k, d, " in out
+    code, out, _ = run_cli("check-init", *GAUSS, "--k", "20", "--d", "3")
+    assert out.splitlines()[0].startswith("CheckInitResult: degenerate (R′ < R")

@@ -275,7 +275,7 @@ class TorchGenerator:
                 a, b = t1.detach().clone().requires_grad_(True), t2.detach().clone().requires_grad_(True)
                 f = self._ratio2(a, b, p[0])
                 g1, g2 = torch.autograd.grad(f, (a, b))
-                return float(f), g1, g2
+                return float(f.detach()), g1, g2
 
             def value(t1, t2, p=p):
                 with torch.no_grad():

@@ -6,12 +6,13 @@ the operator and the generator and records which hypotheses hold.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .._core import Result, as_finite_array
+from .._core import Result, _fmt, as_finite_array
 from ..formulas import FORMULAS, evaluate_many
 from ..linalg.backend import resolve_backend
 from ..linalg.operators import SpectrumResult, as_operator, spectrum
@@ -69,10 +70,10 @@ class CheckInitResult(Result):
     radius_formula: str
     activation: str
     B: float
-    k: int
+    k: int | None
     n: int
     m: int
-    d: int
+    d: int | None
     D: float
     v_init: str
     seed: int | None
@@ -88,10 +89,45 @@ class CheckInitResult(Result):
         names = ["alpha", "beta", "xi", "eta", self.radius_formula, "lipschitz_J", "R_max", "nondeg_lhs"]
         return {n: (FORMULAS[n].latex() if latex else FORMULAS[n].text()) for n in names}
 
+    def _absent(self) -> dict[str, str]:
+        """Why a network field is null: the two-layer net's width, input size and seed do not apply to
+        another generator, and a given initialization (``--init``) has no seed."""
+        if self.k is None:
+            why = "not a two-layer network g = Vφ(Wu)/√k: no width, input size or seed of a draw"
+            return {"k": why, "d": why, "seed": why}
+        return {"seed": "the initialization was given (--init / TwoLayerDIP.from_arrays), not drawn from a seed"} \
+            if self.seed is None else {}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        for key, why in self._absent().items():
+            d.setdefault(f"{key}_status", why)
+        return d
+
     def __repr__(self) -> str:
-        head = super().__repr__().rstrip(")").rstrip()
-        hyp = "\n".join(f"    - {h!r}" for h in self.hypotheses)
-        return f"{head}\n  hypotheses:\n{hyp}\n)"
+        # The verdict and what decided it first; then the numbers that exist (a field that does not
+        # apply to this generator, or that the check could not compute, is named once, not printed as 0/nan).
+        decisive = [h for h in self.hypotheses if h.status == "fails"] or \
+            [h for h in self.hypotheses if h.status == "unknown"]
+        why = ("every hypothesis holds" if not decisive else
+               "; ".join(f"{h.name}: {h.status}" for h in decisive))
+        lines = [f"CheckInitResult: {self.verdict} ({why})", "  hypotheses:"]
+        lines += [f"    - {h!r}" for h in self.hypotheses]
+        shown, missing = [], []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not f.repr or f.name in ("verdict", "non_degenerate") or \
+                    (f.name == "lipschitz_estimate" and value is None):  # its _status line says why
+                continue
+            if value is None or (isinstance(value, float) and np.isnan(value)) or value == "unknown":
+                missing.append(f.name)
+            else:
+                shown.append((f.name, value))
+        width = max(len(n) for n, _ in shown)
+        lines += [f"  {n:<{width}} = {_fmt(v)}" for n, v in shown]
+        if missing:
+            lines.append(f"  not available: {', '.join(missing)}")
+        return "\n".join(lines)
 
 
 def _network_hypotheses(net: Any) -> list[Hypothesis]:
@@ -280,8 +316,8 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
         eta=out["eta"], loss0=values["L0"], R_prime=R_prime, R=R_max, lipschitz_J=lip,
         non_degenerate=verdict == "non_degenerate", verdict=verdict, margin=margin, dynamics=dynamics,
         radius_formula=radius_formula, activation=act.name if act is not None else "unknown",
-        B=act.B if act is not None else float("nan"), k=int(getattr(net, "k", 0)), n=n, m=m,
-        d=int(getattr(net, "d", 0)), D=float(getattr(net, "D", None) or float("nan")),
+        B=act.B if act is not None else float("nan"), k=int(net.k) if is_dip else None, n=n, m=m,
+        d=int(net.d) if is_dip else None, D=float(getattr(net, "D", None) or float("nan")),
         v_init=str(getattr(net, "v_init", "unknown")), seed=getattr(net, "seed", None) if is_dip else None,
         hypotheses=tuple(hyps), inputs=values, lipschitz_required=required, lipschitz_estimate=estimate,
         lipschitz_estimate_status=estimate_status,
