@@ -637,6 +637,7 @@ def test_full_phase_diagram_says_its_cost_first_and_refuses_what_cannot_fit(tmp_
     code, _, err = cli("--max-memory", "1G", "phase-diagram", "--full", "--out", tmp_path / "pd")
     assert code == 2
     assert_one_line(err, "concurrent row", "GiB; 1 GiB available")
+    assert not (tmp_path / "pd").exists()  # refused before touching the disk: no empty cells/
     from boundcalc.verification.sweeps import phase_diagram
     lines: list[str] = []
     phase_diagram(n=6, m=3, d=2, ks=(5, 8), alphas=(1.0,), trials=2, iterations=100, progress=False,
@@ -652,3 +653,18 @@ def test_verify_api_validates_like_the_cli():
     for kw, name in (({"iterations": 0}, "iterations"), ({"t_max": -1.0}, "t_max"), ({"step": float("nan")}, "step")):
         with pytest.raises(ValueError, match=name):
             verify(prob, net, dynamics="gd", **kw)
+
+
+def test_phase_diagram_files_and_text_say_null_not_minus_one(tmp_path):
+    out = tmp_path / "pd"
+    code, text, _ = cli(*[a for a in PD_SMALL if a != "--json"], "--out", out)
+    assert code == 0 and "-1" not in text and "reached it within" in text
+    cells = sorted((out / "cells").glob("*.json"))
+    records = [json.loads(c.read_text()) for c in cells]
+    hits = [h for r in records for h in r["hit_iteration"]]
+    assert -1 not in hits and None in hits  # PD_SMALL's budget is too short for some trials
+    # a cell an older version wrote with −1 for "not reached" is still reused, not recomputed
+    legacy = {**records[0], "hit_iteration": [-1 if h is None else h for h in records[0]["hit_iteration"]]}
+    cells[0].write_text(json.dumps(legacy))
+    code, again, err = cli(*PD_SMALL, "--out", out)
+    assert code == 0 and "invalid" not in err and json.loads(again)["reused"] == len(cells)

@@ -590,6 +590,8 @@ def phase_section(problem: Problem, context: dict[str, Any]):
             "median_iterations": {str(b): {"igahd": _censored(med[b][0]),
                                            "gd": _censored(med[b][1]) if grid.get("include_gd", True) else None}
                                   for b in budgets},
+            "median_iterations_status": "null entries: censored medians, more than half the trials did not "
+                                        "reach the tolerance within the budget (> budget)",
             # a timing: moved to results.json's "timings" by the page assembly
             "seconds_in_background": None if background is None else background.seconds,
             "claims": [c.to_dict() for c in claims], "regimes": REGIMES, "third_sentence": third.to_dict(),

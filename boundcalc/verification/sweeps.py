@@ -240,11 +240,14 @@ def _cell_problem(saved: Any, spec: dict[str, Any]) -> str | None:
     success, hits, losses = saved.get("success"), saved.get("hit_iteration"), saved.get("final_loss")
     if isinstance(success, bool) or not isinstance(success, int) or not 0 <= success <= trials:
         return f"success must be a whole number of trials in [0, {trials}], got {success!r}"
+    # null: the trial did not reach the tolerance (cells written before 0.9 said −1; still read)
     if not (isinstance(hits, list) and len(hits) == trials
-            and all(isinstance(h, int) and not isinstance(h, bool) and -1 <= h <= spec["iterations"] for h in hits)):
-        return f"hit_iteration must list {trials} iteration numbers in [-1, {spec['iterations']}]"
-    if sum(h >= 0 for h in hits) != success:
-        reached = sum(h >= 0 for h in hits)
+            and all(h is None or (isinstance(h, int) and not isinstance(h, bool) and -1 <= h <= spec["iterations"])
+                    for h in hits)):
+        return (f"hit_iteration must list {trials} iteration numbers in [0, {spec['iterations']}], "
+                "null where the trial did not reach the tolerance")
+    reached = sum(h is not None and h >= 0 for h in hits)
+    if reached != success:
         return f"success = {success} disagrees with hit_iteration ({reached} trials reached the tolerance)"
     if not (isinstance(losses, list) and len(losses) == trials
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in losses)):
@@ -303,6 +306,19 @@ class PhaseDiagramResult(Result):
                 if (hits < 0).any():
                     d[f"{name}_status"] = "null entries: the trial did not reach loss_tol within the iteration budget"
         return d
+
+    def __repr__(self) -> str:
+        # the hits are −1 in memory where a trial did not reach the tolerance; a reader sees counts
+        text = super().__repr__()
+        budget = self.params.get("iterations")
+        for name in ("igahd_hits", "gd_hits"):
+            hits = getattr(self, name)
+            if hits is not None:
+                line = next(ln for ln in text.splitlines() if ln.lstrip().startswith(f"{name} "))
+                head = line[:line.index("=") + 1]
+                text = text.replace(line, f"{head} per-trial iterations to loss_tol, shape {hits.shape}: "
+                                          f"{int((hits >= 0).sum())} of {hits.size} reached it within {budget}")
+        return text
 
     def _check_budget(self, budget: int | None) -> int:
         if self.igahd_hits is None:
@@ -392,7 +408,8 @@ def run_row(cells: list[dict[str, Any]], device: str | None = None) -> list[dict
         for j, cell in enumerate(group):
             sl = slice(j * T, (j + 1) * T)
             hit = res.hit_iteration[sl]
-            out.append({**cell, "success": int((hit >= 0).sum()), "hit_iteration": hit.tolist(),
+            out.append({**cell, "success": int((hit >= 0).sum()),
+                        "hit_iteration": [h if h >= 0 else None for h in hit.tolist()],
                         "final_loss": res.final_loss[sl].tolist()})
     return out
 
@@ -505,7 +522,6 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     results: dict[str, dict] = {}
     if out_dir is not None:
         cells_dir = check_sweep_folder(out_dir, force=force) / "cells"
-        cells_dir.mkdir(parents=True, exist_ok=True)
         for spec in specs:
             saved = _load_cell(cells_dir / f"{spec['name']}.json", spec)
             if saved is not None:  # same inputs: reuse
@@ -522,6 +538,8 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     peak = workers * _row_bytes(n, m, d, max(ks), len(alphas), trials)
     require_memory(peak, f"the phase diagram's {workers} concurrent row(s) ({len(alphas)} α × {trials} trials, "
                          f"n = {n}, k = {max(ks)})")
+    if cells_dir is not None:  # only now: a refused sweep leaves nothing on the disk
+        cells_dir.mkdir(parents=True, exist_ok=True)
     if announce is not None and rows:
         est = _estimate_seconds(rows, workers, device)
         announce(f"phase diagram: {len(todo)} cells to compute ({reused} reused) in {len(rows)} rows on {workers} "
@@ -587,9 +605,10 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     ig = np.array([[results[_cell_name("igahd", k, a)]["success"] / trials for a in alphas] for k in ks])
     gd = np.array([results[_cell_name("gd", k, None)]["success"] / trials for k in ks]) if include_gd \
         else np.full(len(ks), np.nan)
-    ig_hits = np.array([[results[_cell_name("igahd", k, a)]["hit_iteration"] for a in alphas] for k in ks], int)
-    gd_hits = np.array([results[_cell_name("gd", k, None)]["hit_iteration"] for k in ks], int) if include_gd \
-        else None
+    def hits(name: str) -> list[int]:  # −1 in memory: not reached (null in the files and the JSON)
+        return [-1 if h is None else h for h in results[name]["hit_iteration"]]
+    ig_hits = np.array([[hits(_cell_name("igahd", k, a)) for a in alphas] for k in ks], int)
+    gd_hits = np.array([hits(_cell_name("gd", k, None)) for k in ks], int) if include_gd else None
     return PhaseDiagramResult(ks, alphas, ig, gd, trials, base, len(todo), reused, ig_hits, gd_hits)
 
 
