@@ -66,6 +66,8 @@ def _worker_init(parent_pid: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # forked inside signals_deferred: take the signals again
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -120,6 +122,25 @@ def _interrupts_held():
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """SIGINT and SIGTERM held by the kernel for the duration and delivered when it ends.
+
+    Why: a signal that lands while ``os.fork`` runs CPython's at-fork hooks (logging's
+    ``_releaseLock``) raises KeyboardInterrupt inside the hook, where CPython prints "Exception ignored"
+    and drops it. Ctrl-C pressed 1–5 ms after the phase diagram's estimate line was lost that way and
+    the sweep ran to its end (exit 0). A forked worker inherits the blocked mask and
+    :func:`_worker_init` clears it. Main thread only, where Python's handlers run."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def local_executor(workers: int, *, start_method: str | None = None) -> ProcessPoolExecutor:
@@ -414,8 +435,13 @@ def run_row(cells: list[dict[str, Any]], device: str | None = None) -> list[dict
     return out
 
 
-#: Iterations timed per width (two probes, this many and three times as many) for ``announce``.
+#: Iterations of the first probe timed per width for ``announce`` (doubled up to PROBE_SECONDS).
 CALIBRATION_ITERATIONS = 5
+#: A probe of the estimate lasts at least this long (seconds) before its timing is trusted.
+PROBE_SECONDS = 0.05
+#: The announced interval is [estimate / ESTIMATE_FACTOR, estimate × ESTIMATE_FACTOR]: on 5 sweeps of
+#: 0.1–6 s here the time taken was 0.6–1.3× the estimate (benchmarks/bench_sweep_estimate.py measures it).
+ESTIMATE_FACTOR = 2.0
 
 
 def _row_bytes(n: int, m: int, d: int, k: int, n_alphas: int, trials: int) -> int:
@@ -425,28 +451,43 @@ def _row_bytes(n: int, m: int, d: int, k: int, n_alphas: int, trials: int) -> in
     return float_bytes(runs * (2 * (n * k + k * d) + 8 * (m * k + k) + m * n))
 
 
-def _estimate_seconds(rows: list[list[dict[str, Any]]], workers: int, device: str | None) -> float:
-    """Seconds for ``rows`` on ``workers`` processes, without early stops (real trials stop at the tolerance).
+def _probe_row(row: list[dict[str, Any]], device: str | None) -> float:
+    """Seconds for one width's row, without early stops, from probes on at most two trials.
 
-    Each width's row is probed on at most two trials for c and 3c iterations
-    (c = :data:`CALIBRATION_ITERATIONS`, no early stop); the difference gives the cost of an iteration,
-    the rest the set-up, both scaled to the row's trials and iterations. The rows are then dealt to
-    the workers longest first."""
-    costs = []
-    for row in rows:
-        trials = row[0]["trials"]
-        probe_trials = min(trials, 2)
-        spent = []
-        for its in (CALIBRATION_ITERATIONS, 3 * CALIBRATION_ITERATIONS):
-            probe = [{**c, "iterations": its, "loss_tol": 1e-300, "trials": probe_trials} for c in row]
-            t0 = time.perf_counter()
+    The first probe is discarded (it pays the first call's allocations); then the probe doubles its
+    iterations from :data:`CALIBRATION_ITERATIONS` until it lasts :data:`PROBE_SECONDS` (or reaches the
+    row's budget). The last two probes give the cost of an iteration (their difference) and of the
+    set-up (the rest), scaled to the row's trials and iterations. Probes of 5 and 15 iterations,
+    as before, took ~10 ms: their difference was noise, and the estimate said 2 s for a 5 s row."""
+    from threadpoolctl import threadpool_limits
+    trials, total = row[0]["trials"], row[0]["iterations"]
+    probe_trials = min(trials, 2)
+
+    def timed(its: int) -> float:
+        probe = [{**c, "iterations": its, "loss_tol": 1e-300, "trials": probe_trials} for c in row]
+        t0 = time.perf_counter()
+        with threadpool_limits(limits=1):  # as in a worker (one BLAS thread each, local_executor)
             run_row(probe, device)
-            spent.append(time.perf_counter() - t0)
-        per_iteration = max(spent[1] - spent[0], 0.0) / (2 * CALIBRATION_ITERATIONS)
-        setup = max(spent[0] - CALIBRATION_ITERATIONS * per_iteration, 0.0)
-        costs.append((setup + per_iteration * row[0]["iterations"]) * trials / probe_trials)
+        return time.perf_counter() - t0
+
+    its = min(CALIBRATION_ITERATIONS, total)
+    timed(its)
+    probes = [(its, timed(its))]
+    while probes[-1][1] < PROBE_SECONDS and its < total:
+        its = min(2 * its, total)
+        probes.append((its, timed(its)))
+    (i1, t1), (i2, t2) = probes[-2:] if len(probes) > 1 else (probes[0], probes[0])
+    # noise can make the difference negative: the last probe's mean cost is then the fallback
+    per_iteration = (t2 - t1) / (i2 - i1) if i2 > i1 and t2 > t1 else t2 / i2
+    setup = max(t2 - i2 * per_iteration, 0.0)
+    return (setup + per_iteration * total) * trials / probe_trials
+
+
+def _estimate_seconds(rows: list[list[dict[str, Any]]], workers: int, device: str | None) -> float:
+    """Seconds for ``rows`` on ``workers`` processes, without early stops (real trials stop at the
+    tolerance): each row timed by :func:`_probe_row`, then the rows dealt to the workers longest first."""
     loads = [0.0] * workers
-    for c in sorted(costs, reverse=True):
+    for c in sorted((_probe_row(row, device) for row in rows), reverse=True):
         loads[loads.index(min(loads))] += c
     return max(loads)
 
@@ -491,8 +532,9 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     force : bool
         Replace ``phase_diagram.png``/``.json`` in ``out_dir`` even without a sweep's ``cells/``.
     announce : callable, optional
-        Receives one line before the first cell: cells to compute, the estimated time on this
-        machine (each width timed on a few iterations) and the peak memory.
+        Receives two lines before the first cell: at once, the cells to compute and the peak
+        memory; then, after timing each width on a short probe, the estimated time on this machine
+        and an interval (:data:`ESTIMATE_FACTOR`).
 
     Raises
     ------
@@ -541,13 +583,14 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     if cells_dir is not None:  # only now: a refused sweep leaves nothing on the disk
         cells_dir.mkdir(parents=True, exist_ok=True)
     if announce is not None and rows:
-        est = _estimate_seconds(rows, workers, device)
+        # a line at once (the timing below takes a second or more), then the estimate
         announce(f"phase diagram: {len(todo)} cells to compute ({reused} reused) in {len(rows)} rows on {workers} "
-                 f"process(es); at most {_duration(est)} on this machine (timed on {CALIBRATION_ITERATIONS} and "
-                 f"{3 * CALIBRATION_ITERATIONS} iterations per width as if no run stopped early: runs that reach "
-                 f"the tolerance stop sooner), peak memory about {format_bytes(peak)}")
-    if own:
-        executor = local_executor(min(os.cpu_count() or 1, len(rows)))
+                 f"process(es), peak memory about {format_bytes(peak)}; timing each width on a short probe")
+        est = _estimate_seconds(rows, workers, device)
+        announce(f"phase diagram: about {_duration(est)} on this machine, likely between "
+                 f"{_duration(est / ESTIMATE_FACTOR)} and {_duration(est * ESTIMATE_FACTOR)} (each width timed on a "
+                 f"probe of ≥ {PROBE_SECONDS:g} s as if no run stopped early: runs that reach the tolerance stop "
+                 "sooner; a machine busier than during the probes is slower)")
 
     def save(res: dict[str, Any]) -> None:
         # The file first, the record after: an interrupt between the two leaves the cell unrecorded,
@@ -562,11 +605,14 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
 
     futures = []
     try:
-        if executor is None:
-            done_iter = (run_row(r, device) for r in rows)
-        else:
-            futures = [executor.submit(run_row, r, device) for r in rows]
-            done_iter = (f.result() for f in as_completed(futures))
+        with signals_deferred():  # the workers are forked here: see signals_deferred
+            if own:
+                executor = local_executor(min(os.cpu_count() or 1, len(rows)))
+            if executor is None:
+                done_iter = (run_row(r, device) for r in rows)
+            else:
+                futures = [executor.submit(run_row, r, device) for r in rows]
+                done_iter = (f.result() for f in as_completed(futures))
         with progress_bar(total=len(todo), desc=f"phase diagram ({reused} cells reused)", enabled=progress,
                           unit="cell") as bar:
             for row in done_iter:
