@@ -994,8 +994,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("boundcalc: error: out of memory; a smaller size, or --max-memory below what is free, makes "
               "boundcalc refuse such sizes up front", file=sys.stderr)
         return 2
-    except RuntimeError as exc:
-        print(f"boundcalc: numerical failure: {_one_line(exc)}", file=sys.stderr)
+    except RuntimeError as exc:  # a sweep's WorkerDied says what happened itself: not a numerical failure
+        what = "" if type(exc).__name__ == "WorkerDied" else "numerical failure: "
+        print(f"boundcalc: {what}{_one_line(exc)}", file=sys.stderr)
         return 3
     finally:
         if previous_limit is None:

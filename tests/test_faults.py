@@ -740,3 +740,22 @@ def test_ctrl_c_just_after_the_sweeps_estimate_ends_it(tmp_path, delay):
     assert proc.returncode == 130, err
     assert "Exception ignored" not in err
     assert_one_line(err, "interrupted")
+
+
+@NEEDS_PROC
+def test_a_killed_local_worker_is_named_and_the_sweep_resumes(tmp_path):
+    """A worker killed by SIGKILL (as the out-of-memory killer does) was reported as "numerical failure:
+    A child process terminated abruptly" with no word on the cells kept; the default report failed so once."""
+    out = tmp_path / "pd"
+    proc, workers = _start_sweep(out, tmp_path)
+    os.kill(sorted(workers)[0], signal.SIGKILL)
+    assert _wait_gone({proc.pid, *workers}, limit=10.0), "a process of the sweep outlived the dead worker"
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 3
+    assert_one_line(err, "a worker process died", "out-of-memory killer", "of 12 cells saved in",
+                    "rerun the same command to resume")
+    assert "numerical failure" not in err
+    saved = int(err.split("); ")[1].split(" of ")[0])
+    assert 1 <= saved < 12 and len(list((out / "cells").glob("*.json"))) == saved
+    code, resumed, _ = cli(*SWEEP, "--out", out)
+    assert code == 0 and json.loads(resumed)["reused"] == saved

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,19 @@ class SweepInterrupted(KeyboardInterrupt):
             "kept in memory only (no out_dir): they are lost"
         super().__init__(f"interrupted: {saved} of {total} cells {where}")
         self.saved, self.total, self.out_dir, self.exit_status = saved, total, out_dir, exit_status
+
+
+class WorkerDied(RuntimeError):
+    """A worker process of a local sweep died (SIGKILL, the out-of-memory killer) while its row ran;
+    the other workers were stopped and the finished cells saved. ``str()`` is the one line the CLI
+    prints (exit status 3: the sweep could not produce its numbers)."""
+
+    def __init__(self, saved: int, total: int, out_dir: Path | None):
+        where = f"saved in {out_dir}; rerun the same command to resume" if out_dir is not None else \
+            "kept in memory only (no out_dir): they are lost"
+        super().__init__(f"a worker process died (killed from outside: SIGKILL, or the out-of-memory killer, "
+                         f"which the kernel log names); {saved} of {total} cells {where}")
+        self.saved, self.total, self.out_dir = saved, total, out_dir
 
 
 def _worker_init(parent_pid: int) -> None:
@@ -125,7 +140,7 @@ def _interrupts_held():
 
 
 @contextlib.contextmanager
-def signals_deferred():
+def signals_deferred(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)):
     """SIGINT and SIGTERM held by the kernel for the duration and delivered when it ends.
 
     Why: a signal that lands while ``os.fork`` runs CPython's at-fork hooks (logging's
@@ -136,7 +151,7 @@ def signals_deferred():
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, set(signals))
     try:
         yield
     finally:
@@ -173,11 +188,45 @@ def parse_dask_target(target: str) -> tuple[str, int | str]:
     if not isinstance(target, str) or not target.strip():
         raise ValueError("--dask: give a scheduler address (tcp://HOST:PORT) or local:N")
     if target.startswith("local:"):
-        count = target.removeprefix("local:")
-        if not count.isdigit() or int(count) < 1:
-            raise ValueError(f"--dask: local:N needs a whole number N >= 1 of worker processes, got {target!r}")
+        count, cores = target.removeprefix("local:"), os.cpu_count() or 1
+        if not count.isdigit() or not 1 <= int(count) <= cores:
+            raise ValueError(f"--dask: local:N needs a whole number of worker processes, 1 <= N <= {cores} (this "
+                             f"machine's cores: a row is one process's work), got {target!r}")
         return "local", int(count)
     return "address", target
+
+
+def _connect(distributed: Any, address: str, timeout: float) -> Any:
+    """A client of the scheduler at ``address``, or ValueError within about ``timeout`` seconds.
+
+    Why a thread with a deadline: ``Client(timeout=)`` bounds the TCP connection, not the handshake.
+    A server that accepts and stays silent held it past 180 s, and one that answers in another
+    protocol made msgpack read a length of gigabytes (MemoryError, "out of memory")."""
+    box: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            box["client"] = distributed.Client(address, timeout=timeout)
+        except BaseException as exc:  # noqa: BLE001 - reported below as what it means here
+            box["error"] = exc
+    thread = threading.Thread(target=attempt, daemon=True, name="boundcalc-dask-connect")
+    thread.start()
+    thread.join(timeout + 0.5)
+    if "client" in box:
+        return box["client"]
+    why = (f"{type(box['error']).__name__}: {box['error']}" if "error" in box else
+           f"no answer within {timeout:g} s")
+    if isinstance(box.get("error"), MemoryError):
+        why = "the server there does not speak dask's protocol"
+    raise ValueError(f"--dask: no dask scheduler answers at {address} ({why})")
+
+
+def dask_workers(executor: Any) -> int | None:
+    """How many rows a dask executor runs at once: its cluster's worker threads (None: not a dask executor)."""
+    client = getattr(executor, "_client", None)  # distributed's ClientExecutor keeps its client there
+    if client is None or not callable(getattr(client, "nthreads", None)):
+        return None
+    return max(int(sum(client.nthreads().values())), 1)
 
 
 @contextlib.contextmanager
@@ -202,23 +251,36 @@ def dask_executor(target: str, *, timeout: float = 10.0):
     cluster = None
     try:
         if kind == "local":
+            # Ctrl-C reaches the whole process group; this process stops the cluster and says so in
+            # one line. The workers ignore SIGINT (the preload), and distributed's logs are silenced
+            # below CRITICAL: before, an interrupt printed 4 tracebacks and 64 lines of logs.
             cluster = distributed.LocalCluster(n_workers=value, threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+                                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                                               preload=["boundcalc.verification.dask_worker"])
             client = distributed.Client(cluster)
         else:
-            try:
-                client = distributed.Client(value, timeout=timeout)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise ValueError(f"--dask: no dask scheduler answers at {value} ({exc})") from None
+            client = _connect(distributed, value, timeout)
         try:
             # pure=False: a resumed sweep resubmits rows whose keys were just cancelled; equal keys
             # would hand it the cancelled futures back.
             yield client.get_executor(pure=False)
+        except BaseException:
+            if cluster is not None:  # interrupted or failed: a busy worker held close() for 4 s
+                with _interrupts_held():
+                    for nanny in list(cluster.workers.values()):
+                        pid = getattr(nanny, "pid", None)
+                        if callable(getattr(nanny, "close_gracefully", None)):
+                            nanny.close_gracefully()  # a worker that exits is then not restarted
+                        if pid:
+                            with contextlib.suppress(ProcessLookupError):
+                                os.kill(pid, signal.SIGTERM)
+            raise
         finally:
             client.close()
     finally:
         if cluster is not None:
-            cluster.close()
+            with _interrupts_held():  # a second Ctrl-C must not leave the cluster half closed
+                cluster.close()
 
 
 def check_sweep_folder(out_dir: str | Path, *, force: bool = False) -> Path:
@@ -575,7 +637,7 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     # One GPU serves the rows in turn; worker processes would each need their own CUDA context.
     own = executor is None and len(rows) > 1 and device in (None, "cpu")
     # an executor handed in (a local pool, a dask client's executor) says how many rows run at once
-    given = getattr(executor, "_max_workers", None) if executor is not None else None
+    given = (getattr(executor, "_max_workers", None) or dask_workers(executor)) if executor is not None else None
     workers = min(os.cpu_count() or 1, len(rows)) if own else min(int(given or 1), max(len(rows), 1))
     peak = workers * _row_bytes(n, m, d, max(ks), len(alphas), trials)
     require_memory(peak, f"the phase diagram's {workers} concurrent row(s) ({len(alphas)} α × {trials} trials, "
@@ -621,7 +683,7 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
                     save(res)
                 pending = []
                 bar.update(len(row))
-    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM turned into Terminated by the CLI
+    except (KeyboardInterrupt, BrokenProcessPool) as exc:  # SIGINT, SIGTERM (Terminated), a worker killed
         # A second Ctrl-C while this runs (people press it twice) must not cut the clean-up short:
         # it once left the workers running and the parent waiting for them in shutdown().
         with _interrupts_held():
@@ -640,8 +702,10 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
             if cells_dir is not None:  # a write cut between its temporary file and the rename
                 for stale in cells_dir.glob("*.json.tmp"):
                     stale.unlink(missing_ok=True)
-        raise SweepInterrupted(len(results), len(specs), cells_dir.parent if cells_dir is not None else None,
-                               143 if isinstance(exc, Terminated) else 130) from None
+        where = cells_dir.parent if cells_dir is not None else None
+        if isinstance(exc, BrokenProcessPool):
+            raise WorkerDied(len(results), len(specs), where) from None
+        raise SweepInterrupted(len(results), len(specs), where, 143 if isinstance(exc, Terminated) else 130) from None
     except BaseException:
         if own:  # any other failure: never wait for the running rows
             _stop_workers(executor)

@@ -64,13 +64,89 @@ def test_cli_dask_local_cluster_and_its_refusals(tmp_path, run_cli):
     assert code == code2 == 0
     import json
     assert json.loads(out)["igahd"] == json.loads(ref)["igahd"]
-    for bad in ("local:0", "local:x", ""):
+    for bad in ("local:0", "local:x", "", "local:100000"):
         code, _, err = run_cli(*argv, "--out", tmp_path / "bad", "--dask", bad)
         assert code == 2 and "--dask" in err and len(err.strip().splitlines()) == 1
+        assert not (tmp_path / "bad").exists()
     from boundcalc.verification.sweeps import dask_executor
     with pytest.raises(ValueError, match="no dask scheduler answers at tcp://127.0.0.1:1"):
         with dask_executor("tcp://127.0.0.1:1", timeout=1):
             pass
+
+
+def test_the_cluster_is_sized_by_its_workers(tmp_path):
+    # local:2 was announced and sized as one process, while the local pool was refused at twice the memory
+    from boundcalc.verification.sweeps import dask_executor
+    said: list[str] = []
+    with dask_executor("local:2") as executor:
+        phase_diagram(n=6, m=3, d=2, ks=(5, 8), alphas=(1.0,), trials=2, iterations=100, progress=False,
+                      executor=executor, announce=said.append)
+    assert "on 2 process(es)" in said[0]
+
+
+@pytest.mark.parametrize("answer", [None, b"SSH-2.0-OpenSSH_9.2p1\r\n" * 4])
+def test_an_address_that_is_not_a_scheduler_is_refused_in_time(answer):
+    """A server that accepts and stays silent held the connection past 180 s; one speaking another
+    protocol made msgpack read a length of gigabytes ("out of memory")."""
+    import socket
+    import threading
+    import time
+
+    from boundcalc.verification.sweeps import dask_executor
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if answer:
+                conn.sendall(answer)
+    threading.Thread(target=serve, daemon=True).start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(ValueError, match="no dask scheduler answers at tcp://127.0.0.1:"):
+            with dask_executor(f"tcp://127.0.0.1:{server.getsockname()[1]}", timeout=1):
+                pass
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert time.perf_counter() - t0 < 10
+
+
+def test_ctrl_c_ends_a_local_dask_sweep_in_one_line(tmp_path):
+    """Interrupting a local:2 sweep took 5 s and printed 64 lines of distributed's logs with 4 tracebacks."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    argv = ["phase-diagram", "--n", "20", "--m", "10", "--d", "3", "--ks", "50", "100", "200", "--alphas", "0", "1",
+            "--trials", "4", "--iterations", "20000", "--out", str(tmp_path / "pd"), "--dask", "local:2"]
+    proc = subprocess.Popen([sys.executable, "-m", "boundcalc", *argv], text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        line = proc.stderr.readline()
+        while line and "on this machine" not in line:
+            line = proc.stderr.readline()
+        time.sleep(0.5)
+        t0 = time.perf_counter()
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, the workers included
+        _, err = proc.communicate(timeout=60)
+        took = time.perf_counter() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "interrupted:" in lines[0] and "rerun the same command to resume" in lines[0], err
+    assert took < 5  # 0.03-0.04 s measured here; 1.5-4 s while the busy workers held the cluster's close
 
 
 @pytest.mark.slow  # the dask route's refusals and a local cluster stay in the default suite
