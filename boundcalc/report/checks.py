@@ -47,6 +47,14 @@ LOJASIEWICZ_POWERS = (2, 3, 4)
 #: Claim ids of the test functions and of the phase diagram.
 TEST_FUNCTION_CLAIMS = ("igahd_energy", "trap_avoidance", "lojasiewicz_rate")
 PHASE_CLAIMS = ("phase_no_gain_under", "phase_gain_over", "phase_acceleration", "phase_oscillation_reduction")
+#: Claim ids each of the report's runs can make (the ids :func:`~boundcalc.verification.claims.verify` gives
+#: its ClaimChecks, loss_envelope_range where m > n; a test keeps the two equal), so ``claim`` can refuse an
+#: id before it computes anything.
+RUN_CLAIMS = {"isehd": ("loss_envelope", "loss_envelope_range", "param_ball", "param_envelope", "early_stopping",
+                        "x_space"),
+              "igahd": ("loss_envelope", "loss_envelope_range", "param_ball", "param_envelope", "early_stopping",
+                        "x_space", "igahd_convergence"),
+              "gf": ("gf_residual", "gf_loss", "gf_ball", "gf_early_stopping")}
 
 
 def report_network(n: int, spec: dict[str, Any], seed: int | None = None) -> Any:
@@ -143,17 +151,31 @@ def recheck(claim_id: str, *, run: str | None = None, p: int | None = None, prob
     ValueError
         For an unknown claim id, a missing or unknown ``run``/``p``, or a claim the run does not make.
     """
+    # Every argument is checked before anything is computed (an unknown id was answered after a 70 s run).
+    run_claims = {c for ids in RUN_CLAIMS.values() for c in ids}
+    if claim_id not in {*PHASE_CLAIMS, *TEST_FUNCTION_CLAIMS, *run_claims}:
+        known = ", ".join(sorted({*PHASE_CLAIMS, *TEST_FUNCTION_CLAIMS, *run_claims}))
+        raise ValueError(f"claim: {claim_id!r} is not one of the report's claims: {known}")
+    if p is not None and claim_id != "lojasiewicz_rate":
+        raise ValueError(f"--p: only lojasiewicz_rate takes an exponent; {claim_id} does not")
+    if run is not None and claim_id not in run_claims:
+        raise ValueError(f"--run: {claim_id} is not a claim of the problem's runs; drop --run")
     if claim_id in PHASE_CLAIMS:
         full = bool((inputs or {}).get("report", {}).get("full", False))
         return next(c for c in phase_claims(progress, full=full)[1] if c.claim_id == claim_id)
     if claim_id in TEST_FUNCTION_CLAIMS:
         if claim_id == "lojasiewicz_rate" and p is None:
             raise ValueError(f"--p: lojasiewicz_rate is checked for p in {LOJASIEWICZ_POWERS}; name one")
+        if p is not None and p not in LOJASIEWICZ_POWERS:
+            raise ValueError(f"--p: lojasiewicz_rate is checked for p in {LOJASIEWICZ_POWERS}, got {p}")
         return test_function_claims(claim_id, p)[0]
     from ..linalg.operators import spectrum
     from ..problems import DEFAULT_NETWORK, default_problem
+    makers = [r for r, ids in RUN_CLAIMS.items() if claim_id in ids]
     if run is None:
-        raise ValueError(f"--run: the problem's claims are checked on each of {DYNAMICS}; name one")
+        raise ValueError(f"--run: {claim_id} is checked on the run of each of {tuple(makers)}; name one")
+    if run not in makers:
+        raise ValueError(f"--run: {claim_id} is made by the {' and '.join(makers)} run(s), not {run}")
     problem = problem if problem is not None else default_problem()
     spec = {**DEFAULT_NETWORK, **(inputs or {}).get("network", {})}
     net = report_network(problem.n, spec)

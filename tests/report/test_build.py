@@ -1,5 +1,6 @@
 import html
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -290,9 +291,34 @@ def test_claim_command_rechecks_a_test_function_claim_alone(run_cli):
     assert got["status"] == want.status and got["measured"] == pytest.approx(want.measured, rel=1e-12)
     assert got["inputs"]["p"] == 2
     for args, message in ((("lojasiewicz_rate",), "--p"), (("loss_envelope",), "--run"),
-                          (("lojasiewicz_rate", "--p", "7"), "p must be one of")):
+                          (("lojasiewicz_rate", "--p", "7"), "checked for p in (2, 3, 4), got 7"),
+                          # each refused before any computation (an unknown id was answered about --run,
+                          # and with --run isehd only after a 70 s run; --p was ignored)
+                          (("nosuchclaim",), "'nosuchclaim' is not one of the report's claims"),
+                          (("nosuchclaim", "--run", "isehd"), "'nosuchclaim' is not one of the report's claims"),
+                          (("igahd_energy", "--p", "2"), "--p: only lojasiewicz_rate"),
+                          (("loss_envelope", "--run", "isehd", "--p", "2"), "--p: only lojasiewicz_rate"),
+                          (("trap_avoidance", "--run", "gf"), "drop --run"),
+                          (("gf_loss", "--run", "isehd"), "made by the gf run(s), not isehd")):
+        t0 = time.perf_counter()
         code, _, err = run_cli("claim", *args)
-        assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+        assert time.perf_counter() - t0 < 30  # refused up front, not after the run (70 s)
+
+
+@pytest.mark.parametrize("dynamics", ["isehd", "igahd", "gf"])
+def test_the_claim_ids_claim_knows_are_those_verify_makes(dynamics):
+    from boundcalc.nets.two_layer import TwoLayerDIP
+    from boundcalc.problems import gaussian_problem
+    from boundcalc.report.checks import RUN_CLAIMS
+    from boundcalc.verification.claims import verify
+    made = []
+    for m, n in ((10, 5), (5, 10)):  # m > n adds loss_envelope_range (y may leave the range of A)
+        prob = gaussian_problem(m, n, noise_norm=0.01, seed=0)
+        res = verify(prob, TwoLayerDIP(prob.n, 2, 2000, "tanh", seed=0), dynamics=dynamics, iterations=50,
+                     compare_gf=dynamics == "isehd", t_max=1.0)
+        made += [c.claim_id for c in res.claims]
+    assert set(made) == set(RUN_CLAIMS[dynamics])
 
 
 def test_full_report_option_is_recorded_and_checked(tmp_path, run_cli):
