@@ -152,8 +152,11 @@ def gaussian_kernel(sigma: float, max_width: int | None = None) -> np.ndarray:
                          f"float64), got {sigma:g}")
     width = 2 * math.ceil(3 * sigma) + 1
     if max_width is not None and width > max_width:
+        largest = (max_width - 1) // 2 / 3
+        # a smaller blur is advised only where one exists (a 1×1 image was told "use blur_sigma <= 0")
+        instead = f"; or blur_sigma <= {largest:g}" if largest >= MIN_BLUR_SIGMA else ""
         raise ValueError(f"blur_sigma = {sigma:g} needs a {width}-pixel kernel (2⌈3σ⌉ + 1), larger than the "
-                         f"image's {max_width} pixels; use blur_sigma <= {(max_width - 1) // 2 / 3:g}")
+                         f"image's {max_width} pixels: give an image at least {width}x{width}{instead}")
     r = np.arange(-int(np.ceil(3 * sigma)), int(np.ceil(3 * sigma)) + 1)
     g = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma**2))
     return g / g.sum()

@@ -579,7 +579,7 @@ def test_config_type_errors_name_key_found_and_required(tmp_path, text, needles)
     assert_one_line(err, *needles)
 
 
-@pytest.mark.parametrize("sigma, needle", [("1e9", "6000000001-pixel kernel"), ("40", "use blur_sigma <= 5"),
+@pytest.mark.parametrize("sigma, needle", [("1e9", "6000000001-pixel kernel"), ("40", "or blur_sigma <= 5"),
                                            ("1e-300", "must be >= 0.05"), ("0.01", "must be >= 0.05")])
 def test_blur_sigma_is_refused_before_anything_is_allocated(sigma, needle):
     import tracemalloc
@@ -759,3 +759,24 @@ def test_a_killed_local_worker_is_named_and_the_sweep_resumes(tmp_path):
     assert 1 <= saved < 12 and len(list((out / "cells").glob("*.json"))) == saved
     code, resumed, _ = cli(*SWEEP, "--out", out)
     assert code == 0 and json.loads(resumed)["reused"] == saved
+
+
+def test_an_image_too_small_for_any_blur_is_told_the_size_it_needs():
+    code, _, err = cli("check-init", "--problem", "deblurring", "--size", "1x1")
+    assert code == 2
+    assert_one_line(err, "give an image at least 11x11")
+    assert "blur_sigma <=" not in err  # was "use blur_sigma <= 0", which no blur satisfies
+
+
+def test_a_link_to_a_folder_is_a_folder_for_out(tmp_path):
+    from boundcalc.io.outputs import staged_output_folder
+    target = tmp_path / "real"
+    target.mkdir()
+    (tmp_path / "link").symlink_to(target)
+    with staged_output_folder(tmp_path / "link", force=False) as tmp:  # was "exists and is not a folder"
+        (tmp / "report.md").write_text("r")
+    assert (tmp_path / "link").is_symlink() and (target / "report.md").read_text() == "r"
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    code, _, err = cli("report", "--no-experiments", "--out", tmp_path / "dangling")
+    assert code == 2
+    assert_one_line(err, "is a link to", "which does not exist")

@@ -64,6 +64,8 @@ def check_output_folder(out: str | os.PathLike, *, force: bool, name: str = "out
         boundcalc folder while ``force`` is False; or a path whose parent cannot be written.
     """
     out = Path(out)
+    if out.is_symlink() and out.is_dir():  # a link to a folder: the folder is the target (the link stays)
+        out = out.resolve()
     resolved = out.resolve()
     protected = {Path.cwd().resolve(): "the current folder", Path.home().resolve(): "the home folder",
                  Path(resolved.anchor): "a filesystem root"}
@@ -71,7 +73,9 @@ def check_output_folder(out: str | os.PathLike, *, force: bool, name: str = "out
         raise OutputFolderError(f"{name}: {out} is {protected[resolved]}; boundcalc writes its outputs into a "
                                 "folder of their own (for example reports/NAME)")
     if out.exists() or out.is_symlink():
-        if out.is_symlink() or not out.is_dir():
+        if out.is_symlink() and not out.exists():
+            raise OutputFolderError(f"{name}: {out} is a link to {os.readlink(out)}, which does not exist")
+        if not out.is_dir():
             raise OutputFolderError(f"{name}: {out} exists and is not a folder")
         entries = sorted(p.name for p in out.iterdir())
         if entries:

@@ -31,14 +31,19 @@ __all__ = ["from_deepinv", "DeepinvOperator", "DeepinvBlurFFT"]
 class DeepinvOperator(spla.LinearOperator):
     """A deepinv linear physics on flattened float64 images (C·H·W → the physics' output, flattened)."""
 
-    def __init__(self, physics: Any, img_size: tuple[int, ...], out_size: tuple[int, ...], dtype: Any):
+    def __init__(self, physics: Any, img_size: tuple[int, ...], out_size: tuple[int, ...], dtype: Any,
+                 device: Any = None):
         import torch
         self.physics, self.img_size, self.out_size, self._tdtype = physics, tuple(img_size), tuple(out_size), dtype
         self._torch = torch
+        # the physics' own device: its A is applied there, the result comes back to NumPy (a physics on
+        # a GPU raised torch's "Expected all tensors to be on the same device")
+        self.device = device if device is not None else torch.device("cpu")
         super().__init__(dtype=np.float64, shape=(int(np.prod(out_size)), int(np.prod(img_size))))
 
     def _apply(self, fn: Any, v: np.ndarray, shape: tuple[int, ...], out_len: int) -> np.ndarray:
-        t = self._torch.as_tensor(np.asarray(v, dtype=np.float64).reshape((1, *shape)), dtype=self._tdtype)
+        t = self._torch.as_tensor(np.asarray(v, dtype=np.float64).reshape((1, *shape)), dtype=self._tdtype,
+                                  device=self.device)
         with self._torch.no_grad():
             out = fn(t)
         return out.detach().to(self._torch.float64).cpu().numpy().reshape(out_len)
@@ -60,12 +65,27 @@ class DeepinvBlurFFT(DeepinvOperator, StructuredOperator):
     closed_form = "|DFT2(filter zero-padded to the image)| per channel (from the BlurFFT filter)"
 
     def __init__(self, physics: Any, img_size: tuple[int, ...], out_size: tuple[int, ...], dtype: Any,
-                 sv: np.ndarray):
-        super().__init__(physics, img_size, out_size, dtype)
+                 sv: np.ndarray, device: Any = None):
+        super().__init__(physics, img_size, out_size, dtype, device)
         self._sv = sv
 
     def singular_values(self) -> np.ndarray:
         return self._sv.copy()
+
+
+def physics_device(tensors: list) -> Any:
+    """The one device a physics' tensors live on (CPU when it holds none).
+
+    Raises
+    ------
+    ValueError
+        Its tensors are spread over several devices (no device can apply it whole)."""
+    import torch
+    devices = sorted({str(t.device) for t in tensors if t is not None})
+    if len(devices) > 1:
+        raise ValueError(f"physics: its tensors are on several devices ({', '.join(devices)}); move it to one "
+                         "with physics.to(device)")
+    return torch.device(devices[0]) if devices else torch.device("cpu")
 
 
 def _blur_singular_values(filt: np.ndarray, img_size: tuple[int, ...]) -> np.ndarray:
@@ -109,23 +129,26 @@ def from_deepinv(physics: Any, *, img_size: tuple[int, ...] | None = None, adjoi
     size = img_size if img_size is not None else getattr(physics, "img_size", None)
     if size is None:
         raise ValueError("img_size: this physics does not store its image size; pass img_size=(C, H, W)")
-    size = tuple(int(s) for s in size)
-    if len(size) != 3 or min(size) < 1:
-        raise ValueError(f"img_size must be (C, H, W) with positive sizes, got {size}")
-    buffers = [b for b in list(physics.buffers()) + list(physics.parameters()) if b is not None
-               and torch.is_floating_point(b)] if hasattr(physics, "buffers") else []
+    # whole numbers only: (1, 8.7, 8) was read as (1, 8, 8)
+    if isinstance(size, (str, bytes)) or not hasattr(size, "__len__") or len(size) != 3 or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in size):
+        raise ValueError(f"img_size must be (C, H, W), three whole numbers >= 1, got {size!r}")
+    size = tuple(int(v) for v in size)
+    tensors = (list(physics.buffers()) + list(physics.parameters())) if hasattr(physics, "buffers") else []
+    buffers = [b for b in tensors if b is not None and torch.is_floating_point(b)]
     dtype = torch.float64 if all(b.dtype == torch.float64 for b in buffers) else (buffers[0].dtype if buffers
                                                                                  else torch.float64)
+    device = physics_device(tensors)
     with torch.no_grad():
-        out = physics.A(torch.zeros((1, *size), dtype=dtype))
+        out = physics.A(torch.zeros((1, *size), dtype=dtype, device=device))
     filt = getattr(physics, "filter", None)
     # A filter larger than the image: deepinv crops it in its own way, so no closed form is claimed.
     if type(physics).__name__ == "BlurFFT" and filt is not None and filt.shape[-2] <= size[1] \
             and filt.shape[-1] <= size[2]:
         sv = _blur_singular_values(filt.detach().to(torch.float64).cpu().numpy(), size)
-        op: DeepinvOperator = DeepinvBlurFFT(physics, size, tuple(out.shape[1:]), dtype, sv)
+        op: DeepinvOperator = DeepinvBlurFFT(physics, size, tuple(out.shape[1:]), dtype, sv, device=device)
     else:
-        op = DeepinvOperator(physics, size, tuple(out.shape[1:]), dtype)
+        op = DeepinvOperator(physics, size, tuple(out.shape[1:]), dtype, device=device)
     op.adjoint_rtol = float(adjoint_rtol)  # spectrum() repeats the dot-product test at this precision
     try:
         adjoint_test(op, seed=seed, rtol=adjoint_rtol)

@@ -16,7 +16,7 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 
 from .._core import Result, as_finite_array, as_rng, positive_int
-from ..io.memory import float_bytes, require_memory
+from ..io.memory import available_bytes, float_bytes, format_bytes, require_memory
 
 __all__ = [
     "StructuredOperator", "Convolution2D", "Gradient2D", "Mask", "gaussian",
@@ -286,6 +286,10 @@ def adjoint_test(A: spla.LinearOperator, seed: int | np.random.Generator = 0, tr
         aty = np.asarray(A.rmatvec(y)).ravel()
         if ax.shape != (m,) or aty.shape != (n,):
             raise ValueError(f"A: matvec/rmatvec returned shapes {ax.shape}/{aty.shape}, expected ({m},)/({n},)")
+        # NaN compares false with every tolerance: an operator whose output is NaN passed the test
+        if not (np.all(np.isfinite(ax)) and np.all(np.isfinite(aty))):
+            which = "matvec" if not np.all(np.isfinite(ax)) else "rmatvec"
+            raise ValueError(f"A: {which} returned NaN or inf on a finite random vector")
         lhs, rhs = float(ax @ y), float(x @ aty)
         scale = np.linalg.norm(ax) * np.linalg.norm(y) + np.linalg.norm(x) * np.linalg.norm(aty)
         err = abs(lhs - rhs) / scale if scale > 0 else 0.0
@@ -477,7 +481,15 @@ def spectrum(A: Any, *, rtol: float | None = None, seed: int = 0) -> SpectrumRes
     if isinstance(A, spla.LinearOperator):
         # an operator that states its precision (a float32 deepinv physics) is tested at it
         adjoint_test(A, seed=seed, rtol=getattr(A, "adjoint_rtol", 1e-10))
-    if min(shape) <= DENSE_FALLBACK_MAX:
+    m, n = shape
+    small = min(shape)
+    # the dense route assembles m×n numbers and gesdd's workspace (~4k² more); where that does not fit,
+    # the matrix-free route (a few Lanczos vectors) runs instead of allocating it (a 2000² operator was
+    # assembled under a 1 KiB limit)
+    dense_bytes = float_bytes(2 * m * n, 4 * small * small)
+    lanczos_bytes = float_bytes(40 * small, 4 * max(m, n))
+    if small <= DENSE_FALLBACK_MAX and (dense_bytes <= available_bytes() or small <= 2):
+        require_memory(dense_bytes, f"A: the dense SVD of the {m}×{n} operator assembled from matvecs")
         if scipy.sparse.issparse(A):
             dense = A.toarray()
         elif shape[1] <= shape[0]:
@@ -487,4 +499,6 @@ def spectrum(A: Any, *, rtol: float | None = None, seed: int = 0) -> SpectrumRes
         as_finite_array(dense, "A (assembled from matvecs)")
         return _from_singular_values(scipy.linalg.svdvals(dense), shape, rtol, "dense-svd",
                                      "dense SVD of the operator assembled from matvecs")
+    require_memory(lanczos_bytes, f"A: Lanczos on the {small}×{small} Gram matrix of the {m}×{n} operator "
+                                  f"(the dense SVD would need {format_bytes(dense_bytes)})")
     return _lanczos_gram(A, rtol)

@@ -316,8 +316,16 @@ def load_model_factory(spec: str) -> tuple[torch.nn.Module, Any]:
         out = factory()
     except (Exception, SystemExit) as exc:
         raise ValueError(f"--torch-model: {path}:{func}() raised {_describe(exc)}") from None
-    if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], torch.nn.Module)):
-        raise TypeError(f"--torch-model: {path}:{func}() must return (module, u), got {type(out).__name__}")
+    if not (isinstance(out, tuple) and len(out) == 2):
+        got = f"a tuple of {len(out)}" if isinstance(out, tuple) else type(out).__name__
+        raise TypeError(f"--torch-model: {path}:{func}() must return a pair (module, u), got {got}")
+    # each element named (a (42, u) pair was answered "got tuple")
+    if not isinstance(out[0], torch.nn.Module):
+        raise TypeError(f"--torch-model: {path}:{func}() must return (module, u) with module a torch.nn.Module; "
+                        f"its first element is a {type(out[0]).__name__}")
+    if not isinstance(out[1], torch.Tensor):
+        raise TypeError(f"--torch-model: {path}:{func}() must return (module, u) with u a torch.Tensor; "
+                        f"its second element is a {type(out[1]).__name__}")
     return out
 
 
