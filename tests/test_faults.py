@@ -780,3 +780,13 @@ def test_a_link_to_a_folder_is_a_folder_for_out(tmp_path):
     code, _, err = cli("report", "--no-experiments", "--out", tmp_path / "dangling")
     assert code == 2
     assert_one_line(err, "is a link to", "which does not exist")
+
+
+def test_a_horizon_far_past_the_runs_own_is_refused_up_front():
+    # --t-max 1e300 ran past 180 s with nothing said
+    t0 = time.perf_counter()
+    code, _, err = cli("verify", "--dynamics", "gf", "--t-max", "1e300", "--problem", "gaussian", "--m", "5", "--n",
+                       "10", "--seed", "0", "--k", "2000")
+    assert code == 2
+    assert_one_line(err, "t_max = 1e+300 is", "times this run's horizon", "give t_max <=")
+    assert time.perf_counter() - t0 < 60

@@ -121,12 +121,21 @@ def summary_markdown(rows: list[tuple[str, dict[str, int]]]) -> str:
 
 
 def _embed_images(body: str, folder: Path) -> str:
+    """Every ``<img src="NAME.png">`` as a data: URI.
+
+    Raises
+    ------
+    ValueError
+        A figure that is missing, empty or not a PNG: the self-contained page would show a broken
+        image where a figure belongs (a 0-byte figure was embedded silently)."""
     def repl(m: re.Match) -> str:
         src = m.group(2)
         path = folder / src
-        if not path.is_file():
-            return m.group(0)
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        raw = path.read_bytes() if path.is_file() else None
+        if raw is None or not raw.startswith(b"\x89PNG\r\n\x1a\n"):
+            what = "is missing" if raw is None else "is empty (0 bytes)" if not raw else "is not a PNG file"
+            raise ValueError(f"report: the figure {src} {what} in {folder}; the page would show a broken image")
+        data = base64.b64encode(raw).decode("ascii")
         return f'{m.group(1)}"data:image/png;base64,{data}"'
     return re.sub(r'(<img[^>]*?src=)"([^"]+\.png)"', repl, body)
 

@@ -207,6 +207,11 @@ def _reusable_gf(gf_run: Any, t_max: float, n_eval: int, rtol: float) -> Any:
     return tr
 
 
+#: A given ISEHD/GF horizon may be at most this many times the run's own (1.5·T_ES): past it the solver
+#: crawls at a cost linear in t (GF on a 10×5 Gaussian problem: 10× took 3 s, 100× 19 s, 1000× over 120 s).
+T_MAX_FACTOR = 100.0
+
+
 def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max: float | None = None,
            iterations: int = 5000, step: float | None = None, alpha: float | None = None,
            beta: float | None = None, form: str = "ode", lam_min: float | tuple[float, float] | None = None,
@@ -271,11 +276,18 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     measurements: list[RateMeasurement] = []
     noise = problem.noise_norm
     bounds = compute_bounds(check, noise_norm=noise)
+    horizon = [v for v in (bounds.T_ES, bounds.T_ES_gf) if np.isfinite(v) and v > 0]
+    natural = 1.5 * max(horizon) if horizon else (8 / bounds.rate if bounds.rate > 0 else float("nan"))
     if t_max is None:
-        horizon = [v for v in (bounds.T_ES, bounds.T_ES_gf) if np.isfinite(v) and v > 0]
-        t_max = 1.5 * max(horizon) if horizon else (8 / bounds.rate if bounds.rate > 0 else float("nan"))
+        t_max = natural
         if dynamics in ("isehd", "gf") and not np.isfinite(t_max):
             raise ValueError("t_max: σ₀ gives no time scale for this network (σ_min(J) unresolved); give t_max")
+    elif dynamics in ("isehd", "gf") and np.isfinite(natural) and t_max > T_MAX_FACTOR * natural:
+        # --t-max 1e300 ran past 180 s with nothing said: the solver crawls on long after the envelopes
+        # fell below round-off, so the horizon is refused up front
+        raise ValueError(f"t_max = {t_max:g} is {t_max / natural:.3g} times this run's horizon {natural:.4g} "
+                         "(1.5·T_ES, or 8 over the rate); the envelopes are below round-off long before: "
+                         f"give t_max <= {T_MAX_FACTOR * natural:.4g} ({T_MAX_FACTOR:g} times the horizon)")
     obj = make_objective(net, A, y, x_bar=problem.x_bar, state=state, device=device, dtype=dtype)
     settings.update(state=obj.state_name, **obj.backend.describe())
     v = dict(check.inputs)

@@ -357,3 +357,19 @@ def test_formulas_are_typeset_never_raw_tex(tmp_path):
     for raw in ("$", "\\frac", "\\sigma", "^{", "_{"):
         assert raw not in text, raw
     assert "$" in (out / "report.md").read_text()  # the Markdown keeps TeX for Markdown renderers
+
+
+@pytest.mark.parametrize("content, what", [(None, "is missing"), (b"", "is empty"), (b"GIF89a", "is not a PNG")])
+def test_a_figure_that_cannot_be_shown_is_refused_not_embedded(tmp_path, content, what):
+    from boundcalc.report.render import to_html
+    if content is not None:
+        (tmp_path / "fig.png").write_bytes(content)
+    with pytest.raises(ValueError, match=f"the figure fig.png {what}"):
+        to_html("![a figure](fig.png)", tmp_path, "t", [])
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig = plt.figure()
+    fig.savefig(tmp_path / "fig.png")
+    plt.close(fig)
+    assert "data:image/png;base64," in to_html("![a figure](fig.png)", tmp_path, "t", [])
