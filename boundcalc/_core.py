@@ -195,7 +195,11 @@ class Result:
         return json_dict((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
 
     def __repr__(self) -> str:
-        fields = [f.name for f in dataclasses.fields(self) if f.repr]
+        # a None beside its own <name>_status is left out: the status line says why it has no value
+        # ("probability = None" printed above "probability_status = vacuous …")
+        names = {f.name for f in dataclasses.fields(self)}
+        fields = [f.name for f in dataclasses.fields(self) if f.repr
+                  and not (getattr(self, f.name) is None and f"{f.name}_status" in names)]
         width = max((len(n) for n in fields), default=0)
         lines = [f"{type(self).__name__}("]
         for n in fields:

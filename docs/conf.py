@@ -31,6 +31,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "mathml",
     "formula_book",
+    "command_output",
 ]
 html_math_renderer = "mathml"
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -43,7 +44,8 @@ autosummary_generate = True
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-html_theme = "alabaster"
+# furo: readable on a phone and offline (its assets ship in the package; no web font, no CDN)
+html_theme = "furo"
 html_static_path: list[str] = []
 sphinx_gallery_conf = {
     "examples_dirs": str(HERE.parent / "examples" / "gallery"),

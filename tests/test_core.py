@@ -35,3 +35,11 @@ def test_results_show_arrays_and_render_in_a_notebook():
     assert "array(shape=(11,): 1, 0.9, 0.8, …, 0)" in text and "T_ES  = 1.5" in text
     html = r._repr_html_()
     assert html.startswith("<table><caption>Toy</caption>") and "a&lt;b" in html and "<th" in html
+
+
+def test_a_none_beside_its_status_is_not_printed():
+    # width printed "probability = None" above "probability_status = vacuous …"
+    import boundcalc as bc
+    prob = bc.gaussian_problem(30, 3, seed=0)
+    text = repr(bc.required_width(prob.A, x_bar=prob.x_bar, noise_norm=prob.noise_norm))
+    assert "probability_status" in text and "= None" not in text
