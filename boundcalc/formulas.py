@@ -236,7 +236,13 @@ FORMULAS: dict[str, Formula] = {f.name: f for f in _list}
 
 
 def evaluate(name: str, values: Mapping[str, float]) -> float:
-    """Evaluate formula ``name``, computing any formula it depends on from ``values`` first."""
+    """Evaluate formula ``name``, computing any formula it depends on from ``values`` first.
+
+    Examples
+    --------
+    >>> bc.evaluate('alpha', {'sigma0': 0.5, 'sigma_A': 2.0})
+    1.0
+    """
     return evaluate_many([name], values)[name]
 
 

@@ -21,6 +21,14 @@ class Problem(Result):
 
     ``x_bar`` and ``noise`` are ``None`` for user data where only A and y are known; the
     quantities that need them (‖ε‖, SNR, ‖x(t) − x̄‖) then say ``not_applicable``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
+    >>> prob = bc.Problem(A, y=np.array([1.0, 2.0]), name='tiny')
+    >>> prob.m, prob.n
+    (2, 3)
     """
 
     A: Any
@@ -64,7 +72,16 @@ class Problem(Result):
 
 
 def make_problem(A: Any, y: Any, x_bar: Any = None, noise: Any = None, name: str = "user") -> Problem:
-    """Validate a user problem (shapes, finiteness) and wrap it in a :class:`Problem`."""
+    """Validate a user problem (shapes, finiteness) and wrap it in a :class:`Problem`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.eye(3)[:2]
+    >>> prob = bc.make_problem(A, np.array([1.0, -1.0]))
+    >>> prob.name, prob.m, prob.n, prob.x_bar is None
+    ('user', 2, 3, True)
+    """
     A = as_operator(A)
     m, n = A.shape
     y = as_finite_array(y, "y", ndim=1, shape=(m,))
@@ -79,7 +96,14 @@ def gaussian_problem(m: int, n: int, *, noise_norm: float = 0.01, signal_norm: f
                      seed: int = 0) -> Problem:
     """Compressed sensing: A with iid N(0, 1/m) entries, x̄ uniform on the sphere of radius
     ``signal_norm``, and ε uniform on the sphere of radius ``noise_norm``. One seed fixes all
-    three draws (the signal's direction does not depend on its norm)."""
+    three draws (the signal's direction does not depend on its norm).
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, noise_norm=0.01, seed=0)
+    >>> prob.A.shape, round(float(prob.noise_norm), 6)
+    ((30, 3), 0.01)
+    """
     m = positive_int(m, "m")
     n = positive_int(n, "n")
     noise_norm = positive_float(noise_norm, "noise_norm", allow_zero=True)
@@ -103,7 +127,7 @@ def _noise(rng: np.random.Generator, m: int, norm: float) -> np.ndarray:
 
 def _observe(A: Any, x: np.ndarray, noise_norm: float | None, noise_std: float, seed: int
              ) -> tuple[np.ndarray, np.ndarray, str]:
-    """(A x, ε, description): ε iid N(0, ``noise_std``²) — the talk's model — or, when ``noise_norm``
+    """(A x, ε, description): ε iid N(0, σ²) with σ = ``noise_std`` — the talk's model — or, when ``noise_norm``
     is given, uniform on the sphere of that radius (a fixed ‖ε‖)."""
     clean = A @ x
     rng = as_rng(seed)
@@ -166,8 +190,15 @@ def deblurring_problem(size: tuple[int, int] = (32, 32), *, blur_sigma: float = 
                        noise_std: float = TALK_NOISE_STD["deblurring"], seed: int = 0) -> Problem:
     """Image deblurring (the talk's first example): a periodic Gaussian blur (:class:`Convolution2D`,
     exact spectrum by FFT) of a real photograph (:func:`sample_image`, gray levels in [0, 1]);
-    y = A x̄ + ε with ε iid N(0, ``noise_std``²), by default the talk's N(0, 50²) on 8-bit levels
-    (σ = 50/255), or uniform on the sphere of radius ``noise_norm`` when that is given."""
+    y = A x̄ + ε with ε iid N(0, σ²), σ = ``noise_std``, by default the talk's N(0, 50²) on 8-bit levels
+    (σ = 50/255), or uniform on the sphere of radius ``noise_norm`` when that is given.
+
+    Examples
+    --------
+    >>> prob = bc.deblurring_problem((16, 16), blur_sigma=1.0, seed=0)
+    >>> prob.m, prob.n, prob.info['image_shape']
+    (256, 256, [16, 16])
+    """
     n1, n2 = positive_int(size[0], "size[0]"), positive_int(size[1], "size[1]")
     kernel = gaussian_kernel(blur_sigma, max_width=min(n1, n2))
     A = Convolution2D(kernel, (n1, n2))
@@ -194,9 +225,16 @@ def normal_integration_problem(size: tuple[int, int] = (32, 32), *, noise_norm: 
     """Normal integration (the talk's second example): recover a depth map z from its noisy gradient,
     y = ∇z + ε, with the Neumann forward-difference :class:`Gradient2D` (exact spectrum; its kernel is
     the constants). z is :func:`depth_map` in pixel units (the [−1, 1]² domain spans the image, so
-    depth and grid share one unit, as for a surface seen orthographically); ε iid N(0, ``noise_std``²),
+    depth and grid share one unit, as for a surface seen orthographically); ε iid N(0, σ²) with σ = ``noise_std``,
     by default the talk's N(0, 1.5) read as the variance (σ = √1.5), or uniform on the sphere of
-    radius ``noise_norm`` when that is given."""
+    radius ``noise_norm`` when that is given.
+
+    Examples
+    --------
+    >>> prob = bc.normal_integration_problem((8, 8), seed=0)
+    >>> prob.m, prob.n
+    (128, 64)
+    """
     n1, n2 = positive_int(size[0], "size[0]"), positive_int(size[1], "size[1]")
     A = Gradient2D((n1, n2), boundary="neumann")
     z = depth_map((n1, n2)).ravel() * (min(n1, n2) / 2)
@@ -240,5 +278,12 @@ DEFAULT_NETWORK = {"d": 2, "k": 100_000, "activation": "tanh", "v_init": "radema
 
 
 def default_problem() -> Problem:
-    """The built-in default problem of ``boundcalc report`` (:data:`DEFAULT_PROBLEM`)."""
+    """The built-in default problem of ``boundcalc report`` (:data:`DEFAULT_PROBLEM`).
+
+    Examples
+    --------
+    >>> prob = bc.default_problem()
+    >>> prob.name, prob.m, prob.n
+    ('gaussian', 2, 2)
+    """
     return gaussian_problem(**DEFAULT_PROBLEM)

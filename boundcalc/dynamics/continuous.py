@@ -49,6 +49,14 @@ def isehd(obj: DIPObjective, *, alpha: float, beta: float, t_max: float, n_eval:
     same flow (full vs reduced coordinates, whose step sizes differ) agree to about ``rtol``·growth:
     5.7e-9 relative in the loss at the default rtol = 1e-9 (measured; the tests hold them to 50·rtol),
     1e-12 at rtol = 1e-12. The discrete methods agree to rounding (1e-14).
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> obj = bc.make_objective(bc.TwoLayerDIP(3, 3, 200, seed=0), prob.A, prob.y)
+    >>> tr = bc.isehd(obj, alpha=1.0, beta=0.1, t_max=5.0, n_eval=50)
+    >>> bool(tr.loss[-1] < tr.loss[0]), float(tr.t[-1])
+    (True, 5.0)
     """
     alpha = positive_float(alpha, "alpha")
     beta = positive_float(beta, "beta")
@@ -89,7 +97,16 @@ def isehd_second_order(obj: DIPObjective, *, alpha: float, beta: float, t_max: f
 
 def gradient_flow(obj: DIPObjective, *, t_max: float, n_eval: int = 200, rtol: float = 1e-9,
                   atol: float = 1e-12, keep_theta: int = 0) -> Trajectory:
-    """Gradient flow θ̇ = −∇L(θ) (THEORY.md §4), DOP853."""
+    """Gradient flow θ̇ = −∇L(θ) (THEORY.md §4), DOP853.
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> obj = bc.make_objective(bc.TwoLayerDIP(3, 3, 200, seed=0), prob.A, prob.y)
+    >>> tr = bc.gradient_flow(obj, t_max=5.0, n_eval=50)
+    >>> bool(tr.loss[-1] < tr.loss[0]), float(tr.t[-1])
+    (True, 5.0)
+    """
     theta0 = to_numpy(obj.start())
     return _integrate(obj, lambda _t, th: -to_numpy(obj.grad(obj.as_state(th))), theta0, theta0.size, t_max,
                       n_eval, rtol, atol,

@@ -51,6 +51,14 @@ def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iter
     L_ℓ = δα/(β + √s_ℓ/2), the largest L_ℓ allowed by β + √s_ℓ/2 ≤ δα/L_ℓ (THEORY.md §7, derived).
 
     Time t_ℓ = Σ_{i<ℓ} √s_i (the ISEHD time of form "ode"). Stops early once the loss is ≤ ``loss_tol``.
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> obj = bc.make_objective(bc.TwoLayerDIP(3, 3, 200, seed=0), prob.A, prob.y)
+    >>> tr = bc.igahd_dip(obj, alpha=1.0, beta=0.05, step=0.01, iterations=200)
+    >>> bool(tr.loss[-1] < tr.loss[0])
+    True
     """
     alpha = positive_float(alpha, "alpha", allow_zero=True)
     beta = positive_float(beta, "beta", allow_zero=True)
@@ -138,7 +146,16 @@ def dip_coefficients(alpha: float, beta: float, s: float, form: str) -> tuple[fl
 def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_every: int = 1,
                      keep_theta: int = 0, loss_tol: float | None = None, keep_x: bool = False) -> Trajectory:
     """θ_{τ+1} = θ_τ − γ∇L(θ_τ); time t_τ = τγ (so GD is compared with GF at equal time).
-    ``keep_x`` stores x(t) at every recorded iteration (``Trajectory.x_samples``)."""
+    ``keep_x`` stores x(t) at every recorded iteration (``Trajectory.x_samples``).
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> obj = bc.make_objective(bc.TwoLayerDIP(3, 3, 200, seed=0), prob.A, prob.y)
+    >>> tr = bc.gradient_descent(obj, step=0.01, iterations=200)
+    >>> bool(tr.loss[-1] < tr.loss[0])
+    True
+    """
     gamma = positive_float(step, "step")
     iterations, record_every = _check_common(iterations, record_every)
     theta = obj.start()

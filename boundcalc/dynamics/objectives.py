@@ -117,6 +117,15 @@ def make_objective(net: TwoLayerDIP, A: Any, y: Any, *, x_bar: Any = None, train
     ``device`` ("cpu": NumPy, "cuda": PyTorch on the
     GPU), ``xp`` (any array-API namespace, e.g. ``array_api_strict``) and ``dtype`` ("float64" by
     default; "float32" on request) choose where the run's arrays live (:mod:`boundcalc.linalg.backend`).
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> obj = bc.make_objective(bc.TwoLayerDIP(3, 3, 200, seed=0), prob.A, prob.y)
+    >>> theta0 = obj.start()
+    >>> loss, grad = obj.value_and_grad(theta0)
+    >>> bool(loss > 0), grad.shape == theta0.shape
+    (True, True)
     """
     if state not in STATES:
         raise ValueError(f"state must be one of {STATES}, got {state!r}")

@@ -122,6 +122,15 @@ def from_deepinv(physics: Any, *, img_size: tuple[int, ...] | None = None, adjoi
     DeepinvOperator
         m×n with n = C·H·W; a :class:`DeepinvBlurFFT` with exact singular values (``spectrum`` →
         "exact-structured") for BlurFFT.
+
+    Examples
+    --------
+    >>> import deepinv as dinv
+    >>> physics = dinv.physics.BlurFFT(img_size=(1, 16, 16), filter=dinv.physics.blur.gaussian_blur(sigma=1.0),
+    ...                                device="cpu")
+    >>> A = bc.from_deepinv(physics, adjoint_rtol=1e-5)  # deepinv computes parts of BlurFFT in float32
+    >>> A.shape, bc.spectrum(A).method
+    ((256, 256), 'exact-structured')
     """
     import torch
     if not (callable(getattr(physics, "A", None)) and callable(getattr(physics, "A_adjoint", None))):

@@ -134,6 +134,13 @@ def custom_activation(name: str, phi: Callable[[Array], Array], dphi: Callable[[
 
     boundcalc cannot certify B for arbitrary code; the user's B is taken as given, spot-checked
     on a grid (a violated spot check raises), and recorded in every result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> act = bc.custom_activation('softsign', lambda z: z / (1 + np.abs(z)), lambda z: 1 / (1 + np.abs(z)) ** 2, B=2.0)
+    >>> act.name, act.admissible, act.B
+    ('softsign', True, 2.0)
     """
     B = positive_float(B, "B")
     if not (callable(phi) and callable(dphi)):
@@ -158,6 +165,13 @@ def get_activation(activation: str | Activation, *, for_theorem: bool = True) ->
     ValueError
         For an unknown name, or, with ``for_theorem=True``, an activation that breaks the
         theorems' assumptions (the message gives the reason).
+
+    Examples
+    --------
+    >>> bc.get_activation('tanh').B
+    1.0
+    >>> bc.get_activation('relu', for_theorem=False).admissible
+    False
     """
     if isinstance(activation, Activation):
         act = activation

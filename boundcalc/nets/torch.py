@@ -70,6 +70,15 @@ class TorchGenerator:
         float64 by default (the module and u are converted to it).
     device : str or torch.device, optional
         Default: the module's device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> module = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
+    >>> gen = bc.TorchGenerator(module, torch.ones(2, dtype=torch.float64))
+    >>> gen.n, gen.p
+    (3, 51)
     """
 
     def __init__(self, module: torch.nn.Module, u: Any, params: Sequence[str] | None = None, *,

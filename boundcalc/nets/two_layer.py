@@ -135,6 +135,12 @@ class TwoLayerDIP:
     Notes
     -----
     u is uniform on S^{d−1}, W(0) has iid N(0, 1) entries (THEORY.md §1).
+
+    Examples
+    --------
+    >>> net = bc.TwoLayerDIP(n=3, d=2, k=100, seed=0)
+    >>> net.p, net.forward().shape
+    (500, (3,))
     """
 
     def __init__(self, n: int, d: int, k: int, activation: str | Activation = "tanh",

@@ -228,6 +228,12 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     OutputFolderError
         If ``out`` cannot be a report folder: an existing boundcalc report without ``force``, a
         folder holding files boundcalc did not write, the current/home/root folder, a file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / 'report'
+    >>> bc.write_report(out, problem=bc.gaussian_problem(10, 3, seed=0), experiments=False)  # doctest: +SKIP
     """
     import time
 

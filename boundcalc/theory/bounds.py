@@ -212,6 +212,13 @@ def check_initialization(A: Any, y: Any, net: Generator, theta: np.ndarray | Non
         For a generator without a certified bound but with ``lipschitz_estimate(radius)`` (e.g.
         :class:`boundcalc.nets.torch.TorchGenerator`): an adversarial **estimate** — a lower bound — of
         Lip(J) on B(θ₀, R′), to set beside the requirement Lip < σ₀/(2R′) (``lipschitz_required``).
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> res = bc.check_initialization(prob.A, prob.y, bc.TwoLayerDIP(3, 3, 100_000, seed=0))
+    >>> res.verdict, res.R_prime < res.R
+    ('non_degenerate', True)
     """
     backend = resolve_backend(device)
     if dynamics not in DYNAMICS:
@@ -523,6 +530,14 @@ def compute_bounds(check: CheckInitResult, *, noise_norm: float | None, times: A
         GD step γ for τ_ES^GD.
     igahd_steps : array, optional
         IGAHD step sizes s_ℓ; the result gives the first iteration ℓ with Σ_{i<ℓ} √s_i ≥ T_ES.
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> check = bc.check_initialization(prob.A, prob.y, bc.TwoLayerDIP(3, 3, 100_000, seed=0))
+    >>> b = bc.compute_bounds(check, noise_norm=prob.noise_norm)
+    >>> b.rate > 0, b.T_ES > 0
+    (True, True)
     """
     notes = []
     if not check.non_degenerate:

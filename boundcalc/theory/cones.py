@@ -444,6 +444,14 @@ def restricted_min_singular_value(A: Any, cone: Cone, *, solver: str = "auto", f
         Compute the lower end (False: upper bound only; ``lower`` is then nan, status "not computed").
     max_iters : int, optional
         Iteration cap passed to the solver (a failure path for tests).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boundcalc.theory.cones import NonnegativeOrthant
+    >>> res = bc.restricted_min_singular_value(np.diag([2.0, 1.0, 3.0]), NonnegativeOrthant(3))
+    >>> round(res.lower, 6), round(res.upper, 6)
+    (1.0, 1.0)
     """
     from .dnn_certificate import TARGET_SLACK, certify, estimate_cost, gram_scale, polish, scs_dual, target_tau
     t0 = time.perf_counter()
@@ -697,6 +705,12 @@ def statistical_dimension(cone: Cone, method: str = "exact", *, samples: int = 2
     subspace, n/2 for the orthant, exact values; ``"almt-bound"`` — the ℓ1 descent cone's ALMT upper
     bound nψ(s/n) with its bracket (not an exact value); ``"montecarlo"`` — the sample mean with its
     standard error, for any cone.
+
+    Examples
+    --------
+    >>> from boundcalc.theory.cones import NonnegativeOrthant
+    >>> bc.statistical_dimension(NonnegativeOrthant(10)).delta
+    5.0
     """
     if method in ("exact", "closed-form"):
         if isinstance(cone, Subspace):

@@ -117,6 +117,13 @@ def required_width(A: Any = None, *, spec: SpectrumResult | None = None, snr: fl
         is recorded in ``snr_source``.
     c1, c2, C : float
         The talk's unknown absolute constants (default 1).
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> w = bc.required_width(prob.A, x_bar=prob.x_bar, noise_norm=prob.noise_norm)
+    >>> w.k_scaling, f'{w.k_theorem:.3g}'
+    (2727.0, '1.19e+05')
     """
     if spec is None:
         if A is None:
@@ -175,6 +182,13 @@ def instance_width(A: Any, y: Any, *, d: int, activation: str = "tanh", v_init: 
     width found, ``trials`` fresh draws (seeds seed+1, …, seed+trials; the selecting draw is left
     out, so the estimate is unbiased) give the pass probability and its Wilson interval
     (scipy.stats.binomtest; 40 draws by default so that the interval means something).
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> w = bc.instance_width(prob.A, prob.y, d=3, seed=0, trials=5)
+    >>> w.found, w.k_instance
+    (True, 63982)
     """
     A = as_operator(A)
     spec = spectrum(A)
@@ -252,7 +266,20 @@ def initialization_pass_rate(draw: Any, seeds: Any, *, what: str = "seeded draws
     """The fraction of seeds whose draw passes the §3 non-degeneracy test, with its Wilson interval
     (scipy.stats.binomtest). ``draw(seed)`` returns ``(A, y, net)``: vary the network's seed at a
     fixed problem to measure how random an initialization is certified, or the problem's seed to see
-    how typical a problem is."""
+    how typical a problem is.
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> def draw(seed):
+    ...     return prob.A, prob.y, bc.TwoLayerDIP(3, 3, 100_000, seed=seed)
+    ...
+    >>> rate = bc.initialization_pass_rate(draw, range(4))
+    >>> rate.passes, rate.trials
+    (1, 4)
+    >>> print(rate)
+    1/4 = 0.25 (Wilson 95% [0.05, 0.70]) over seeded draws
+    """
     seeds = tuple(positive_int(s, "seeds", minimum=0) for s in seeds)
     if not seeds:
         raise ValueError("seeds must name at least one seed")

@@ -248,6 +248,14 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
     device, dtype
         Backend of the run ("cpu": NumPy, "cuda": PyTorch on the GPU; float64 unless "float32" is
         asked for), recorded in ``dynamics`` of the JSON.
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> res = bc.verify(prob, bc.TwoLayerDIP(3, 3, 100_000, seed=0), dynamics='gf')
+    >>> [(c.claim_id, c.status) for c in res.claims]
+    [('gf_residual', 'not_applicable'), ('gf_loss', 'not_applicable'), ('gf_ball', 'holds'),
+     ('gf_early_stopping', 'holds')]
     """
     if dynamics not in ("isehd", "igahd", "gf", "gd"):
         raise ValueError(f"dynamics must be one of isehd, igahd, gf, gd, got {dynamics!r}")

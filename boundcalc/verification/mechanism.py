@@ -128,6 +128,18 @@ def mechanism(net: Any, problem: Any, traj: Any, *, check: Any = None, rtol: flo
     Returns
     -------
     MechanismResult
+
+    Examples
+    --------
+    >>> from boundcalc.nets.conv import conv_decoder
+    >>> from boundcalc.nets.torch import TorchGenerator
+    >>> from boundcalc.dynamics.torch_training import train_torch
+    >>> net = TorchGenerator(*conv_decoder((8, 8), channels=4, depth=1, seed=0))
+    >>> prob = bc.deblurring_problem((8, 8), blur_sigma=0.5, seed=0)
+    >>> traj = train_torch(net, prob.A, prob.y, optimizer="gd", iterations=20, step=1e-3, keep_theta=[0, 5, 20])
+    >>> res = bc.mechanism(net, prob, traj)
+    >>> res.checkpoints, res.stayed
+    ((0, 5, 20), True)
     """
     from ..theory.bounds import check_initialization
     if traj.theta_samples is None or traj.theta_sample_index is None:

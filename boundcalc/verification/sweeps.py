@@ -602,6 +602,12 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     ------
     MemoryLimitError
         If the rows that run at once cannot fit in memory (refused before any work).
+
+    Examples
+    --------
+    >>> res = bc.phase_diagram(n=6, m=3, d=2, ks=(5,), alphas=(1.0,), trials=2, iterations=300, progress=False)
+    >>> res.igahd.shape, res.computed
+    ((1, 1), 2)
     """
     n, m, d = positive_int(n, "n"), positive_int(m, "m"), positive_int(d, "d")
     ks = tuple(positive_int(k, "ks") for k in ks)
