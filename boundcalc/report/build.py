@@ -69,7 +69,8 @@ def experiment_toml(inputs: dict[str, Any]) -> str:
 
 
 def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None = None, *,
-                 sections: int | None = None, experiments: bool = True, progress: bool = False) -> list[Section]:
+                 sections: int | None = None, experiments: bool = True, progress: bool = False,
+                 config_path: str = "experiment.toml") -> list[Section]:
     """Build the sections of :data:`SECTIONS` for ``problem`` (the default problem if None), then,
     with ``experiments``, the talk's experiments (:data:`boundcalc.report.sections.EXPERIMENTS`:
     imaging problems, the three widths, the slide's phase diagram).
@@ -84,6 +85,7 @@ def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None =
     context: dict[str, Any] = {"inputs": inputs, "network": {**DEFAULT_NETWORK, **inputs.get("network", {})}}
     builders = SECTIONS[:sections] + (EXPERIMENTS if experiments else [])
     context["progress"] = progress
+    context["config_path"] = config_path  # where the claim tables' re-check commands find experiment.toml
     from .sections import phase_section
     if phase_section in builders:
         # The phase diagram's worker processes run beside the serial sections (one core each would
@@ -252,7 +254,8 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     TwoLayerDIP.validate_spec(problem.n, **_network_spec(inputs))
     toml_text = experiment_toml(inputs)  # refuses an unwritable value before the disk changes
     with staged_output_folder(out, force=force) as tmp:
-        built = build_report(problem, inputs, sections=sections, experiments=experiments, progress=progress)
+        built = build_report(problem, inputs, sections=sections, experiments=experiments, progress=progress,
+                             config_path=str(Path(out) / "experiment.toml"))
         env = _environment()
         summary = verdict_summary(built)
         missed = observation_line([c for sec in built for _, c in getattr(sec, "claims", [])])

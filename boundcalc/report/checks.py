@@ -134,10 +134,14 @@ def phase_claims(progress: bool = False, executor: Any = None, *, full: bool = F
     return res, phase_claims_across_budgets(res, budgets) + third.observations, budgets, third
 
 
-def claim_command(claim_id: str, run: str | None = None, p: int | None = None) -> str:
-    """The one command that re-checks a report claim alone, from the report folder."""
+def claim_command(claim_id: str, run: str | None = None, p: int | None = None,
+                  config: str = "experiment.toml") -> str:
+    """The one command that re-checks a report claim alone, with the report's experiment file at ``config``
+    (the report writes its own path, as given to ``--out``: the command then runs from where the report
+    was made, not only inside its folder)."""
+    import shlex
     return ("boundcalc claim " + claim_id + (f" --run {run}" if run else "") + (f" --p {p}" if p else "")
-            + " --config experiment.toml")
+            + f" --config {shlex.quote(str(config))}")
 
 
 def recheck(claim_id: str, *, run: str | None = None, p: int | None = None, problem: Problem | None = None,

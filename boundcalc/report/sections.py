@@ -206,13 +206,14 @@ def verification_section(problem: Problem, context: dict[str, Any]) -> Section:
     runs = {dyn: gf if dyn == "gf" else problem_run(problem, net, dyn, lam, gf_run=gf) for dyn in DYNAMICS}
     tests = test_function_claims()
     powers = iter(LOJASIEWICZ_POWERS)  # the Łojasiewicz claims come in the order of their exponents
-    test_commands = [claim_command(c.claim_id, p=next(powers) if c.claim_id == "lojasiewicz_rate" else None)
-                     for c in tests]
+    config = context.get("config_path", "experiment.toml")
+    test_commands = [claim_command(c.claim_id, p=next(powers) if c.claim_id == "lojasiewicz_rate" else None,
+                                   config=config) for c in tests]
     md = []
     for dyn, res in runs.items():
         tr = res.trajectory
         md += [f"### {dyn.upper()} ({tr.method}, {tr.n_grad} gradient evaluations, status {tr.status})", "",
-               claims_table(res.claims, [claim_command(c.claim_id, run=dyn) for c in res.claims])]
+               claims_table(res.claims, [claim_command(c.claim_id, run=dyn, config=config) for c in res.claims])]
         if res.measurements:
             md += ["", "Measurements (fitted exponents beside the bounds' exponents; not verdicts, THEORY §10.6):",
                    "", "| quantity | predicted exponent | measured exponent | ratio | note |", "|---|---|---|---|---|"]
@@ -560,7 +561,8 @@ def phase_section(problem: Problem, context: dict[str, Any]):
           f"Gain = max over α > 0 of P(success) − P(α = 0); 'no gain' means gain ≤ {REGIMES['flat_max_gain']}, "
           f"'substantial gain' gain ≥ {REGIMES['substantial_min_gain']}. A sentence whose verdict differs between "
           f"{talk} and {budgets[-1]} iterations measures the budget, not the method: it is *inconclusive*.", "",
-          claims_table(list(claims), [claim_command(c.claim_id) for c in claims]), "",
+          claims_table(list(claims), [claim_command(c.claim_id, config=context.get("config_path", "experiment.toml"))
+                                      for c in claims]), "",
           "| k | regime | " + " | ".join(f"P(α=0) / max_α P, {b} it." for b in budgets) + " | "
           + " | ".join(f"median it. α=0 / best α, {b} it." for b in budgets) + " | best α |",
           "|---|---|" + "---|" * (2 * len(budgets) + 1)] + rows + [

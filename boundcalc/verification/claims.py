@@ -503,10 +503,10 @@ def _gd_claims(traj, check, v, base, H_rng, gamma, noise, problem) -> list[Claim
     env = np.array([evaluate_many(["loss_envelope_gd"], {**v, "gamma": gamma, "tau": ti})["loss_envelope_gd"]
                     for ti in it])
     return [
-        bound_claim("gd_loss", "L(θ_τ) ≤ (1 − γμ)^τ L₀ (§4)", base + [H_rng], it, traj.loss, env,
+        bound_claim("gd_loss", "L(θ_τ) ≤ (1 − γμ)^τ L₀ (§4)", base + [H_rng], it, traj.loss, env, at_name="τ",
                      resolution=RESOLUTION * v["L0"]),
         bound_claim("gd_ball", "‖θ_τ − θ₀‖ ≤ R′_GD = 2R′_GF (§4)", base, it, traj.theta_dist,
-                     np.full(it.shape, check.R_prime)),
+                     np.full(it.shape, check.R_prime), at_name="τ"),
     ]
 
 
@@ -554,7 +554,8 @@ def check_energy_decrease(f, grad, x0, *, lipschitz: float, c: float, beta: floa
     worst = float(slack[i] / scale[i]) if slack.size else 0.0
     status, within = decide(worst)
     return ClaimCheck("igahd_energy", statement, 0.0, worst, status, worst, tuple(hyps), at=float(i + burn_in),
-                      note="measured: min_k (E_k − decrease_k − E_{k+1})/|E_k|", within_rounding=within)
+                      at_name="iteration", note="measured: min_k (E_k − decrease_k − E_{k+1})/|E_k|",
+                      within_rounding=within)
 
 
 #: Trap avoidance: the fewest starts that must be decided (converged to a minimiser or to another critical

@@ -13,6 +13,7 @@ runs that produce measurements so that these few lines can be mutation-tested on
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,7 +38,8 @@ VERDICT_KEYS = STATUSES + tuple(f"observations_{s}" for s in OBSERVATION_STATUSE
 class ClaimCheck(Result):
     """One claim: ``status`` in :data:`STATUSES`; ``hypotheses`` lists the hypotheses with their
     status; for not_applicable, ``failed_hypothesis`` names the first that failed. ``at`` is the
-    time (or iteration) of the tightest point. ``within_rounding``: the margin is negative but within
+    time (or iteration) of the tightest point, ``at_name`` what it counts ("t", "iteration", "k").
+    ``within_rounding``: the margin is negative but within
     the rounding rule's tolerance (``label`` then reads "holds (within rounding)").
 
     ``violated`` means every hypothesis was verified and the measurement broke the bound;
@@ -57,6 +59,7 @@ class ClaimCheck(Result):
     kind: str = "theorem"
     assumptions: tuple[str, ...] = ()
     within_rounding: bool = False
+    at_name: str = ""
 
     @property
     def label(self) -> str:
@@ -70,11 +73,13 @@ class ClaimCheck(Result):
 
     def __repr__(self) -> str:
         tag = "" if self.kind == "theorem" else f" ({self.kind})"
+        # a terminal shows TeX's braces as they are: e^{−σ₀σ_A t/2} reads as exp(−σ₀σ_A t/2)
+        statement = re.sub(r"e\^\{([^{}]*)\}", r"exp(\1)", self.statement)
         if self.status == "not_applicable":
-            return f"[{self.status}] {self.claim_id}{tag}: {self.statement} — fails: {self.failed_hypothesis}"
-        return (f"[{self.label}] {self.claim_id}{tag}: {self.statement} — predicted {self.predicted:.4g}, "
-                f"measured {self.measured:.4g}, margin {self.margin:+.3g}" + (f" at {self.at:.4g}" if
-                                                                          np.isfinite(self.at) else ""))
+            return f"[{self.status}] {self.claim_id}{tag}: {statement} — fails: {self.failed_hypothesis}"
+        return (f"[{self.label}] {self.claim_id}{tag}: {statement} — predicted {self.predicted:.4g}, "
+                f"measured {self.measured:.4g}, margin {self.margin:+.3g}" + (
+                    f" at {self.at_name or 'the point'} = {self.at:.4g}" if np.isfinite(self.at) else ""))
 
 
 def not_applicable(cid: str, statement: str, hyps: list[tuple[str, bool]], note: str = "") -> ClaimCheck:
@@ -84,7 +89,7 @@ def not_applicable(cid: str, statement: str, hyps: list[tuple[str, bool]], note:
 
 
 def bound_claim(cid: str, statement: str, hyps: list[tuple[str, bool]], t: np.ndarray, measured: np.ndarray,
-                 predicted: np.ndarray, note: str = "", resolution: float = 0.0) -> ClaimCheck:
+                 predicted: np.ndarray, note: str = "", resolution: float = 0.0, at_name: str = "t") -> ClaimCheck:
     """measured(t) ≤ predicted(t) at every recorded t; reports the tightest point.
 
     With ``resolution`` > 0, only the points where the prediction is at least ``resolution``
@@ -115,7 +120,7 @@ def bound_claim(cid: str, statement: str, hyps: list[tuple[str, bool]], t: np.nd
         i = int(np.argmin(rel))
     status, within = decide(float(rel[i]))
     return ClaimCheck(cid, statement, float(predicted[i]), float(measured[i]), status, float(rel[i]), tuple(hyps),
-                      at=float(t[i]), note=note, within_rounding=within)
+                      at=float(t[i]), note=note, within_rounding=within, at_name=at_name)
 
 
 def decide(margin: float) -> tuple[str, bool]:
@@ -131,7 +136,8 @@ def decide(margin: float) -> tuple[str, bool]:
 
 
 def observation(cid: str, statement: str, predicted: float, measured: float, margin: float, *,
-                hypotheses: tuple[tuple[str, bool], ...] = (), at: float = float("nan"), note: str = "") -> ClaimCheck:
+                hypotheses: tuple[tuple[str, bool], ...] = (), at: float = float("nan"), note: str = "",
+                at_name: str = "") -> ClaimCheck:
     """A reading of the talk's figures against a threshold fixed in advance: ``reproduced`` when
     ``margin`` ≥ 0, ``not_reproduced`` when it is negative, ``inconclusive`` when it is not a number or a
     hypothesis of the reading fails (the note then says which)."""
@@ -139,9 +145,10 @@ def observation(cid: str, statement: str, predicted: float, measured: float, mar
     if failed or not np.isfinite(margin):
         why = f"cannot be read: {failed}" if failed else "the measurement is not a number"
         return ClaimCheck(cid, statement, predicted, measured, "inconclusive", float(margin), tuple(hypotheses),
-                          failed, at=at, note=(note + "; " if note else "") + why, kind="observation")
+                          failed, at=at, note=(note + "; " if note else "") + why, kind="observation",
+                          at_name=at_name)
     return ClaimCheck(cid, statement, predicted, measured, "reproduced" if margin >= 0 else "not_reproduced",
-                      float(margin), tuple(hypotheses), at=at, note=note, kind="observation")
+                      float(margin), tuple(hypotheses), at=at, note=note, kind="observation", at_name=at_name)
 
 
 def counts(claims: Any) -> dict[str, int]:
@@ -171,7 +178,7 @@ def observation_line(claims: Any) -> str:
     if not missed:
         return ""
     parts = [f"“{c.statement}” (measured {c.measured:.3g} against the threshold {c.predicted:.3g}"
-             + (f" at {c.at:g}" if np.isfinite(c.at) else "") + ")" for c in missed]
+             + (f" at {c.at_name or 'the point'} = {c.at:g}" if np.isfinite(c.at) else "") + ")" for c in missed]
     return ("Not reproduced at boundcalc's sizes (observations of the talk's figures, not theorem claims): "
             + "; ".join(parts) + ".")
 

@@ -370,7 +370,7 @@ def phase_diagram_claims(res: PhaseDiagramResult, budget: int | None = None) -> 
         margins = {k: test(gain[k]) for k in ks}
         worst = min(margins, key=margins.get)
         out.append(observation(cid, statement, threshold, gain[worst], float(margins[worst]), hypotheses=tuple(hyps),
-                               at=float(worst), note="measured: the gain at the tightest width; gains " +
+                               at=float(worst), at_name="k", note="measured: the gain at the tightest width; gains " +
                                ", ".join(f"k={k}: {gain[k]:+.2f}" for k in ks)))
     return out[0], out[1]
 
@@ -520,7 +520,7 @@ def third_sentence(res: PhaseDiagramResult, budgets: tuple[int, ...]) -> ThirdSe
             "phase_acceleration",
             f"well-adjusted parameters accelerate: IGAHD (α = {a_star:g}, the phase diagram's best at k = {k}; "
             f"β = {p['beta']:g}) reaches the tolerance in ≤ {THIRD_SENTENCE['speedup']:g}× GD's median iterations"
-            + within, THIRD_SENTENCE["speedup"], ratio, THIRD_SENTENCE["speedup"] - ratio, at=float(k),
+            + within, THIRD_SENTENCE["speedup"], ratio, THIRD_SENTENCE["speedup"] - ratio, at=float(k), at_name="k",
             note=("GD's median is beyond the budget, so the ratio is an upper bound; " if not np.isfinite(m_gd)
                   else "") + f"median iterations (censored at the budget): GD {m_gd:g}, IGAHD {m_ig:g}, heavy ball "
                  f"{_censored_median(hits[hb], b):g}, {igahd_big} {_censored_median(hits[igahd_big], b):g}")
@@ -532,7 +532,7 @@ def third_sentence(res: PhaseDiagramResult, budgets: tuple[int, ...]) -> ThirdSe
             THIRD_SENTENCE["oscillation"] - best_up / hb_up if oscillates else float("nan"),
             hypotheses=((f"heavy ball oscillates: its median upward variation of log loss is ≥ "
                          f"{THIRD_SENTENCE['min_upward']} (measured {hb_up:.3g})", bool(oscillates)),),
-            at=float(k), note="median upward variation of log loss: " + ", ".join(
+            at=float(k), at_name="k", note="median upward variation of log loss: " + ", ".join(
                 f"{n} {up_med[n]:.3g}" for n in names) + "; median loss increases: " + ", ".join(
                 f"{n} {int(np.median(inc[n]))}" for n in names))
         per_budget.append((acc, osc))

@@ -82,7 +82,8 @@ def test_full_report_content(full_report):
         assert c["statement"] in data["observations_not_reproduced"] and c["statement"] in page
     assert data["initialization"]["pass_rates"]["network"]["trials"] >= 20
     assert data["timings"]["phase_diagram (in the background)"] > 0
-    assert "boundcalc claim loss_envelope --run isehd --config experiment.toml" in md
+    # the report's own experiment file by the path given to --out: the command runs from where the report was made
+    assert f"boundcalc claim loss_envelope --run isehd --config {full_report / 'experiment.toml'}" in md
     text = _visible_text((full_report / "report.html").read_text())
     assert not [raw for raw in ("$", "\\frac", "^{", "_{") if raw in text]
 
@@ -276,6 +277,7 @@ def test_claims_table_shows_the_command_that_rechecks_each_claim():
     table = claims_table([c], [claim_command("loss_envelope", run="isehd")])
     assert table.splitlines()[0].endswith("re-check alone |")
     assert "`boundcalc claim loss_envelope --run isehd --config experiment.toml` |" in table
+    assert claim_command("x", config="my reports/e.toml").endswith("--config 'my reports/e.toml'")
     assert "re-check" not in claims_table([c])
     with pytest.raises(ValueError, match="one per claim"):
         claims_table([c], [])

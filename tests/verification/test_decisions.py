@@ -99,7 +99,7 @@ def test_counts_cover_every_status_in_order():
 
 def test_observations_are_counted_apart_and_named_when_not_reproduced():
     seen = observation("o1", "no gain", 0.25, 0.1, 0.15, at=5)
-    missed = observation("o2", "gain over", 0.5, 0.2, -0.3, at=200)
+    missed = observation("o2", "gain over", 0.5, 0.2, -0.3, at=200, at_name="k")
     unread = observation("o3", "gain over", 0.5, float("nan"), float("nan"), hypotheses=(("widths k ≥ 10n", False),))
     nan = observation("o4", "x", 0.5, float("nan"), float("nan"))
     assert [c.status for c in (seen, missed, unread, nan)] == ["reproduced", "not_reproduced", "inconclusive",
@@ -112,7 +112,7 @@ def test_observations_are_counted_apart_and_named_when_not_reproduced():
     assert "observations of the talk's figures: 1 reproduced, 1 not reproduced, 1 inconclusive" in count_line(
         [seen, missed, unread])
     line = observation_line([seen, missed, unread])
-    assert "“gain over” (measured 0.2 against the threshold 0.5 at 200)" in line and "no gain" not in line
+    assert "“gain over” (measured 0.2 against the threshold 0.5 at k = 200)" in line and "no gain" not in line
     assert observation_line([seen]) == "" and missed.label == "not reproduced"
 
 
@@ -127,7 +127,8 @@ def test_what_a_claim_carries_and_says():
     """Its id and statement are kept, the default note is empty, and the text a report prints is exact."""
     c = bound_claim("loss_envelope", "L ≤ env", OK, T, PRED * 0.5, PRED)
     assert (c.claim_id, c.statement, c.note, c.kind) == ("loss_envelope", "L ≤ env", "", "theorem")
-    assert repr(c) == "[holds] loss_envelope: L ≤ env — predicted 3, measured 1.5, margin +0.5 at 0"
+    assert repr(c) == "[holds] loss_envelope: L ≤ env — predicted 3, measured 1.5, margin +0.5 at t = 0"  # t named
+    assert repr(bound_claim("gd_loss", "L ≤ env", OK, T, PRED * 0.5, PRED, at_name="τ")).endswith("at τ = 0")
     na = bound_claim("x_space", "x ≤ b", [("h", False)], T, PRED, PRED)
     assert (na.claim_id, na.statement, na.note) == ("x_space", "x ≤ b", "")
     assert repr(na) == "[not_applicable] x_space: x ≤ b — fails: h"
@@ -184,3 +185,9 @@ def test_zero_predictions_decide_without_numpy_warnings():
         held = bound_claim("c", "m ≤ p", OK, np.array([0.0, 1.0]), np.array([0.0, 0.0]), np.array([0.0, 0.0]))
         broke = bound_claim("c", "m ≤ p", OK, np.array([0.0, 1.0]), np.array([0.0, 1e-3]), np.array([0.0, 0.0]))
     assert held.status == "holds" and broke.status == "violated" and broke.at == 1.0
+
+
+def test_a_terminal_reads_exp_not_tex_braces():
+    c = bound_claim("loss_envelope", "L(t) ≤ ξL₀e^{−σ₀σ_A t/2} (§3 i)", OK, T, PRED * 0.5, PRED)
+    assert "ξL₀exp(−σ₀σ_A t/2)" in repr(c) and "{" not in repr(c)
+    assert c.statement == "L(t) ≤ ξL₀e^{−σ₀σ_A t/2} (§3 i)"  # the report typesets the TeX itself
