@@ -28,9 +28,45 @@ _LATEX = {
     "alpha": r"\alpha", "beta": r"\beta", "R_prime_gf": r"R'_{GF}", "h": "h", "c": "c", "L": "L",
     "rho": r"\rho", "s": "s", "w": "w", "t": "t", "k": "k", "n": "n", "m": "m", "B": "B",
     "r_max": r"r_{\max}", "lipschitz_J": r"\ell(R)", "gamma_k": r"\gamma_k", "delta": r"\delta", "q": "q",
-    "psi": r"\psi(\rho)", "lipschitz_required": r"\mathrm{Lip}_{\max}", "nondeg_lhs": r"2R\,\ell(R)",
+    "psi": r"\psi(\rho)", "lipschitz_required": r"\mathrm{Lip}_{\max}", "nondeg_lhs": r"N(R)",
     "a_k": r"a", "b_k": r"b",
+    # the formulas themselves, as left-hand sides and where one formula uses another
+    "loss_envelope": r"\bar L(t)", "theta_envelope": r"\bar\Theta(t)", "T_ES": r"T_{ES}",
+    "rate_isehd": r"r_{\mathrm{ISEHD}}", "rate_gf": r"r_{\mathrm{GF}}", "R_prime_gd": r"R'_{GD}",
+    "residual_envelope_gf": r"\bar r_{GF}(t)", "loss_envelope_gf": r"\bar L_{GF}(t)",
+    "loss_envelope_gd": r"\bar L_{GD}(\tau)", "T_ES_gf": r"T_{ES}^{GF}", "tau_ES_gd": r"\tau_{ES}^{GD}",
+    "L_loc": r"L_{\mathrm{loc}}", "x_opt_error": r"E_{\mathrm{opt}}(t)", "x_approx_error": r"E_{\mathrm{approx}}",
+    "x_noise_error": r"E_{\mathrm{noise}}", "x_bound": r"\bar E_x(t)", "k_theorem": r"k_{\mathrm{thm}}",
+    "width_probability": r"P_{\mathrm{width}}", "k_scaling": r"k_{\mathrm{scaling}}",
+    "k_scaling_W_only": r"k_{\mathrm{scaling}}^{W}", "igahd_condition": r"\mathrm{cond}_{\mathrm{IGAHD}}",
+    "igahd_alpha_k": r"\alpha_k", "igahd_beta_k": r"\beta_k", "igahd_s_k": r"s_k",
+    "igahd_dip_momentum_ode": r"a_{\mathrm{ode}}", "igahd_dip_hessian_ode": r"b_{\mathrm{ode}}",
+    "igahd_dip_momentum_slide": r"a_{\mathrm{slide}}", "igahd_dip_hessian_slide": r"b_{\mathrm{slide}}",
+    "igahd_map_h": r"h_{\mathrm{map}}", "igahd_map_gamma": r"\gamma_{\mathrm{map}}",
+    "igahd_map_beta": r"\beta_{\mathrm{map}}", "igahd_energy_coef": r"c_E", "igahd_energy_decrease": r"d_E",
+    "backtracking_L": r"L_{\ell}", "lojasiewicz_exponent": r"e_q", "rate_loss": r"r_L",
+    "rate_loss_gf": r"r_L^{GF}", "gordon_mean": r"\mathbb{E}\|g_m\|", "gordon_lower": r"\lambda_{\mathrm{Gordon}}",
+    "gordon_probability": r"P_{\mathrm{Gordon}}", "psi_objective": r"\Psi(\rho, \tau)",
+    "l1_statdim_lower": r"\delta_{\ell_1}^{-}",
 }
+
+_UNICODE = [(r"\varepsilon", "ε"), (r"\sigma", "σ"), (r"\kappa", "κ"), (r"\xi", "ξ"), (r"\eta", "η"),
+            (r"\alpha", "α"), (r"\beta", "β"), (r"\gamma", "γ"), (r"\tau", "τ"), (r"\mu", "μ"), (r"\rho", "ρ"),
+            (r"\delta", "δ"), (r"\lambda", "λ"), (r"\psi", "ψ"), (r"\Psi", "Ψ"), (r"\ell", "ℓ"),
+            (r"\Theta", "Θ"), (r"\Sigma", "Σ"), (r"\|", "‖"), (r"\max", "max"), (r"\min", "min"),
+            (r"\mathbb{E}", "E"), (r"\operatorname", ""), (r"\mathrm", ""), (r"\bar x", "x̄"), (r"\bar ", "¯"),
+            (r"\,", ""), ("_0", "₀"), ("_1", "₁"), ("_2", "₂"), ("^{*}", "*"), ("{", ""), ("}", ""), ("\\", "")]
+
+
+def _unicode_name(name: str) -> str:
+    """A symbol's name for a terminal, from its LaTeX (σ₀ for sigma0, ‖A‖ for norm_A)."""
+    text = _latex_name(name)
+    if text.startswith(r"\mathrm{") and name not in _LATEX:
+        return name
+    for tex, uni in _UNICODE:
+        text = text.replace(tex, uni)
+    return text.replace(" ", "")
+
 
 def _latex_name(name: str) -> str:
     return _LATEX.get(name, r"\mathrm{" + name.replace("_", r"\_") + "}")
@@ -91,7 +127,9 @@ class Formula:
         return f"{_latex_name(self.name)} = {sp.latex(self.expr, symbol_names=names)}"
 
     def text(self) -> str:
-        return f"{self.name} = {sp.sstr(self.expr)}"
+        """The formula for a terminal: its symbols in Unicode (α = σ₀*σ_A), not sympy's names."""
+        names = {v: sp.Symbol(_unicode_name(k)) for k, v in S.items()}
+        return f"{_unicode_name(self.name)} = {sp.sstr(self.expr.xreplace(names))}"
 
     def __call__(self, **values: float) -> float:
         missing = [n for n in self.inputs if n not in values]

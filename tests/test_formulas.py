@@ -32,10 +32,10 @@ def test_every_formula_knows_its_name_source_and_kind():
         assert f.source  # the paper, the talk's slide, or the theory chapter's section
         if not any(w in f.source for w in ("arXiv", "talk", "ALMT", "Gordon", "SNOW", "McCoy")):
             assert f.source == f"docs/THEORY.md {f.section}", f.source
-        assert f.text().startswith(f"{name} = ") and " = " in f.latex()
+        assert " = " in f.text() and " = " in f.latex()
     assert FORMULAS["k_scaling"].source == "docs/THEORY.md §6"
     assert FORMULAS["alpha"].latex() == r"\alpha = \sigma_0 \sigma_A"
-    assert FORMULAS["rate_loss"].latex() == r"\mathrm{rate\_loss} = \frac{\sigma_0 \sigma_A}{2}"
+    assert FORMULAS["rate_loss"].latex() == r"r_L = \frac{\sigma_0 \sigma_A}{2}"
     assert all(s.is_positive for s in (FORMULAS["alpha"].expr.free_symbols))
 
 
@@ -50,7 +50,7 @@ def test_calling_a_formula_checks_its_inputs_and_evaluates_its_expression():
 def test_render_lists_what_it_is_asked_for():
     from boundcalc.formulas import render
     text = render(["alpha"])
-    assert text == ("[§3, claim] viscous damping α = σ₀σ_A\n    alpha = sigma0*sigma_A\n    source: "
+    assert text == ("[§3, claim] viscous damping α = σ₀σ_A\n    α = σ_A*σ₀\n    source: "
                     f"{FORMULAS['alpha'].source}")
     assert render(["alpha"], latex=True).splitlines()[1].strip() == r"\alpha = \sigma_0 \sigma_A"
     assert render().count("source:") == len(FORMULAS)
@@ -108,3 +108,13 @@ def test_a_circular_formula_is_refused_with_its_cycle(monkeypatch):
     monkeypatch.setitem(FORMULAS, "cyc_b", formulas._f("cyc_b", 3 * formulas.S["cyc_a"], "§3", "derived", "b"))
     with pytest.raises(ValueError, match=r"^circular formula dependency: cyc_a -> cyc_b -> cyc_a$"):
         evaluate_many(["cyc_a"], {})
+
+
+def test_every_formula_shows_a_mathematical_symbol_not_its_python_name():
+    # the formula list read "\\mathrm{loss\\_envelope} = …" and "2R ℓ(R) = 2ℓ(R)R"
+    from boundcalc.formulas import FORMULAS
+    for name, f in FORMULAS.items():
+        lhs_tex, rhs_tex = f.latex().split(" = ", 1)
+        assert r"\_" not in lhs_tex and lhs_tex.replace(" ", "") != rhs_tex.replace(" ", ""), name
+        assert not lhs_tex.startswith(r"\mathrm{" + name), name
+    assert FORMULAS["alpha"].text() == "α = σ_A*σ₀"
