@@ -600,7 +600,7 @@ def phase_section(problem: Problem, context: dict[str, Any]):
             "k_scaling": width.k_scaling, "k_theorem": width.k_theorem}
     return Section("phase_diagram", "The slide's phase diagram and its three sentences (THEORY §11)",
                    "\n".join(md), data,
-                   {"phase_diagram.png": plot_phase_diagram(res, talk),
+                   {"phase_diagram.png": plot_phase_diagram(res, budgets),
                     "third_sentence.png": plot_third_sentence(third)},
                    [("phase diagram", c) for c in claims])
 

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -728,48 +728,64 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     return PhaseDiagramResult(ks, alphas, ig, gd, trials, base, len(todo), reused, ig_hits, gd_hits)
 
 
-def plot_phase_diagram(res: PhaseDiagramResult, budget: int | None = None):
+def plot_phase_diagram(res: PhaseDiagramResult, budget: int | Sequence[int] | None = None):
     """Heat map of the IGAHD success probability over (k, α) within ``budget`` iterations (default the
     run's), the GD column beside it, and — where the run kept its per-trial iterations — a second
-    panel with the median iterations to the tolerance (censored at the budget: "> B")."""
+    panel with the median iterations to the tolerance. A censored median (more than half the trials did
+    not get there within the budget: "> B") is hatched grey, never a colour of the scale (it was drawn
+    white, the scale's fast end). Several budgets give one row each."""
+    from matplotlib.patches import Patch, Rectangle
     has_hits = res.igahd_hits is not None
-    budget = res._check_budget(budget) if has_hits else int(res.params["iterations"])
-    ig, gd = res.success_at(budget) if has_hits else (res.igahd, res.gd)
-    has_gd = bool(np.isfinite(np.asarray(gd, float)).any())
+    budgets = [budget] if budget is None or isinstance(budget, (int, np.integer)) else list(budget)
+    budgets = [res._check_budget(b) if has_hits else int(res.params["iterations"]) for b in budgets]
+    gd_all = res.success_at(budgets[0])[1] if has_hits else res.gd
+    has_gd = bool(np.isfinite(np.asarray(gd_all, float)).any())
     ratios = [len(res.alphas)] + ([1] if has_gd else []) + ([len(res.alphas)] if has_hits else [])
-    fig, axes = subplots(1, len(ratios), figsize=(4.6 + 5.0 * has_hits, 3.8), layout="constrained",
-                         gridspec_kw={"width_ratios": ratios})
-    axes = list(np.atleast_1d(axes))
-    ax = axes.pop(0)
-    im = ax.imshow(ig, origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    fig, grid = subplots(len(budgets), len(ratios), figsize=(4.6 + 5.0 * has_hits, 3.8 * len(budgets)),
+                         layout="constrained", gridspec_kw={"width_ratios": ratios}, squeeze=False)
     ks = [str(k) for k in res.ks]
-    ax.set_xticks(range(len(res.alphas)), [f"{a:g}" for a in res.alphas], rotation=45, fontsize=7)
-    ax.set_yticks(range(len(res.ks)), ks)
-    ax.set_xlabel("α" + (" (α = 0: gradient descent)" if res.params.get("form") == "slide" else ""))
-    ax.set_ylabel("width k")
-    ax.set_title(f"IGAHD, β = {res.params['beta']:g}: P(success)", fontsize=9)
-    bar_axes = [ax]
-    if has_gd:
-        ax2 = axes.pop(0)
-        ax2.imshow(np.asarray(gd, float)[:, None], origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
-        ax2.set_xticks([0], ["GD"])
-        ax2.set_yticks(range(len(res.ks)), [""] * len(ks))
-        ax2.set_title("GD", fontsize=9)
-        bar_axes.append(ax2)
-    fig.colorbar(im, ax=bar_axes, label=f"P(loss ≤ {res.params['loss_tol']:g} in {budget} it.)", shrink=0.9,
-                 pad=0.02)
-    if has_hits:
-        ax3 = axes.pop(0)
-        med, _ = res.median_iterations(budget)
-        shown = np.where(np.isfinite(med), med, np.nan)
-        im3 = ax3.imshow(np.log10(np.maximum(shown, 1)), origin="lower", cmap="magma_r", aspect="auto",
-                         vmin=0, vmax=np.log10(budget))
-        for (i, j), v in np.ndenumerate(med):
-            ax3.text(j, i, f"> {budget // 1000}k" if not np.isfinite(v) else f"{v:.0f}", ha="center", va="center",
-                     fontsize=6, color="k" if not np.isfinite(v) or v < budget ** 0.6 else "w")
-        ax3.set_xticks(range(len(res.alphas)), [f"{a:g}" for a in res.alphas], rotation=45, fontsize=7)
-        ax3.set_yticks(range(len(res.ks)), ks)
-        ax3.set_xlabel("α")
-        ax3.set_title("median iterations to the tolerance", fontsize=9)
-        fig.colorbar(im3, ax=ax3, label="log₁₀ iterations (censored at the budget)", shrink=0.9)
+    alphas = [f"{a:g}" for a in res.alphas]
+    for row, b in zip(grid, budgets, strict=True):
+        ig, gd = res.success_at(b) if has_hits else (res.igahd, res.gd)
+        axes = list(row)
+        ax = axes.pop(0)
+        im = ax.imshow(ig, origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax.set_xticks(range(len(res.alphas)), alphas, rotation=45, fontsize=7)
+        ax.set_yticks(range(len(res.ks)), ks)
+        ax.set_xlabel("α" + (" (α = 0: gradient descent)" if res.params.get("form") == "slide" else ""))
+        ax.set_ylabel("width k")
+        ax.set_title(f"IGAHD, β = {res.params['beta']:g}: P(success) within {b} it.", fontsize=9)
+        bar_axes = [ax]
+        if has_gd:
+            ax2 = axes.pop(0)
+            ax2.imshow(np.asarray(gd, float)[:, None], origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
+            ax2.set_xticks([0], ["GD"])
+            ax2.set_yticks(range(len(res.ks)), [""] * len(ks))
+            ax2.set_title("GD", fontsize=9)
+            bar_axes.append(ax2)
+        fig.colorbar(im, ax=bar_axes, label=f"P(loss ≤ {res.params['loss_tol']:g} in {b} it.)", shrink=0.9,
+                     pad=0.02)
+        if has_hits:
+            ax3 = axes.pop(0)
+            med, _ = res.median_iterations(b)
+            censored = ~np.isfinite(med)
+            im3 = ax3.imshow(np.ma.masked_invalid(np.log10(np.maximum(med, 1))), origin="lower", cmap="magma_r",
+                             aspect="auto", vmin=0, vmax=np.log10(b))
+            ax3.set_facecolor("none")
+            for (i, j), v in np.ndenumerate(med):
+                if censored[i, j]:
+                    ax3.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="0.8", edgecolor="0.45",
+                                            hatch="///", linewidth=0))
+                ax3.text(j, i, f"> {b // 1000}k" if censored[i, j] else f"{v:.0f}", ha="center", va="center",
+                         fontsize=6, color="k" if censored[i, j] or v < b ** 0.6 else "w",
+                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 1} if censored[i, j] else None)
+            ax3.set_xticks(range(len(res.alphas)), alphas, rotation=45, fontsize=7)
+            ax3.set_yticks(range(len(res.ks)), ks)
+            ax3.set_xlabel("α")
+            ax3.set_title(f"median iterations to the tolerance, budget {b}", fontsize=9)
+            fig.colorbar(im3, ax=ax3, label="log₁₀ iterations", shrink=0.9)
+            if censored.any():
+                ax3.legend(handles=[Patch(facecolor="0.8", edgecolor="0.45", hatch="///",
+                                          label=f"censored: > {b} (most trials did not get there)")],
+                           loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7, frameon=False)
     return fig

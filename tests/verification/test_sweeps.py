@@ -177,3 +177,17 @@ def test_an_interrupted_dask_sweep_resumes_from_its_cells(tmp_path):
     ref = phase_diagram(**kw)
     np.testing.assert_array_equal(resumed.igahd, ref.igahd)
     np.testing.assert_array_equal(resumed.gd, ref.gd)
+
+
+def test_censored_medians_are_hatched_not_coloured_and_each_budget_has_its_row():
+    """The ">15k" cells were drawn white, the fast end of the colour scale."""
+    res = phase_diagram(n=8, m=4, d=3, ks=(4, 32), alphas=(0.0, 3.0), trials=4, iterations=3000, step=0.03,
+                        progress=False)
+    from boundcalc.verification.sweeps import plot_phase_diagram
+    med_short, _ = res.median_iterations(300)
+    fig = plot_phase_diagram(res, [300, 3000])
+    panels = [ax for ax in fig.axes if ax.get_title().startswith("median iterations")]
+    assert [ax.get_title().split()[-1] for ax in panels] == ["300", "3000"]
+    hatched = [p for p in panels[0].patches if p.get_hatch()]
+    assert len(hatched) == int((~np.isfinite(med_short)).sum()) > 0
+    assert panels[0].get_legend() is not None and "censored" in panels[0].get_legend().get_texts()[0].get_text()
