@@ -60,6 +60,8 @@ def spectrum_section(problem: Problem, context: dict[str, Any]) -> Section:
         fig, ax = subplots(figsize=(5, 3.2))
         ax.semilogy(np.arange(1, s.size + 1), np.maximum(s, 1e-300), "o-", ms=3)
         ax.axhline(res.tol, color="C3", ls="--", lw=1, label="rank tolerance")
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # an index, never 1.5
         ax.set_xlabel("index i")
         ax.set_ylabel("σ_i(A)")
         ax.set_title("Singular values of A")
@@ -256,30 +258,36 @@ def _trajectory_figure(runs: dict[str, Any], env: Any) -> Any:
         ax.set_ylim(max(1e-16, tr.loss.min() / 10), None)
         ax.set_xlim(0, tr.t[-1])
         ax.set_xlabel(f"{dyn.upper()} time t")
+        ax.set_ylabel("loss L")
         ax.set_title(f"{dyn.upper()} against its envelope", fontsize=9)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8, loc="lower left")
     ig = runs["igahd"].trajectory
     e = envelopes(runs["igahd"].check, ig.t)
     axes[2].semilogy(ig.iteration, ig.loss, label="IGAHD L(θ_ℓ)")
     axes[2].semilogy(ig.iteration, e["loss_envelope"], "k--", label="ISEHD envelope at t = Σ√s_ℓ")
     axes[2].set_ylim(max(1e-16, ig.loss.min() / 10), None)
     axes[2].set_xlabel("IGAHD iteration ℓ (t = Σ√s_ℓ, form ode)")
+    axes[2].set_ylabel("loss L")
     axes[2].set_title("IGAHD (transferred reading)", fontsize=9)
-    axes[2].legend(fontsize=7)
+    axes[2].legend(fontsize=8, loc="lower left")
     iso = runs["isehd"]
     tr = iso.trajectory
     axes[3].plot(tr.t, tr.theta_dist, label="‖θ(t) − θ₀‖")
     axes[3].axhline(iso.check.R_prime, color="k", ls="--", label="R′")
     axes[3].axhline(iso.check.R, color="C3", ls=":", label="R")
     axes[3].set_xlabel("ISEHD time t")
-    axes[3].legend(fontsize=7)
+    axes[3].set_ylabel("‖θ(t) − θ₀‖")
+    axes[3].set_title("ISEHD parameters stay in B(θ₀, R′)", fontsize=9)
+    axes[3].legend(fontsize=8, loc="lower right")
     axes[4].semilogy(tr.t, tr.y_clean_dist, label="‖y(t) − ȳ‖")
     if np.isfinite(env.noise_norm):
         axes[4].axhline(2 * env.noise_norm, color="k", ls="--", label="2‖ε‖")
         if np.isfinite(env.T_ES) and env.T_ES <= tr.t[-1]:
             axes[4].axvline(env.T_ES, color="C0", ls=":", label="T_ES")
     axes[4].set_xlabel("ISEHD time t")
-    axes[4].legend(fontsize=7)
+    axes[4].set_ylabel("‖y(t) − ȳ‖")
+    axes[4].set_title("ISEHD data fit against 2‖ε‖ (early stopping)", fontsize=9)
+    axes[4].legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -353,7 +361,9 @@ def _fmt_k(k: float, cap: int, start: int | None = None) -> str:
 def _image_figure(runs: tuple[EarlyStoppingRun, ...]) -> Any:
     """One row per method: x̄, y (or Aᵀy), x(best), x(T_ES) when reached, x(end), then PSNR(ℓ) and
     ‖A x(ℓ) − ȳ‖ against 2‖ε‖ on the iteration axis, with the best, T_ES and the end marked."""
-    shown = ["x_bar", "y", "best", "T_ES", "end"]
+    # x(T_ES) only where some run reached it: an all-empty column said "not reached" in a blank panel
+    # (the caption says it instead)
+    shown = ["x_bar", "y", "best"] + (["T_ES"] if any("T_ES" in r.images for r in runs) else []) + ["end"]
     fig, axes = subplots(len(runs), len(shown) + 1, figsize=(13, 2.7 * len(runs)),
                          gridspec_kw={"width_ratios": [1] * len(shown) + [2.2]})
     axes = np.atleast_2d(axes)
@@ -398,7 +408,8 @@ def _image_figure(runs: tuple[EarlyStoppingRun, ...]) -> Any:
             ax.axvline(run.T_ES_iteration, color="C3", ls="--", lw=1, label=f"T_ES: ℓ = {run.T_ES_iteration:.0f}")
         lines = ax.get_legend_handles_labels()
         lines2 = ax2.get_legend_handles_labels()
-        ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=6, loc="lower left")
+        ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7, loc="upper left", bbox_to_anchor=(1.12, 1.0),
+                  frameon=False)
     fig.tight_layout()
     return fig
 
@@ -435,6 +446,10 @@ def imaging_section(problem: Problem, context: dict[str, Any]):
         md += [""] + [f"- {sentence}" for r in runs for sentence in early_stopping_sentences(r)]
         md += ["", f"x-space bound: {first.x_space_note}.", "",
                f"![{prob.name}: images, PSNR and data fit]({prob.name}_early_stopping.png)", ""]
+        unreached = [f"{r.dynamics.upper()} (T_ES at ℓ = {r.T_ES_iteration:.2g})" for r in runs
+                     if "T_ES" not in r.images]
+        if unreached:
+            md.insert(-1, f"Not reached within the run, so not shown: x(T_ES) of {', '.join(unreached)}.")
         figures[f"{prob.name}_early_stopping.png"] = _image_figure(runs)
         data[prob.name] = {"problem": prob.to_dict(), "spectrum": spec.to_dict(),
                            "signal_norm": float(np.linalg.norm(prob.x_bar)), "psnr_y": first.psnr_y,
