@@ -29,6 +29,7 @@ _EXPORTS = {
     # formulas and theory
     "FORMULAS": "formulas", "evaluate": "formulas",
     "CheckInitResult": "theory.bounds", "check_initialization": "theory.bounds", "compute_bounds": "theory.bounds",
+    "envelopes": "theory.bounds",
     "required_width": "theory.width", "instance_width": "theory.width",
     "initialization_pass_rate": "theory.width",
     "restricted_min_singular_value": "theory.cones", "statistical_dimension": "theory.cones",
@@ -38,8 +39,8 @@ _EXPORTS = {
     # verification and report
     "verify": "verification.claims", "ClaimCheck": "verification.claims", "VerifyResult": "verification.claims",
     "phase_diagram": "verification.sweeps", "write_report": "report.build",
-    "run_dip": "verification.dip", "mechanism": "verification.mechanism",
-    "train_torch": "dynamics.torch_training", "conv_decoder": "nets.conv",
+    "run_dip": "verification.dip", "mechanism": "verification.mechanism", "plot_mechanism": "verification.mechanism",
+    "train_torch": "dynamics.torch_training", "log_checkpoints": "dynamics.torch_training", "conv_decoder": "nets.conv",
 }
 #: Public submodules reachable as attributes (``bc.stopping.ESWMV``), imported on first use.
 _SUBMODULES = {"stopping": "verification.stopping"}

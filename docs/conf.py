@@ -6,6 +6,7 @@ reference from the parser, the formula book from :data:`boundcalc.FORMULAS`, and
 ``examples/gallery``, whose scripts run during the build.
 """
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -50,7 +51,8 @@ html_static_path: list[str] = []
 sphinx_gallery_conf = {
     "examples_dirs": str(HERE.parent / "examples" / "gallery"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    # the deepinv example runs where deepinv is installed, and is shown (not run) elsewhere
+    "filename_pattern": r"/(plot_|deepinv_)" if importlib.util.find_spec("deepinv") else r"/plot_",
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",

@@ -18,6 +18,7 @@ NOT_CALLABLES = {"__version__", "FORMULAS", "stopping", "SpectrumResult", "Check
                  "VerifyResult", "Activation"}
 PUBLIC = [name for name in bc.__all__ if name not in NOT_CALLABLES]
 NEEDS = {"TorchGenerator": "torch", "run_dip": "torch", "mechanism": "torch", "train_torch": "torch",
+         "plot_mechanism": "torch", "log_checkpoints": "torch",
          "conv_decoder": "torch", "from_deepinv": "deepinv"}  # run in the README's deepinv environment
 
 
@@ -40,3 +41,12 @@ def test_every_public_object_has_an_example_that_runs(name):
     for t in tests:
         runner.run(t)
     assert runner.failures == 0, f"{name}: {runner.failures} example(s) print something else"
+
+
+def test_the_gallery_uses_the_public_api_only():
+    """The semi-convergence example imported from boundcalc.verification.experiments, which no page documents."""
+    from pathlib import Path
+    gallery = Path(__file__).resolve().parents[1] / "examples" / "gallery"
+    for script in gallery.glob("*.py"):
+        text = script.read_text()
+        assert "from boundcalc" not in text and "import boundcalc." not in text, script.name

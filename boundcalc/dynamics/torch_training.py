@@ -236,7 +236,13 @@ def _vector(v: Any, name: str, device: Any, dtype: torch.dtype) -> torch.Tensor:
 
 
 def log_checkpoints(iterations: int, count: int) -> list[int]:
-    """``count`` log-spaced iterations in [1, iterations], with 0 in front: where the mechanism is measured."""
+    """``count`` log-spaced iterations in [1, iterations], with 0 in front: where the mechanism is measured.
+
+    Examples
+    --------
+    >>> bc.log_checkpoints(1000, 4)
+    [0, 1, 10, 100, 1000]
+    """
     count = positive_int(count, "count")
     pts = np.unique(np.round(np.geomspace(1, max(iterations, 1), count)).astype(int))
     return [0] + [int(p) for p in pts if 0 < p <= iterations]

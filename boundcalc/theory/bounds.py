@@ -441,7 +441,18 @@ def early_stopping_times(check: CheckInitResult, noise_norm: float, *, gd_step: 
 
 
 def envelopes(check: CheckInitResult, times: Any) -> dict[str, np.ndarray]:
-    """Loss and parameter envelopes of §3 and the GF envelopes of §4 at the given times."""
+    """Loss and parameter envelopes of §3 and the GF envelopes of §4 at the given times.
+
+    Examples
+    --------
+    >>> prob = bc.gaussian_problem(30, 3, seed=0)
+    >>> check = bc.check_initialization(prob.A, prob.y, bc.TwoLayerDIP(3, 3, 100_000, seed=0))
+    >>> env = bc.envelopes(check, [0.0, 10.0])
+    >>> sorted(env)
+    ['loss_envelope', 'loss_envelope_gf', 'residual_envelope_gf', 'theta_envelope']
+    >>> bool(env["loss_envelope"][1] < env["loss_envelope"][0])
+    True
+    """
     times = as_finite_array(times, "times", ndim=1)
     if np.any(times < 0):
         raise ValueError("times must be >= 0")

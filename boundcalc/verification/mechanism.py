@@ -196,7 +196,19 @@ def mechanism(net: Any, problem: Any, traj: Any, *, check: Any = None, rtol: flo
 
 def plot_mechanism(results: dict[str, MechanismResult]):
     """σ_min(J(θ_ℓ))/σ₀ (certified brackets) and ‖θ_ℓ − θ₀‖/R′ against ℓ, one line per run (e.g. per optimizer),
-    with σ₀/2 marked: where the theorem's mechanism holds and where a run leaves it."""
+    with σ₀/2 marked: where the theorem's mechanism holds and where a run leaves it.
+
+    Examples
+    --------
+    >>> from boundcalc.nets.torch import TorchGenerator
+    >>> net = TorchGenerator(*bc.conv_decoder((8, 8), channels=4, depth=1, seed=0))
+    >>> prob = bc.deblurring_problem((8, 8), blur_sigma=0.5, seed=0)
+    >>> traj = bc.train_torch(net, prob.A, prob.y, optimizer="gd", iterations=20, step=1e-3,
+    ...                       keep_theta=bc.log_checkpoints(20, 3))
+    >>> fig = bc.plot_mechanism({"gd": bc.mechanism(net, prob, traj)})
+    >>> len(fig.axes)
+    2
+    """
     from .._core import subplots
     fig, (a1, a2) = subplots(1, 2, figsize=(9.0, 3.4))
     for name, m in results.items():

@@ -9,17 +9,14 @@ Here a small ConvDecoder on a 16×16 blurred image, trained by gradient descent 
 """
 
 import boundcalc as bc
-from boundcalc.dynamics.torch_training import log_checkpoints
-from boundcalc.nets.torch import TorchGenerator
-from boundcalc.verification.mechanism import mechanism, plot_mechanism
 
 problem = bc.deblurring_problem((16, 16), blur_sigma=1.0, seed=0)
 results = {}
 for optimizer, options in (("gd", {}), ("adam", {"lr": 1e-2})):  # GD: s = 1/λ by default
-    net = TorchGenerator(*bc.conv_decoder((16, 16), channels=8, depth=2, seed=0))
+    net = bc.TorchGenerator(*bc.conv_decoder((16, 16), channels=8, depth=2, seed=0))
     run = bc.train_torch(net, problem.A, problem.y, optimizer=optimizer, iterations=200, x_bar=problem.x_bar,
-                         keep_theta=log_checkpoints(200, 4), **options)
-    results[optimizer] = mechanism(net, problem, run)
+                         keep_theta=bc.log_checkpoints(200, 4), **options)
+    results[optimizer] = bc.mechanism(net, problem, run)
     print(f"{optimizer}: {results[optimizer].verdict}")
 
-fig = plot_mechanism(results)
+fig = bc.plot_mechanism(results)

@@ -20,10 +20,8 @@ for claim in result.claims:
 
 # %%
 # The loss against its envelope ξL₀e^{−σ₀σ_A t/2}, in ISEHD's own time.
-from boundcalc.theory.bounds import envelopes  # noqa: E402
-
 tr = result.trajectory
-env = envelopes(result.check, tr.t)
+env = bc.envelopes(result.check, tr.t)
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.semilogy(tr.t, tr.loss, label="ISEHD L(t)")
 ax.semilogy(tr.t, env["loss_envelope"], "k--", label=r"$\xi L_0 e^{-\sigma_0\sigma_A t/2}$")
