@@ -790,3 +790,12 @@ def test_a_horizon_far_past_the_runs_own_is_refused_up_front():
     assert code == 2
     assert_one_line(err, "t_max = 1e+300 is", "times this run's horizon", "give t_max <=")
     assert time.perf_counter() - t0 < 60
+
+
+def test_a_full_report_that_cannot_fit_is_refused_before_any_section(tmp_path):
+    # it refused only after 63 s of other sections (4 min on a loaded machine)
+    t0 = time.perf_counter()
+    code, _, err = cli("--max-memory", "1G", "report", "--full", "--out", tmp_path / "rep", "--quiet")
+    assert code == 2
+    assert_one_line(err, "concurrent row", "GiB; 1 GiB available")
+    assert time.perf_counter() - t0 < 30 and not (tmp_path / "rep").exists()

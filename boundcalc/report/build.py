@@ -252,6 +252,13 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     inputs["report"] = report_in
     experiments = report_in["experiments"]
     TwoLayerDIP.validate_spec(problem.n, **_network_spec(inputs))
+    if experiments:  # the background phase diagram's memory, before any section runs
+        import os
+
+        from ..verification.sweeps import require_sweep_memory
+        from .checks import phase_grid
+        grid = phase_grid(bool(report_in.get("full")))
+        require_sweep_memory(**grid, workers=min(os.cpu_count() or 1, len(grid["ks"])))
     toml_text = experiment_toml(inputs)  # refuses an unwritable value before the disk changes
     with staged_output_folder(out, force=force) as tmp:
         built = build_report(problem, inputs, sections=sections, experiments=experiments, progress=progress,

@@ -506,6 +506,17 @@ PROBE_SECONDS = 0.05
 ESTIMATE_FACTOR = 2.0
 
 
+def require_sweep_memory(*, n: int, m: int, d: int, ks: Sequence[int], alphas: Sequence[float], trials: int,
+                         workers: int, **_: Any) -> float:
+    """The peak bytes of a sweep whose ``workers`` rows run at once (the widest row each), refused with
+    MemoryLimitError where they cannot fit; callers check it before any other work (``report --full`` once
+    refused only after 63 s of other sections)."""
+    peak = workers * _row_bytes(n, m, d, max(ks), len(alphas), trials)
+    require_memory(peak, f"the phase diagram's {workers} concurrent row(s) ({len(alphas)} α × {trials} trials, "
+                         f"n = {n}, k = {max(ks)})")
+    return peak
+
+
 def _row_bytes(n: int, m: int, d: int, k: int, n_alphas: int, trials: int) -> int:
     """Peak bytes of one row: its α × trials runs stack V and W (the draws and their tiled copies)
     and about eight reduced-state arrays of m×k + k numbers (state, velocity, gradients)."""
@@ -645,9 +656,7 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     # an executor handed in (a local pool, a dask client's executor) says how many rows run at once
     given = (getattr(executor, "_max_workers", None) or dask_workers(executor)) if executor is not None else None
     workers = min(os.cpu_count() or 1, len(rows)) if own else min(int(given or 1), max(len(rows), 1))
-    peak = workers * _row_bytes(n, m, d, max(ks), len(alphas), trials)
-    require_memory(peak, f"the phase diagram's {workers} concurrent row(s) ({len(alphas)} α × {trials} trials, "
-                         f"n = {n}, k = {max(ks)})")
+    peak = require_sweep_memory(n=n, m=m, d=d, ks=ks, alphas=alphas, trials=trials, workers=workers)
     if cells_dir is not None:  # only now: a refused sweep leaves nothing on the disk
         cells_dir.mkdir(parents=True, exist_ok=True)
     if announce is not None and rows:

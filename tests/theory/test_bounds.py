@@ -69,7 +69,7 @@ def test_sympy_and_numeric_evaluation_agree():
             vals["gamma"] = 0.1
         exact = float(f.expr.subs({SYMBOLS[k]: sp.Float(v, 30) for k, v in vals.items()}).evalf(30))
         assert f(**vals) == pytest.approx(exact, rel=1e-12), f.name
-        assert f.latex() and f.text().startswith(f.name)
+        assert f.latex() and " = " in f.text()
 
 
 class Opaque:
