@@ -44,6 +44,14 @@ def narrow():
 
 def mismatch():
     return Mismatch().double(), torch.linspace(-1, 1, 4, dtype=torch.float64)
+
+def steep():  # weights ×20: IGAHD's default step 0.01 overflows within 10 iterations
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 300), torch.nn.Softplus(), torch.nn.Linear(300, 3)).double()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(20)
+    return net, torch.linspace(-1, 1, 4, dtype=torch.float64)
 '''
 
 
@@ -105,3 +113,13 @@ def test_check_init_text_leads_with_the_verdict_and_leaves_out_what_does_not_app
     assert "not available: " in out and " k, d, " in out
     code, out, _ = run_cli("check-init", *GAUSS, "--k", "20", "--d", "3")
     assert out.splitlines()[0].startswith("CheckInitResult: degenerate (R′ < R")
+
+
+@NEEDS_TORCH
+def test_a_run_that_diverges_says_to_take_a_smaller_step(tmp_path, run_cli):
+    # with the default step, verify on a torch network overflowed: numpy's warnings, no hint about --step
+    (tmp_path / "nets.py").write_text(FACTORIES)
+    code, out, err = run_cli("verify", *GAUSS, "--torch-model", f"{tmp_path / 'nets.py'}:steep", "--dynamics",
+                             "igahd", "--iterations", "200")
+    assert "the run diverged" in out and "rerun with a smaller --step (for example 0.001)" in out
+    assert "overflow" not in err

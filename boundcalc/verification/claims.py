@@ -141,6 +141,12 @@ class VerifyResult(Result):
 
     def summary(self) -> str:
         lines = [f"verdict: {self.check.verdict}; dynamics {self.dynamics}; {count_line(self.claims)}"]
+        tr = self.trajectory
+        if tr.status == "diverged":  # an overflow printed numpy's warnings and no word about the step
+            step = self.settings.get("step")
+            lines.append(f"the run diverged: the loss overflowed after iteration {int(tr.iteration[-1])} with step "
+                         f"{step:g}; the step is too large for this network: rerun with a smaller --step "
+                         f"(for example {step / 10:g})" if step else "the run diverged: the loss overflowed")
         lines += [repr(c) for c in self.claims]
         if self.measurements:
             lines.append("measurements (fitted exponents; not verdicts):")
@@ -317,7 +323,8 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
         else:
             s = 0.01 if step is None else positive_float(step, "step")
             settings.update(form=form, step=s, iterations=iterations)
-            traj = igahd_dip(obj, alpha=alpha, beta=beta, step=s, iterations=iterations, form=form,
+            with np.errstate(over="ignore", invalid="ignore"):  # a divergence is reported below, not warned
+                traj = igahd_dip(obj, alpha=alpha, beta=beta, step=s, iterations=iterations, form=form,
                              record_every=max(1, iterations // n_eval), keep_theta=keep)
         H_par = ("theorem's damping α = σ₀σ_A, β = 1/(2α)",
                  math.isclose(alpha, a_th, rel_tol=REL_TOL) and math.isclose(beta, b_th, rel_tol=REL_TOL))
@@ -353,7 +360,8 @@ def verify(problem: Problem, net: TwoLayerDIP, *, dynamics: str = "isehd", t_max
             raise ValueError("step: no certified step 1/L_loc for this network (no non-degenerate check); give step")
         gamma = 1.0 / lloc if step is None else positive_float(step, "step")
         settings.update(step=gamma, iterations=iterations)
-        traj = gradient_descent(obj, step=gamma, iterations=iterations, record_every=max(1, iterations // n_eval))
+        with np.errstate(over="ignore", invalid="ignore"):
+            traj = gradient_descent(obj, step=gamma, iterations=iterations, record_every=max(1, iterations // n_eval))
         H_step = (f"γ ≤ 1/L_loc with the derived bound L_loc = {lloc:.4g} on B(θ₀, R′_GD)",
                   bool(np.isfinite(lloc) and gamma <= 1 / lloc))
         claims = _gd_claims(traj, check, v, [H_nd, H_step], H_rng, gamma, noise, problem)
