@@ -49,7 +49,7 @@ def dip_section(problem: Problem, context: dict[str, Any]) -> Section:
         md = ("This section trains a convolutional DIP in PyTorch, which is not installed here: "
               "`pip install \".[torch]\"` and rerun the report.")
         return Section("dip", title, md, {"skipped": "PyTorch is not installed", "seconds": time.perf_counter() - t0})
-    from ..verification.stopping_comparison import _problem, landweber_oracle, run_rules
+    from ..verification.stopping_comparison import _problem, landweber_oracle, landweber_rules, run_rules
     full = bool(context["inputs"].get("report", {}).get("full", False))
     opts = DIP_REPORT["optimizers_full"] if full else DIP_REPORT["optimizers"]
     size, its = DIP_REPORT["size"], DIP_REPORT["iterations"]
@@ -71,6 +71,12 @@ def dip_section(problem: Problem, context: dict[str, Any]) -> Section:
                           patience=DIP_REPORT["patience"], sure=False, keep_images=(net == "conv"))
                 for net in DIP_REPORT["nets"] for opt in opts]
         lw = landweber_oracle(prob, iterations=its) if name == "deblurring" else None
+        lw_rules = None
+        if lw is not None:  # the rules built from the spectrum and σ, on the same closed-form run (issue 34 §3)
+            found = landweber_rules(prob, TALK_NOISE_STD[name], iterations=its)
+            lw_rules = {rule: None if found[rule] is None else
+                        {"iteration": found[rule], "db_lost": float(lw[1] - lw[2][found[rule]])}
+                        for rule in ("gcv", "upre", "discrepancy", "x_risk")}
         md += [f"### {name}", ""]
         rows = []
         for r in runs:
@@ -86,7 +92,10 @@ def dip_section(problem: Problem, context: dict[str, Any]) -> Section:
             winner = "the convolutional DIP" if conv_best > lw[1] else "Landweber"
             md += [f"Landweber from x = 0 (step 1), in closed form from the blur's spectrum: best {lw[1]:.2f} dB at "
                    f"ℓ = {lw[0]}. The convolutional DIP's best is {conv_best:.2f} dB: {winner} is ahead by "
-                   f"{abs(conv_best - lw[1]):.2f} dB here.", ""]
+                   f"{abs(conv_best - lw[1]):.2f} dB here. On that run, rules built from the spectrum, the step "
+                   "and σ (no x̄) stop at: " + "; ".join(
+                       f"{rule} ℓ = {v['iteration']} ({v['db_lost']:.2f} dB lost)" if v else f"{rule}: never"
+                       for rule, v in lw_rules.items()) + " (docs/THEORY_NOTES.md \"Landweber's own rules\").", ""]
         table = ["| run | rule | returns ℓ | fired at ℓ | dB lost against the best iterate |", "|---|---|---|---|---|"]
         for r in runs:
             for rule, out in r["rules"].items():
@@ -99,7 +108,8 @@ def dip_section(problem: Problem, context: dict[str, Any]) -> Section:
                f"![{name}: PSNR(ℓ) and where each rule stopped](dip_{name}.png)", ""]
         figures[f"dip_{name}.png"] = _figure(prob, runs, lw)
         data["problems"][name] = {"runs": [{k: v for k, v in r.items() if k != "images"} for r in runs],
-                                  "landweber_best": None if lw is None else {"iteration": lw[0], "psnr": lw[1]}}
+                                  "landweber_best": None if lw is None else {"iteration": lw[0], "psnr": lw[1]},
+                                  "landweber_rules": lw_rules}
     line = best_rule_line(data)
     if line:
         md.insert(1, line)

@@ -25,7 +25,7 @@ from .._core import Result, positive_float, positive_int, progress_bar
 from ..problems import TALK_NOISE_STD, deblurring_problem, normal_integration_problem
 
 __all__ = ["RULES", "check_runs_folder", "run_rules", "stopping_comparison", "ComparisonResult", "landweber_oracle",
-           "summarise"]
+           "landweber_rules", "summarise"]
 
 #: The rules compared, in table order (docs/THEORY_NOTES.md, "Stopping rules").
 RULES = ("theorem T_ES", "discrepancy (σ known)", "discrepancy (σ estimated)", "discrepancy τ = 2 (σ known)",
@@ -65,6 +65,64 @@ def landweber_oracle(problem: Any, *, step: float = 1.0, iterations: int = 2000)
     p = psnr(errs, problem.x_bar)
     best = int(np.argmax(p))
     return best, float(p[best]), p
+
+
+def landweber_rules(problem: Any, sigma: float | None, *, step: float = 1.0, iterations: int = 2000,
+                    tau: float = 1.0) -> dict[str, Any]:
+    """Stopping rules for Landweber from x_0 = 0 on a periodic blur, in closed form and without x̄ (issue 34 §3):
+    built from the theory's own quantities — the spectrum of A, the step γ and the noise level σ.
+
+    With f_ℓ = 1 − (1 − γ|ĥ|²)^ℓ per frequency, x̂_ℓ = f_ℓ ŷ/ĥ and the residual is (1 − f_ℓ)ŷ (numpy's unnormalised
+    FFT: E|ε̂|² = nσ² per frequency). Returned (each an iteration ℓ in 0 … ``iterations``):
+
+    - ``discrepancy``: the first ℓ with ‖A x_ℓ − y‖ ≤ τσ√m (None if never);
+    - ``upre``: the minimiser of the unbiased predictive-risk estimate ‖A x_ℓ − y‖² + 2σ² tr(A F_ℓ) − mσ²
+      (Mallows' C_L; tr(A F_ℓ) = Σ f_ℓ);
+    - ``gcv``: the minimiser of generalised cross-validation ‖A x_ℓ − y‖²/(m − tr(A F_ℓ))², which needs no σ;
+    - ``x_risk``: the minimiser of the unbiased estimate of ‖x_ℓ − x̄‖² itself, (1/n)Σ q[(f − 2)|ŷ|² + 2nσ²] up to
+      a constant, q = f/|ĥ|² (→ γℓ where ĥ → 0). Unbiased, but its variance grows with 1/|ĥ|²: measured it is the
+      worst of the four (docs/THEORY_NOTES.md).
+
+    The rules that need σ are None when ``sigma`` is None. Also returned: ``residual`` ‖A x_ℓ − y‖, ``trace``
+    tr(A F_ℓ) and each minimised ``curves[name]``, for ℓ = 0 … ``iterations``."""
+    from ..linalg.operators import Convolution2D
+    A = problem.A
+    if not isinstance(A, Convolution2D):
+        raise TypeError("problem: the Landweber closed form needs a periodic blur (Convolution2D)")
+    gamma = positive_float(step, "step")
+    sigma = None if sigma is None else positive_float(sigma, "sigma")
+    iterations = positive_int(iterations, "iterations", minimum=0)
+    H = A._fft
+    h2 = np.abs(H) ** 2
+    if gamma * h2.max() >= 2:
+        raise ValueError(f"step: γ·‖A‖² = {gamma * h2.max():.3g} must be < 2 for Landweber to converge")
+    Y2 = np.abs(np.fft.fft2(problem.y.reshape(A.image_shape))) ** 2
+    n = Y2.size
+    g2 = gamma * h2
+    small = g2 < 0.5
+    logr = np.log1p(-np.where(small, g2, 0.0))
+    rss, trace, xq1, xq2 = (np.empty(iterations + 1) for _ in range(4))
+    for c0 in range(0, iterations + 1, 128):
+        ls = np.arange(c0, min(iterations + 1, c0 + 128))[:, None, None]
+        keep = np.where(small, np.exp(ls * logr), (1.0 - g2) ** ls)  # (1 − γ|ĥ|²)^ℓ
+        f = np.where(small, -np.expm1(ls * logr), 1.0 - keep)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(h2 > 0, f / h2, gamma * ls)
+        sl = slice(c0, c0 + ls.shape[0])
+        rss[sl] = np.sum(keep**2 * Y2, axis=(1, 2)) / n
+        trace[sl] = np.sum(f, axis=(1, 2))
+        xq1[sl] = np.sum(q * (f - 2.0) * Y2, axis=(1, 2)) / n
+        xq2[sl] = np.sum(q, axis=(1, 2)) * 2.0
+    curves = {"gcv": rss / (n - trace) ** 2}
+    out: dict[str, Any] = {"residual": np.sqrt(rss), "trace": trace, "curves": curves,
+                           "discrepancy": None, "upre": None, "x_risk": None}
+    if sigma is not None:
+        below = np.flatnonzero(np.sqrt(rss) <= tau * sigma * np.sqrt(n))
+        out["discrepancy"] = int(below[0]) if below.size else None
+        curves["upre"] = rss + 2 * sigma**2 * trace - n * sigma**2
+        curves["x_risk"] = xq1 + xq2 * sigma**2
+    out.update({name: int(np.argmin(c)) for name, c in curves.items()})
+    return out
 
 
 def _problem(name: str, size: tuple[int, int], noise_factor: float, seed: int) -> tuple[Any, np.ndarray]:

@@ -69,3 +69,59 @@ def test_a_sweep_resumes_from_its_folder_and_refuses_a_foreign_one(tmp_path, mon
     (tmp_path / "mine" / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="did not write"):
         sc.stopping_comparison("deblurring", size=(16, 16), seeds=1, out=tmp_path / "mine")
+
+
+def _landweber_explicit(problem, gamma, iterations):
+    """Landweber by matrices on a small image: x_ℓ = F_ℓ y with F_{ℓ+1} = F_ℓ + γAᵀ(I − A F_ℓ)."""
+    n = problem.n
+    A = problem.A @ np.eye(n)
+    F = np.zeros((n, n))
+    out = []
+    for _ in range(iterations + 1):
+        x = F @ problem.y
+        out.append((np.sum((A @ x - problem.y) ** 2), np.trace(A @ F), x))
+        F = F + gamma * A.T @ (np.eye(n) - A @ F)
+    return out
+
+
+def test_landweber_rules_are_the_explicit_iteration_in_closed_form():
+    from boundcalc.problems import deblurring_problem
+    from boundcalc.verification.stopping_comparison import landweber_rules
+    prob = deblurring_problem((8, 8), blur_sigma=0.7, noise_std=0.05, seed=3)
+    gamma, its, sigma = 0.5, 60, 0.05
+    explicit = _landweber_explicit(prob, gamma, its)
+    rss = np.array([e[0] for e in explicit])
+    tr = np.array([e[1] for e in explicit])
+    r = landweber_rules(prob, sigma, step=gamma, iterations=its)
+    np.testing.assert_allclose(r["residual"] ** 2, rss, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(r["trace"], tr, rtol=1e-10, atol=1e-12)
+    m = prob.y.size
+    assert r["upre"] == int(np.argmin(rss + 2 * sigma**2 * tr - m * sigma**2))
+    assert r["gcv"] == int(np.argmin(rss / (m - tr) ** 2))
+    below = np.flatnonzero(np.sqrt(rss) <= sigma * np.sqrt(m))
+    assert r["discrepancy"] == (int(below[0]) if below.size else None)
+    none = landweber_rules(prob, None, step=gamma, iterations=its)
+    assert none["gcv"] == r["gcv"] and none["upre"] is None and none["discrepancy"] is None
+
+
+def test_the_x_space_risk_estimate_is_unbiased():
+    """E over the noise of the estimate equals E‖x_ℓ − x̄‖² − ‖x̄‖² at every ℓ (Monte Carlo, 3000 draws)."""
+    from boundcalc.problems import deblurring_problem, make_problem
+    from boundcalc.verification import stopping_comparison as sc
+    base = deblurring_problem((8, 8), blur_sigma=0.6, noise_std=0.1, seed=0)
+    A, x_bar, sigma, gamma, its = base.A, base.x_bar, 0.1, 0.5, 30
+    rng = np.random.default_rng(1)
+    H2 = np.abs(A._fft) ** 2
+    est, true = np.zeros(its + 1), np.zeros(its + 1)
+    draws = 3000
+    ls = np.arange(its + 1)[:, None, None]
+    f = 1 - (1 - gamma * H2) ** ls
+    X = np.fft.fft2(x_bar.reshape(8, 8))
+    for _ in range(draws):
+        y = A @ x_bar + sigma * rng.standard_normal(64)
+        curve = sc.landweber_rules(make_problem(A, y, x_bar=x_bar), sigma, step=gamma, iterations=its)["curves"]
+        est += curve["x_risk"]
+        Xl = f * np.fft.fft2(y.reshape(8, 8)) / A._fft
+        true += np.sum(np.abs(Xl - X) ** 2, axis=(1, 2)) / 64 - np.sum(x_bar**2)
+    est, true = est / draws, true / draws
+    np.testing.assert_allclose(est, true, atol=0.03 * np.sum(x_bar**2))
