@@ -85,9 +85,11 @@ def _brackets(theta: list[float], res: list[float], n: int) -> tuple[float, floa
     # Rounding in the products themselves: a backward error of a few n·eps·‖M‖ on θ and r.
     fl = 4 * n * np.finfo(float).eps * max(abs(theta[3]), 1e-300)
     res = [r + fl for r in res]
-    lo_min = lower_end(theta[0], res[0], theta[1], res[1])
+    # θ itself is a computed Rayleigh quotient, off by as much: Kato–Temple's θ − r²/gap subtracts only the
+    # square of the residual, so the rounding of θ is taken off the end as well (Weyl's θ − r had it in r).
+    lo_min = lower_end(theta[0], res[0], theta[1], res[1]) - fl
     # Mirror of lower_end for the top: λ_max ≤ θ_n + ‖r_n‖²/(θ_n − (θ_{n−1} + ‖r_{n−1}‖)).
-    hi_max = -lower_end(-theta[3], res[3], -theta[2], res[2])
+    hi_max = -lower_end(-theta[3], res[3], -theta[2], res[2]) + fl
     # Outward by one ULP: each end is a floating-point sum, correctly rounded to nearest, which may
     # land an ULP inside the exact value when the true eigenvalue sits at the end (a diagonal M).
     return (max(round_down(lo_min), 0.0), round_up(theta[0] + fl), max(round_down(theta[3] - fl), 0.0),

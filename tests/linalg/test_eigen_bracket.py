@@ -82,9 +82,10 @@ def test_the_widening_rule_by_hand():
     lo_min, hi_min, lo_max, hi_max, fl = _brackets(theta, res, n)
     eps = np.finfo(float).eps
     assert fl == 4 * n * eps * 4.0  # 4n·eps·θ_max
-    # Weyl/Kato–Temple with residual fl: λ_min ≥ θ₁ − fl²/((θ₂ − fl) − θ₁), then one ULP down.
+    # Weyl/Kato–Temple with residual fl: λ_min ≥ θ₁ − fl²/((θ₂ − fl) − θ₁), less the rounding fl of θ₁
+    # itself (a bound that subtracted only fl² sat 1 ULP above a true σ_min), then one ULP down.
     kt = 0.25 - fl**2 / ((0.5 - fl) - 0.25)
-    assert lo_min == np.nextafter(max(0.25 - fl, kt), -np.inf)
+    assert lo_min == np.nextafter(max(0.25 - fl, kt) - fl, -np.inf)
     assert hi_min == np.nextafter(0.25 + fl, np.inf) and lo_max == np.nextafter(4.0 - fl, -np.inf)
     assert hi_min > 0.25 and lo_min < 0.25 and lo_max < 4.0 < hi_max
 
@@ -102,8 +103,8 @@ def test_kato_temple_weyl_and_the_outward_rounding_by_hand():
     lo_min, hi_min, lo_max, hi_max, fl = _brackets(theta, res, n)
     assert fl == 4 * 5 * np.finfo(float).eps * 8.0
     r = [x + fl for x in res]
-    assert lo_min == np.nextafter(lower_end(1.0, r[0], 3.0, r[1]), -np.inf)
-    assert hi_max == np.nextafter(-lower_end(-8.0, r[3], -6.0, r[2]), np.inf)
+    assert lo_min == np.nextafter(lower_end(1.0, r[0], 3.0, r[1]) - fl, -np.inf)
+    assert hi_max == np.nextafter(-lower_end(-8.0, r[3], -6.0, r[2]) + fl, np.inf)
     assert hi_max == pytest.approx(8.0 + r[3] ** 2 / (8.0 - (6.0 + r[2])), rel=1e-15)  # the mirrored KT
     assert hi_min == np.nextafter(1.0 + fl, np.inf) and lo_max == np.nextafter(8.0 - fl, -np.inf)
     lo, hi = _outward_sqrt(4.0, 9.0)
