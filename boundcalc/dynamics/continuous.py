@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .._core import positive_float, positive_int
+from .._core import one_blas_thread, positive_float, positive_int
 from ..io.memory import float_bytes, require_memory
 from ..linalg.backend import to_numpy
 from .objectives import DIPObjective
@@ -36,6 +36,7 @@ def _integrate(obj: DIPObjective, rhs: Callable, y0: np.ndarray, p: int, t_max: 
     return rec.result(method, params, sol.y[:p, -1], "ok")
 
 
+@one_blas_thread
 def isehd(obj: DIPObjective, *, alpha: float, beta: float, t_max: float, n_eval: int = 200,
           rtol: float = 1e-9, atol: float = 1e-12, keep_theta: int = 0) -> Trajectory:
     """ISEHD θ̈ + αθ̇ + β(d/dt)∇L(θ) + ∇L(θ) = 0, θ(0) = θ₀, θ̇(0) = 0, integrated in the
@@ -95,6 +96,7 @@ def isehd_second_order(obj: DIPObjective, *, alpha: float, beta: float, t_max: f
                       {"alpha": alpha, "beta": beta})
 
 
+@one_blas_thread
 def gradient_flow(obj: DIPObjective, *, t_max: float, n_eval: int = 200, rtol: float = 1e-9,
                   atol: float = 1e-12, keep_theta: int = 0) -> Trajectory:
     """Gradient flow θ̇ = −∇L(θ) (THEORY.md §4), DOP853.

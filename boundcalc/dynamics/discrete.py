@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._core import Result, positive_float, positive_int
+from .._core import Result, one_blas_thread, positive_float, positive_int
 from ..formulas import FORMULAS, evaluate_many
 from ..io.memory import float_bytes, require_memory
 from ..linalg.backend import asarray, copy, dot, matrix_transpose, namespace, resolve_backend, to_numpy
@@ -32,6 +32,7 @@ def _check_common(iterations: int, record_every: int) -> tuple[int, int]:
     return positive_int(iterations, "iterations", minimum=0), positive_int(record_every, "record_every")
 
 
+@one_blas_thread
 def igahd_dip(obj: DIPObjective, *, alpha: float, beta: float, step: float, iterations: int,
               form: str = "ode", backtracking: bool = False, rho: float = 0.5, delta: float = 0.9,
               record_every: int = 1, keep_theta: int = 0, theta0: np.ndarray | None = None,
@@ -143,6 +144,7 @@ def dip_coefficients(alpha: float, beta: float, s: float, form: str) -> tuple[fl
     return v[names[0]], v[names[1]]
 
 
+@one_blas_thread
 def gradient_descent(obj: DIPObjective, *, step: float, iterations: int, record_every: int = 1,
                      keep_theta: int = 0, loss_tol: float | None = None, keep_x: bool = False) -> Trajectory:
     """θ_{τ+1} = θ_τ − γ∇L(θ_τ); time t_τ = τγ (so GD is compared with GF at equal time).
@@ -251,6 +253,7 @@ class BatchResult(Result):
         return d
 
 
+@one_blas_thread
 def igahd_dip_batched(V0: np.ndarray, W0: np.ndarray, u: np.ndarray, A: np.ndarray, y: np.ndarray, *,
                       activation: str, alpha: float | np.ndarray, beta: float | np.ndarray, step: float,
                       iterations: int, loss_tol: float = 0.0, method: str = "igahd", form: str = "ode",
