@@ -137,12 +137,14 @@ def _problem(name: str, size: tuple[int, int], noise_factor: float, seed: int) -
 def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "conv", optimizer: str = "adam",
               iterations: int = 1500, net_seed: int = 0, window: int = 100, patience: int = 1000,
               sure: bool = True, conv_options: dict[str, Any] | None = None,
-              keep_images: bool = False) -> dict[str, Any]:
+              keep_images: bool = False, mechanism_checkpoints: int = 0) -> dict[str, Any]:
     """Train one DIP on ``problem`` (noise std ``sigma`` per entry, the model's: "σ known") keeping every iterate,
     replay every rule of :data:`RULES` on it, and return
     the record (JSON-ready): per rule the iteration it fired, the iterate it returned, PSNR, dB lost against the
     best raw iterate, iterations spent, never fired; the oracle figures; PSNR(ℓ) (``psnr_curve``); the seconds
-    each part took; with ``keep_images`` the best and last iterates (``images``)."""
+    each part took; with ``keep_images`` the best and last iterates (``images``); with ``mechanism_checkpoints`` N
+    the theorem's mechanism at N log-spaced checkpoints (``mechanism``, and the result object under
+    ``_mechanism`` for a figure: :func:`~boundcalc.verification.mechanism.plot_mechanism`)."""
     from ..dynamics.torch_training import train_torch
     from . import stopping as st
     from .dip import _network, optimizer_settings
@@ -151,8 +153,10 @@ def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "con
     gen = _network(problem, net, net_seed, opts)
     kw = optimizer_settings(gen, problem.A, optimizer)
     modulo = "kernel" in problem.info
+    from ..dynamics.torch_training import log_checkpoints
+    keep = log_checkpoints(iterations, mechanism_checkpoints) if mechanism_checkpoints else None
     tr = train_torch(gen, problem.A, problem.y, optimizer=optimizer, iterations=iterations, keep_x="all",
-                     x_bar=problem.x_bar, modulo_constants=modulo, **kw)
+                     x_bar=problem.x_bar, modulo_constants=modulo, keep_theta=keep, **kw)
     xs = tr.x_samples
     if modulo:  # x̄ is known up to the constants: compare (and stop) on centred iterates
         xs = xs - xs.mean(axis=1, keepdims=True) + problem.x_bar.mean()
@@ -217,7 +221,12 @@ def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "con
         psnr_y = float(psnr([np.linalg.norm(problem.y - problem.x_bar)], problem.x_bar)[0])
     from .experiments import psnr as _psnr_curve
     curve = _psnr_curve(np.linalg.norm(xs - problem.x_bar, axis=1), problem.x_bar)
-    extra = {"images": {"best": xs[l_best].tolist(), "end": xs[-1].tolist()}} if keep_images else {}
+    extra: dict[str, Any] = {"images": {"best": xs[l_best].tolist(), "end": xs[-1].tolist()}} if keep_images else {}
+    if mechanism_checkpoints:
+        from .mechanism import mechanism
+        t1 = time.perf_counter()
+        mech = mechanism(gen, problem, tr)
+        extra.update(mechanism={**mech.to_dict(), "seconds": time.perf_counter() - t1}, _mechanism=mech)
     return {**extra, "psnr_curve": curve.tolist(), "problem": problem.name, "net": net, "optimizer": optimizer,
             "iterations": iterations,
             "net_seed": net_seed, "problem_seed": problem.seed, "sigma": sigma_true, "sigma_estimated": sigma_hat,

@@ -125,3 +125,19 @@ def test_the_x_space_risk_estimate_is_unbiased():
         true += np.sum(np.abs(Xl - X) ** 2, axis=(1, 2)) / 64 - np.sum(x_bar**2)
     est, true = est / draws, true / draws
     np.testing.assert_allclose(est, true, atol=0.03 * np.sum(x_bar**2))
+
+
+def test_a_run_can_carry_the_theorems_mechanism_for_the_reports_panel():
+    pytest.importorskip("torch")
+    import json
+
+    from boundcalc.verification.mechanism import plot_mechanism
+    from boundcalc.verification.stopping_comparison import _problem, run_rules
+    prob, y2 = _problem("deblurring", (12, 12), 1.0, 0)
+    rec = run_rules(prob, y2, 50 / 255, net="conv", optimizer="gd", iterations=20, window=5, patience=5, sure=False,
+                    conv_options={"channels": 4, "depth": 1}, mechanism_checkpoints=3)
+    mech = rec["mechanism"]
+    assert mech["checkpoints"][0] == 0 and mech["checkpoints"][-1] == 20 and len(mech["sigma_min_lower"]) == 4
+    assert ("stayed" in mech["verdict"]) == mech["stayed"]
+    json.dumps({k: v for k, v in rec.items() if k != "_mechanism"})
+    assert len(plot_mechanism({"gd": rec["_mechanism"]}).axes) == 2
