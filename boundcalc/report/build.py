@@ -98,19 +98,25 @@ def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None =
             context["phase_background"].stop()
 
 
+def phase_workers(full: bool = False) -> int:
+    """The background phase diagram's worker processes: one per core, at most one per width of the grid."""
+    import os
+
+    from .checks import phase_grid
+    return min(os.cpu_count() or 1, len(phase_grid(full)["ks"]))
+
+
 class BackgroundPhaseDiagram:
     """The report's phase diagram (:func:`boundcalc.report.checks.phase_claims`) computed in a
     daemon thread on a spawned two-process pool, while the other sections run; :meth:`result` waits
     for it, :meth:`stop` ends its workers (an interrupt must not wait for them)."""
 
     def __init__(self, *, full: bool = False) -> None:
-        import os
         import threading
 
         from ..verification.sweeps import local_executor
-        from .checks import phase_grid
         self.full = full
-        self.executor = local_executor(min(os.cpu_count() or 1, len(phase_grid(full)["ks"])), start_method="spawn")
+        self.executor = local_executor(phase_workers(full), start_method="spawn")
         self._outcome: tuple[Any, BaseException | None] = (None, None)
         self.seconds = float("nan")
         self._thread = threading.Thread(target=self._run, daemon=True, name="boundcalc-phase-diagram")
@@ -253,12 +259,10 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     experiments = report_in["experiments"]
     TwoLayerDIP.validate_spec(problem.n, **_network_spec(inputs))
     if experiments:  # the background phase diagram's memory, before any section runs
-        import os
-
         from ..verification.sweeps import require_sweep_memory
         from .checks import phase_grid
-        grid = phase_grid(bool(report_in.get("full")))
-        require_sweep_memory(**grid, workers=min(os.cpu_count() or 1, len(grid["ks"])))
+        full = bool(report_in.get("full"))
+        require_sweep_memory(**phase_grid(full), workers=phase_workers(full))
     toml_text = experiment_toml(inputs)  # refuses an unwritable value before the disk changes
     with staged_output_folder(out, force=force) as tmp:
         built = build_report(problem, inputs, sections=sections, experiments=experiments, progress=progress,

@@ -32,36 +32,49 @@ RULES = ("theorem T_ES", "discrepancy (σ known)", "discrepancy (σ estimated)",
          "ES-WMV", "ES-EMV", "SURE minimum", "validation copy", "oracle: best EMA")
 
 
-def landweber_oracle(problem: Any, *, step: float = 1.0, iterations: int = 2000) -> tuple[int, float, np.ndarray]:
-    """(ℓ*, PSNR*, PSNR(ℓ) for ℓ = 0 … ``iterations``) of Landweber x_{ℓ+1} = x_ℓ + γAᵀ(y − A x_ℓ) from x_0 = 0
-    on a periodic blur, in closed form in the Fourier basis: x̂_ℓ = (1 − (1 − γ|ĥ|²)^ℓ) ŷ/ĥ (computed as
-    −expm1(ℓ·log1p(−γ|ĥ|²))·conj(ĥ)ŷ/|ĥ|², exact where ĥ is tiny). The two-layer net from V(0) ≈ 0 with V
-    trained alone moves like this (docs/numerics.md)."""
+def _landweber_filters(problem: Any, step: float, iterations: int):
+    """The closed form of Landweber x_{ℓ+1} = x_ℓ + γAᵀ(y − A x_ℓ) from x_0 = 0 on a periodic blur, per Fourier
+    frequency: (A, |ĥ|², and a generator of chunks (ℓ, keep, f, q) with keep = (1 − γ|ĥ|²)^ℓ, f = 1 − keep and
+    q = f/|ĥ|² (→ γℓ where ĥ = 0)). f is −expm1(ℓ·log1p(−γ|ĥ|²)) where γ|ĥ|² is small: no cancellation, exact
+    where ĥ is tiny; the power elsewhere."""
     from ..linalg.operators import Convolution2D
-    from .experiments import psnr
     A = problem.A
     if not isinstance(A, Convolution2D):
         raise TypeError("problem: the Landweber closed form needs a periodic blur (Convolution2D)")
     gamma = positive_float(step, "step")
     iterations = positive_int(iterations, "iterations", minimum=0)
-    H = A._fft
-    h2 = np.abs(H) ** 2
+    h2 = np.abs(A._fft) ** 2
     if gamma * h2.max() >= 2:
         raise ValueError(f"step: γ·‖A‖² = {gamma * h2.max():.3g} must be < 2 for Landweber to converge")
+    g2 = gamma * h2
+    small = g2 < 0.5
+    logr = np.log1p(-np.where(small, g2, 0.0))
+
+    def chunks():
+        for c0 in range(0, iterations + 1, 128):
+            ls = np.arange(c0, min(iterations + 1, c0 + 128))[:, None, None]
+            keep = np.where(small, np.exp(ls * logr), (1.0 - g2) ** ls)
+            f = np.where(small, -np.expm1(ls * logr), 1.0 - keep)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = np.where(h2 > 0, f / h2, gamma * ls)
+            yield slice(c0, c0 + ls.shape[0]), keep, f, q
+    return A, h2, chunks()
+
+
+def landweber_oracle(problem: Any, *, step: float = 1.0, iterations: int = 2000) -> tuple[int, float, np.ndarray]:
+    """(ℓ*, PSNR*, PSNR(ℓ) for ℓ = 0 … ``iterations``) of Landweber x_{ℓ+1} = x_ℓ + γAᵀ(y − A x_ℓ) from x_0 = 0
+    on a periodic blur, in closed form in the Fourier basis: x̂_ℓ = (1 − (1 − γ|ĥ|²)^ℓ) ŷ/ĥ
+    (:func:`_landweber_filters`). The two-layer net from V(0) ≈ 0 with V trained alone moves like this
+    (docs/numerics.md)."""
+    from .experiments import psnr
+    A, h2, chunks = _landweber_filters(problem, step, iterations)
     Y = np.fft.fft2(problem.y.reshape(A.image_shape))
     X = np.fft.fft2(problem.x_bar.reshape(A.image_shape))
     with np.errstate(divide="ignore", invalid="ignore"):
-        naive = np.where(h2 > 0, np.conj(H) * Y / h2, 0.0)
-    g2 = gamma * h2
-    small = g2 < 0.5  # 1 − (1 − g)^ℓ by expm1/log1p where g is small (no cancellation), by the power elsewhere
-    logr = np.log1p(-np.where(small, g2, 0.0))
-    n = X.size
-    errs = np.empty(iterations + 1)
-    for c0 in range(0, iterations + 1, 128):
-        ls = np.arange(c0, min(iterations + 1, c0 + 128))[:, None, None]
-        factor = np.where(small, -np.expm1(ls * logr), 1.0 - (1.0 - g2) ** ls)
-        Xl = factor * naive
-        errs[c0:c0 + ls.shape[0]] = np.sqrt(np.sum(np.abs(Xl - X) ** 2, axis=(1, 2)) / n)
+        naive = np.where(h2 > 0, np.conj(A._fft) * Y / h2, 0.0)
+    errs = np.empty(int(iterations) + 1)
+    for sl, _, f, _ in chunks:
+        errs[sl] = np.sqrt(np.sum(np.abs(f * naive - X) ** 2, axis=(1, 2)) / X.size)
     p = psnr(errs, problem.x_bar)
     best = int(np.argmax(p))
     return best, float(p[best]), p
@@ -85,30 +98,13 @@ def landweber_rules(problem: Any, sigma: float | None, *, step: float = 1.0, ite
 
     The rules that need σ are None when ``sigma`` is None. Also returned: ``residual`` ‖A x_ℓ − y‖, ``trace``
     tr(A F_ℓ) and each minimised ``curves[name]``, for ℓ = 0 … ``iterations``."""
-    from ..linalg.operators import Convolution2D
-    A = problem.A
-    if not isinstance(A, Convolution2D):
-        raise TypeError("problem: the Landweber closed form needs a periodic blur (Convolution2D)")
-    gamma = positive_float(step, "step")
     sigma = None if sigma is None else positive_float(sigma, "sigma")
-    iterations = positive_int(iterations, "iterations", minimum=0)
-    H = A._fft
-    h2 = np.abs(H) ** 2
-    if gamma * h2.max() >= 2:
-        raise ValueError(f"step: γ·‖A‖² = {gamma * h2.max():.3g} must be < 2 for Landweber to converge")
+    tau = positive_float(tau, "tau")
+    A, _, chunks = _landweber_filters(problem, step, iterations)
     Y2 = np.abs(np.fft.fft2(problem.y.reshape(A.image_shape))) ** 2
     n = Y2.size
-    g2 = gamma * h2
-    small = g2 < 0.5
-    logr = np.log1p(-np.where(small, g2, 0.0))
-    rss, trace, xq1, xq2 = (np.empty(iterations + 1) for _ in range(4))
-    for c0 in range(0, iterations + 1, 128):
-        ls = np.arange(c0, min(iterations + 1, c0 + 128))[:, None, None]
-        keep = np.where(small, np.exp(ls * logr), (1.0 - g2) ** ls)  # (1 − γ|ĥ|²)^ℓ
-        f = np.where(small, -np.expm1(ls * logr), 1.0 - keep)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q = np.where(h2 > 0, f / h2, gamma * ls)
-        sl = slice(c0, c0 + ls.shape[0])
+    rss, trace, xq1, xq2 = (np.empty(int(iterations) + 1) for _ in range(4))
+    for sl, keep, f, q in chunks:
         rss[sl] = np.sum(keep**2 * Y2, axis=(1, 2)) / n
         trace[sl] = np.sum(f, axis=(1, 2))
         xq1[sl] = np.sum(q * (f - 2.0) * Y2, axis=(1, 2)) / n
