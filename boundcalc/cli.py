@@ -635,13 +635,19 @@ def cmd_stopping(args: argparse.Namespace) -> int:
     print(f"boundcalc: {grid} runs of {iterations} iterations ({'with' if not args.no_sure else 'without'} the "
           "second run SURE needs); each finished run is kept" + (f" in {args.out}/runs/" if args.out else ""),
           file=sys.stderr, flush=True)
-    res = stopping_comparison(args.problem, size=size, nets=nets, optimizers=opts, seeds=seeds,
-                              noise_factors=tuple(args.noise), iterations=iterations, out=args.out, window=window,
-                              patience=patience, sure=not args.no_sure,
-                              progress=not args.json and sys.stderr.isatty())
+    kw = dict(size=size, nets=nets, optimizers=opts, seeds=seeds, noise_factors=tuple(args.noise),
+              iterations=iterations, out=args.out, window=window, patience=patience, sure=not args.no_sure,
+              progress=not args.json and sys.stderr.isatty())
+    if args.dask is None:
+        res = stopping_comparison(args.problem, **kw)
+    else:
+        from .verification.sweeps import dask_executor, parse_dask_target
+        parse_dask_target(args.dask)
+        with dask_executor(args.dask) as executor:
+            res = stopping_comparison(args.problem, executor=executor, **kw)
     _print({"table": list(res.table), "settings": res.settings, "runs": list(res.runs)} if args.json else res,
            args.json,
-           {"problem": args.problem, "size": list(size), "quick": args.quick, "out": args.out})
+           {"problem": args.problem, "size": list(size), "quick": args.quick, "out": args.out, "dask": args.dask})
     return 0
 
 
@@ -878,6 +884,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quick", action="store_true",
                     help="a small version: 2 seeds, 300 iterations, W = 50, P = 100")
     sp.add_argument("--out", default=None, help="keep each finished run in OUT/runs/ and reuse it (resume)")
+    sp.add_argument("--dask", metavar="ADDRESS|local:N", default=None,
+                    help="run the runs on dask.distributed, as phase-diagram does: a scheduler's address "
+                         "(tcp://HOST:PORT) or local:N worker processes (needs boundcalc[dask]); each run is kept here")
     add_json_option(sp)
     sp.set_defaults(func=cmd_stopping)
 

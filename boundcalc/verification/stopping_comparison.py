@@ -298,14 +298,25 @@ def check_runs_folder(out: str | Path) -> Path:
     return out
 
 
+def _comparison_run(problem: str, size: tuple[int, int], net: str, opt: str, factor: float, seed: int,
+                    iterations: int, window: int, patience: int, sure: bool, conv_options: Any) -> dict[str, Any]:
+    """One run of the comparison's grid (a module-level function: an executor ships it to a worker)."""
+    prob, y2 = _problem(problem, size, factor, seed)
+    return {**run_rules(prob, y2, factor * TALK_NOISE_STD[problem], net=net, optimizer=opt, iterations=iterations,
+                        net_seed=seed, window=window, patience=patience, sure=sure, conv_options=conv_options),
+            "noise_factor": factor}
+
+
 def stopping_comparison(problem: str = "deblurring", *, size: tuple[int, int] = (32, 32), nets: tuple = ("conv",),
                         optimizers: tuple = ("adam",), seeds: int = 5, noise_factors: tuple = (0.5, 1.0, 2.0),
                         iterations: int = 1500, out: str | Path | None = None, window: int = 100,
                         patience: int = 1000, sure: bool = True, conv_options: dict | None = None,
-                        progress: bool = False) -> ComparisonResult:
+                        progress: bool = False, executor: Any = None) -> ComparisonResult:
     """Every rule on every run of the grid (``nets`` × ``optimizers`` × ``noise_factors`` × ``seeds``; the
     problem noise and the network both take the seed). With ``out``, each run is written to
-    ``out/runs/<name>.json`` as it finishes and reused by a rerun (resume)."""
+    ``out/runs/<name>.json`` as it finishes and reused by a rerun (resume). With ``executor`` (a
+    ``concurrent.futures`` executor, e.g. :func:`~boundcalc.verification.sweeps.dask_executor`'s) the runs not on
+    disk run there, each saved here as it comes back; an interrupt cancels the others and keeps the finished."""
     if problem not in ("deblurring", "normal-integration"):
         raise ValueError(f"problem must be 'deblurring' or 'normal-integration', got {problem!r}")
     seeds = positive_int(seeds, "seeds")
@@ -315,24 +326,41 @@ def stopping_comparison(problem: str = "deblurring", *, size: tuple[int, int] = 
         folder.mkdir(parents=True, exist_ok=True)
     grid = [(net, opt, f, s) for net in nets for opt in optimizers for f in factors for s in range(seeds)]
     bar = progress_bar(total=len(grid), desc="stopping rules", enabled=progress, unit="run")
-    runs = []
-    for net, opt, f, s in grid:
-        name = f"{problem}_{size[0]}x{size[1]}_{net}_{opt}_noise{f:g}_seed{s}_it{iterations}.json"
-        path = None if folder is None else folder / name
+    records: dict[int, dict[str, Any]] = {}
+    todo = []
+    for i, (net, opt, f, s) in enumerate(grid):
+        path = None if folder is None else \
+            folder / f"{problem}_{size[0]}x{size[1]}_{net}_{opt}_noise{f:g}_seed{s}_it{iterations}.json"
         if path is not None and path.is_file():
-            rec = json.loads(path.read_text())
+            records[i] = json.loads(path.read_text())
+            bar.update()
         else:
-            prob, y2 = _problem(problem, size, f, s)
-            rec = {**run_rules(prob, y2, f * TALK_NOISE_STD[problem], net=net, optimizer=opt,
-                               iterations=iterations, net_seed=s, window=window, patience=patience, sure=sure,
-                               conv_options=conv_options), "noise_factor": f}
-            if path is not None:
-                tmp = path.with_suffix(".part")
-                tmp.write_text(json.dumps(rec))
-                tmp.replace(path)  # a run is either whole on disk or absent
-        runs.append(rec)
+            todo.append((i, path, (problem, size, net, opt, f, s, iterations, window, patience, sure, conv_options)))
+
+    def keep(i: int, path: Path | None, rec: dict[str, Any]) -> None:
+        if path is not None:
+            tmp = path.with_suffix(".part")
+            tmp.write_text(json.dumps(rec))
+            tmp.replace(path)  # a run is either whole on disk or absent
+        records[i] = rec
         bar.update()
-    bar.close()
+    try:
+        if executor is None:
+            for i, path, spec in todo:
+                keep(i, path, _comparison_run(*spec))
+        else:
+            from concurrent.futures import as_completed
+            futures = {executor.submit(_comparison_run, *spec): (i, path) for i, path, spec in todo}
+            try:
+                for fut in as_completed(futures):
+                    keep(*futures[fut], fut.result())
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+    finally:
+        bar.close()
+    runs = [records[i] for i in range(len(grid))]
     return ComparisonResult(tuple(runs), tuple(summarise(runs)),
                             {"problem": problem, "size": list(size), "nets": list(nets), "optimizers": list(optimizers),
                              "seeds": seeds, "noise_factors": list(factors), "iterations": iterations,

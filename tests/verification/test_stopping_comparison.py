@@ -141,3 +141,19 @@ def test_a_run_can_carry_the_theorems_mechanism_for_the_reports_panel():
     assert ("stayed" in mech["verdict"]) == mech["stayed"]
     json.dumps({k: v for k, v in rec.items() if k != "_mechanism"})
     assert len(plot_mechanism({"gd": rec["_mechanism"]}).axes) == 2
+
+
+def test_the_comparison_runs_on_a_dask_cluster_and_keeps_each_run_here(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("distributed")
+    from boundcalc.verification.stopping_comparison import stopping_comparison
+    from boundcalc.verification.sweeps import dask_executor
+    kw = dict(size=(12, 12), nets=("conv",), optimizers=("gd", "adam"), seeds=2, noise_factors=(1.0,),
+              iterations=20, window=5, patience=5, sure=False, conv_options={"channels": 4, "depth": 1})
+    with dask_executor("local:2") as executor:
+        remote = stopping_comparison("deblurring", out=tmp_path / "cmp", executor=executor, **kw)
+    here = stopping_comparison("deblurring", **kw)
+    assert len(list((tmp_path / "cmp" / "runs").glob("*.json"))) == 4
+    assert [r["rules"] for r in remote.runs] == [r["rules"] for r in here.runs]  # same grid order, same numbers
+    resumed = stopping_comparison("deblurring", out=tmp_path / "cmp", **kw)  # every run read back, none recomputed
+    assert [r["seconds"] for r in resumed.runs] == [r["seconds"] for r in remote.runs]
