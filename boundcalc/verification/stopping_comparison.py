@@ -358,6 +358,11 @@ def stopping_comparison(problem: str = "deblurring", *, size: tuple[int, int] = 
                 for fut in futures:
                     fut.cancel()
                 raise
+    except KeyboardInterrupt as exc:  # the finished runs are on disk: say so (not "partial outputs were removed")
+        from .._core import Terminated
+        from .sweeps import SweepInterrupted
+        raise SweepInterrupted(len(records), len(grid), None if folder is None else folder.parent,
+                               143 if isinstance(exc, Terminated) else 130, unit="runs") from None
     finally:
         bar.close()
     runs = [records[i] for i in range(len(grid))]

@@ -46,10 +46,10 @@ class SweepInterrupted(KeyboardInterrupt):
     the CLI prints.
     """
 
-    def __init__(self, saved: int, total: int, out_dir: Path | None, exit_status: int):
+    def __init__(self, saved: int, total: int, out_dir: Path | None, exit_status: int, unit: str = "cells"):
         where = f"saved in {out_dir}; rerun the same command to resume" if out_dir is not None else \
             "kept in memory only (no out_dir): they are lost"
-        super().__init__(f"interrupted: {saved} of {total} cells {where}")
+        super().__init__(f"interrupted: {saved} of {total} {unit} {where}")
         self.saved, self.total, self.out_dir, self.exit_status = saved, total, out_dir, exit_status
 
 

@@ -157,3 +157,19 @@ def test_the_comparison_runs_on_a_dask_cluster_and_keeps_each_run_here(tmp_path)
     assert [r["rules"] for r in remote.runs] == [r["rules"] for r in here.runs]  # same grid order, same numbers
     resumed = stopping_comparison("deblurring", out=tmp_path / "cmp", **kw)  # every run read back, none recomputed
     assert [r["seconds"] for r in resumed.runs] == [r["seconds"] for r in remote.runs]
+
+
+def test_an_interrupted_comparison_says_which_runs_it_kept(tmp_path, monkeypatch):
+    from boundcalc.verification import stopping_comparison as sc
+    from boundcalc.verification.sweeps import SweepInterrupted
+    calls = []
+
+    def fake(*spec):
+        calls.append(spec)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return {"rules": {}, "noise_factor": spec[4]}
+    monkeypatch.setattr(sc, "_comparison_run", fake)
+    with pytest.raises(SweepInterrupted, match="interrupted: 1 of 2 runs saved in .*rerun the same command"):
+        sc.stopping_comparison("deblurring", seeds=2, noise_factors=(1.0,), out=tmp_path / "cmp")
+    assert len(list((tmp_path / "cmp" / "runs").glob("*.json"))) == 1
