@@ -962,7 +962,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:  # the imports below take a second (sympy, scipy): an interrupt there is answered in one line too
         from numpy.linalg import LinAlgError
 
-        from .verification.sweeps import SweepInterrupted
+        from .verification.sweeps import SweepInterrupted, WorkerDied
         parser = build_parser()
     except KeyboardInterrupt as exc:  # Terminated (SIGTERM) included
         return _interrupt_status(exc, " while starting")
@@ -1004,7 +1004,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "boundcalc refuse such sizes up front", file=sys.stderr)
         return 2
     except RuntimeError as exc:  # a sweep's WorkerDied says what happened itself: not a numerical failure
-        what = "" if type(exc).__name__ == "WorkerDied" else "numerical failure: "
+        what = "" if isinstance(exc, WorkerDied) else "numerical failure: "
         print(f"boundcalc: {what}{_one_line(exc)}", file=sys.stderr)
         return 3
     finally:

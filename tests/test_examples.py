@@ -23,7 +23,9 @@ NEEDS = {"TorchGenerator": "torch", "run_dip": "torch", "mechanism": "torch", "t
 
 
 def test_the_public_api_is_what_this_test_walks():
-    assert all(inspect.isfunction(getattr(bc, n)) or inspect.isclass(getattr(bc, n)) for n in PUBLIC)
+    # names of an optional backend are looked up only where it is installed (TorchGenerator imports torch)
+    present = [n for n in PUBLIC if n not in NEEDS or importlib.util.find_spec(NEEDS[n]) is not None]
+    assert all(inspect.isfunction(getattr(bc, n)) or inspect.isclass(getattr(bc, n)) for n in present)
 
 
 @pytest.mark.parametrize("name", PUBLIC)

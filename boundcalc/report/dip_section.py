@@ -64,7 +64,8 @@ def dip_section(problem: Problem, context: dict[str, Any]) -> Section:
           + ". Every stopping rule is replayed on the same runs (docs/THEORY_NOTES.md \"Stopping rules\"); ES-WMV "
           f"uses W = {DIP_REPORT['window']}, P = {DIP_REPORT['patience']} to fit this budget, SURE is left out "
           "(it needs a second run: `boundcalc stopping` includes it), and the mechanism of the theorem along a run "
-          "is `boundcalc dip --mechanism N`.", ""]
+          "is `boundcalc dip --mechanism N`" + (" (shown below on deblurring)" if full else
+                                                 " (`report --full` shows it on deblurring)") + ".", ""]
     data: dict[str, Any] = {"settings": {**DIP_REPORT, "size": list(size), "optimizers": list(opts)}, "problems": {}}
     figures = {}
     for name in ("deblurring", "normal-integration"):

@@ -42,13 +42,14 @@ def jacobian_bracket(net: Any, theta: Any = None, *, route: str = "auto", rtol: 
     import scipy.linalg
     import torch
 
-    from ..io.memory import available_bytes, require_memory
+    from ..io.memory import available_bytes, float_bytes, require_memory
     from ..nets.two_layer import JacobianSpectrum
     if route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
-    dense_bytes = 2 * 8 * net.n * net.p
+    # J and the copy its SVD works on, and J Jᵀ with eigh's eigenvectors and workspace (about 4n² numbers)
+    dense_bytes = float_bytes(2 * net.n * net.p, 4 * net.n * net.n)
     if route == "dense" or (route == "auto" and dense_bytes <= available_bytes() / 2):
-        require_memory(dense_bytes, f"the dense Jacobian ({net.n} × {net.p}) and its SVD")
+        require_memory(dense_bytes, f"the dense Jacobian ({net.n} × {net.p}), J Jᵀ and their decompositions")
         J = torch.func.jacrev(net._g)(net._theta(theta)).detach().cpu().numpy()
         if not np.all(np.isfinite(J)):
             raise ValueError("module: the network's Jacobian is not finite at this θ")

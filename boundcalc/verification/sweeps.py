@@ -39,6 +39,12 @@ __all__ = ["PhaseDiagramResult", "SweepInterrupted", "phase_diagram", "run_cell"
 SWEEP_OUTPUTS = ("phase_diagram.json", "phase_diagram.png")
 
 
+def _where_kept(out_dir: Path | None) -> str:
+    """Where a stopped sweep's finished work is, and what a rerun does."""
+    return (f"saved in {out_dir}; rerun the same command to resume" if out_dir is not None else
+            "kept in memory only (no out_dir): they are lost")
+
+
 class SweepInterrupted(KeyboardInterrupt):
     """A sweep stopped by SIGINT/SIGTERM after its workers were stopped and its finished cells saved.
 
@@ -47,9 +53,7 @@ class SweepInterrupted(KeyboardInterrupt):
     """
 
     def __init__(self, saved: int, total: int, out_dir: Path | None, exit_status: int, unit: str = "cells"):
-        where = f"saved in {out_dir}; rerun the same command to resume" if out_dir is not None else \
-            "kept in memory only (no out_dir): they are lost"
-        super().__init__(f"interrupted: {saved} of {total} {unit} {where}")
+        super().__init__(f"interrupted: {saved} of {total} {unit} {_where_kept(out_dir)}")
         self.saved, self.total, self.out_dir, self.exit_status = saved, total, out_dir, exit_status
 
 
@@ -59,10 +63,8 @@ class WorkerDied(RuntimeError):
     prints (exit status 3: the sweep could not produce its numbers)."""
 
     def __init__(self, saved: int, total: int, out_dir: Path | None):
-        where = f"saved in {out_dir}; rerun the same command to resume" if out_dir is not None else \
-            "kept in memory only (no out_dir): they are lost"
         super().__init__(f"a worker process died (killed from outside: SIGKILL, or the out-of-memory killer, "
-                         f"which the kernel log names); {saved} of {total} cells {where}")
+                         f"which the kernel log names); {saved} of {total} cells {_where_kept(out_dir)}")
         self.saved, self.total, self.out_dir = saved, total, out_dir
 
 
@@ -196,6 +198,19 @@ def parse_dask_target(target: str) -> tuple[str, int | str]:
     return "address", target
 
 
+@contextlib.contextmanager
+def _logs_quiet():
+    """No log record below CRITICAL while a cluster is torn down. ``silence_logs`` does not reach every logger of
+    the scheduler in this process: a worker ended mid-send printed distributed.batched's INFO traceback
+    ("CommClosedError", 11 lines), seen once in about a dozen interrupted runs."""
+    before = logging.root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        yield
+    finally:
+        logging.disable(before)
+
+
 def _connect(distributed: Any, address: str, timeout: float) -> Any:
     """A client of the scheduler at ``address``, or ValueError within about ``timeout`` seconds.
 
@@ -266,7 +281,7 @@ def dask_executor(target: str, *, timeout: float = 10.0):
             yield client.get_executor(pure=False)
         except BaseException:
             if cluster is not None:  # interrupted or failed: a busy worker held close() for 4 s
-                with _interrupts_held():
+                with _interrupts_held(), _logs_quiet():
                     for nanny in list(cluster.workers.values()):
                         pid = getattr(nanny, "pid", None)
                         if callable(getattr(nanny, "close_gracefully", None)):
@@ -276,10 +291,11 @@ def dask_executor(target: str, *, timeout: float = 10.0):
                                 os.kill(pid, signal.SIGTERM)
             raise
         finally:
-            client.close()
+            with _logs_quiet():
+                client.close()
     finally:
         if cluster is not None:
-            with _interrupts_held():  # a second Ctrl-C must not leave the cluster half closed
+            with _interrupts_held(), _logs_quiet():  # a second Ctrl-C must not leave the cluster half closed
                 cluster.close()
 
 
@@ -532,15 +548,13 @@ def _probe_row(row: list[dict[str, Any]], device: str | None) -> float:
     row's budget). The last two probes give the cost of an iteration (their difference) and of the
     set-up (the rest), scaled to the row's trials and iterations. Probes of 5 and 15 iterations,
     as before, took ~10 ms: their difference was noise, and the estimate said 2 s for a 5 s row."""
-    from threadpoolctl import threadpool_limits
     trials, total = row[0]["trials"], row[0]["iterations"]
     probe_trials = min(trials, 2)
 
     def timed(its: int) -> float:
         probe = [{**c, "iterations": its, "loss_tol": 1e-300, "trials": probe_trials} for c in row]
         t0 = time.perf_counter()
-        with threadpool_limits(limits=1):  # as in a worker (one BLAS thread each, local_executor)
-            run_row(probe, device)
+        run_row(probe, device)  # at one BLAS thread, as in a worker (igahd_dip_batched is one_blas_thread)
         return time.perf_counter() - t0
 
     its = min(CALIBRATION_ITERATIONS, total)
@@ -684,7 +698,7 @@ def phase_diagram(*, n: int = 50, m: int = 25, d: int = 10, ks: tuple[int, ...] 
     try:
         with signals_deferred():  # the workers are forked here: see signals_deferred
             if own:
-                executor = local_executor(min(os.cpu_count() or 1, len(rows)))
+                executor = local_executor(workers)
             if executor is None:
                 done_iter = (run_row(r, device) for r in rows)
             else:
