@@ -5,11 +5,14 @@
 2. one IGAHD iteration (form ode, full state, float64) at n = m = 4096, k = 10⁵ (target ≤ 40 ms),
    and the same in the reduced state;
 3. the talk's phase diagram at full size on the GPU: 10 widths × 10 α, 20 trials, 15000 iterations,
-   n = 50, m = 25, β = 0.05, form slide (target ≤ 3 min), each width one batched call.
+   n = 50, m = 25, β = 0.05, form slide (target ≤ 3 min), each width one batched call;
+4. one run of the stopping comparison (issue 34): the convolutional DIP on 64×64 deblurring by Adam, 1500
+   iterations with SURE's second run, on the CPU and on the GPU (``run_rules(device=…)``): the seconds of each
+   and the largest PSNR difference along the run (float64 on both: rounding only).
 
 Without a GPU it says so and exits 0 (CI never has one); ``--small`` runs every step at toy sizes
 on whatever backend is there (a smoke test of the script itself).
-Run: python benchmarks/gpu_check.py [--small] [--skip-phase]
+Run: python benchmarks/gpu_check.py [--small] [--skip-phase] [--skip-stopping]
 """
 
 import json
@@ -94,6 +97,23 @@ def main():
                                    "igahd": res.igahd.tolist(), "gd": res.gd.tolist()}
         print(f"3. phase diagram {len(ks)} x {len(alphas)} x {kw['trials']} trials x {kw['iterations']} it. on "
               f"{dev}: {t_pd:.1f} s  [target ≤ 180 s]\n{res.igahd}")
+
+    # 4. The stopping comparison's convolutional run
+    if "--skip-stopping" not in sys.argv:
+        from boundcalc.verification.stopping_comparison import _problem, run_rules
+        size, iters = ((16, 16), 60) if small else ((64, 64), 1500)
+        prob, y2 = _problem("deblurring", size, 1.0, 0)
+        kw = {"net": "conv", "optimizer": "adam", "iterations": iters, "sure": True,
+              "conv_options": {"channels": 8, "depth": 2} if small else None}
+        t_c, rec_c = timed(lambda: run_rules(prob, y2, 50 / 255, device="cpu", **kw))
+        t_g, rec_g = timed(lambda: run_rules(prob, y2, 50 / 255, device=dev, **kw), sync=sync)
+        diff = float(np.max(np.abs(np.subtract(rec_g["psnr_curve"], rec_c["psnr_curve"]))))
+        report["stopping_run"] = {"size": list(size), "iterations": iters, "cpu_s": t_c, "gpu_s": t_g,
+                                  "ratio": t_c / t_g, "max_psnr_diff_db": diff,
+                                  "best_iteration": [rec_c["oracle_best"]["iteration"],
+                                                     rec_g["oracle_best"]["iteration"]]}
+        print(f"4. stopping run conv {size[0]}x{size[1]} Adam {iters} it. + SURE: CPU {t_c:.1f} s, {dev} {t_g:.1f} s "
+              f"({t_c / t_g:.1f}x), max PSNR difference {diff:.1e} dB")
     print(json.dumps(report, indent=1))
 
 

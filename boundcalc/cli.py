@@ -271,10 +271,13 @@ def add_dynamics_option(p: argparse.ArgumentParser, help_text: str) -> None:
     p.add_argument("--dynamics", choices=["isehd", "igahd", "gf", "gd"], default="isehd", help=help_text)
 
 
-def add_device_option(p: argparse.ArgumentParser) -> None:
+TORCH_DEVICE_HELP = "where the network trains in torch: cpu (default) or cuda (a GPU; float64 either way)"
+
+
+def add_device_option(p: argparse.ArgumentParser, help_text: str | None = None) -> None:
     """--device cpu|cuda: where the generator and the dynamics run (cuda: PyTorch on the GPU)."""
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="cpu (NumPy) or cuda (PyTorch on the GPU; needs boundcalc[torch] and a GPU)")
+                   help=help_text or "cpu (NumPy) or cuda (PyTorch on the GPU; needs boundcalc[torch] and a GPU)")
 
 
 def add_lam_min_option(p: argparse.ArgumentParser) -> None:
@@ -600,10 +603,10 @@ def cmd_dip(args: argparse.Namespace) -> int:
                   seed=args.seed, net_seed=args.net_seed, lr=args.lr, step=args.step, alpha=args.alpha,
                   beta=args.beta, channels=args.channels, depth=args.depth, activation=args.activation,
                   norm=args.norm, module=module, mechanism_checkpoints=args.mechanism,
-                  progress=not args.json and sys.stderr.isatty())
+                  progress=not args.json and sys.stderr.isatty(), device=args.device)
     inputs = {"problem": args.problem, "size": list(size), "net": args.net, "optimizer": args.optimizer,
               "iterations": args.iterations, "seed": args.seed, "net_seed": args.net_seed,
-              "torch_model": args.torch_model, "mechanism": args.mechanism}
+              "torch_model": args.torch_model, "mechanism": args.mechanism, "device": args.device}
     if args.json:
         _print(res, True, inputs)
     else:
@@ -622,22 +625,23 @@ def cmd_dip(args: argparse.Namespace) -> int:
 
 def cmd_stopping(args: argparse.Namespace) -> int:
     _needs_torch("stopping")
-    from .verification.stopping_comparison import stopping_comparison
+    from .verification.stopping_comparison import check_comparison, check_runs_folder, stopping_comparison
     size = parse_shape(args.size)
     nets = tuple(args.net)
     opts = tuple(args.optimizer)
     seeds, iterations = (2, 300) if args.quick else (args.seeds, args.iterations)
     window, patience = (args.window, args.patience) if not args.quick else (50, 100)
+    # before any work or cluster: a size the decoder cannot make, no GPU, a folder of someone else's files
+    check_comparison(args.problem, size=size, nets=nets, optimizers=opts, seeds=seeds, noise_factors=args.noise,
+                     iterations=iterations, device=args.device)
+    if args.dask is not None and args.device != "cpu":
+        raise UsageError("--dask trains the runs on the cluster's CPU workers; drop --device")
     if args.out is not None:
-        from .verification.stopping_comparison import check_runs_folder
-        check_runs_folder(args.out)  # before any work: a folder of someone else's files is refused
-    grid = len(nets) * len(opts) * len(args.noise) * seeds
-    print(f"boundcalc: {grid} runs of {iterations} iterations ({'with' if not args.no_sure else 'without'} the "
-          "second run SURE needs); each finished run is kept" + (f" in {args.out}/runs/" if args.out else ""),
-          file=sys.stderr, flush=True)
+        check_runs_folder(args.out)
     kw = dict(size=size, nets=nets, optimizers=opts, seeds=seeds, noise_factors=tuple(args.noise),
               iterations=iterations, out=args.out, window=window, patience=patience, sure=not args.no_sure,
-              progress=not args.json and sys.stderr.isatty())
+              progress=not args.json and sys.stderr.isatty(), device=args.device,
+              announce=lambda line: print(f"boundcalc: {line}", file=sys.stderr, flush=True))
     if args.dask is None:
         res = stopping_comparison(args.problem, **kw)
     else:
@@ -647,7 +651,8 @@ def cmd_stopping(args: argparse.Namespace) -> int:
             res = stopping_comparison(args.problem, executor=executor, **kw)
     _print({"table": list(res.table), "settings": res.settings, "runs": list(res.runs)} if args.json else res,
            args.json,
-           {"problem": args.problem, "size": list(size), "quick": args.quick, "out": args.out, "dask": args.dask})
+           {"problem": args.problem, "size": list(size), "quick": args.quick, "out": args.out, "dask": args.dask,
+            "device": args.device})
     return 0
 
 
@@ -868,6 +873,7 @@ def build_parser() -> argparse.ArgumentParser:
     dp.add_argument("--mechanism", type=NONNEG_INT, default=0, metavar="N",
                     help="measure the theorem's mechanism at N log-spaced checkpoints (σ_min(J) brackets, "
                          "‖θ − θ₀‖ against R′); 0: off (default)")
+    add_device_option(dp, TORCH_DEVICE_HELP)
     add_json_option(dp)
     dp.set_defaults(func=cmd_dip)
 
@@ -887,6 +893,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dask", metavar="ADDRESS|local:N", default=None,
                     help="run the runs on dask.distributed, as phase-diagram does: a scheduler's address "
                          "(tcp://HOST:PORT) or local:N worker processes (needs boundcalc[dask]); each run is kept here")
+    add_device_option(sp, TORCH_DEVICE_HELP + "; the runs train in turn on the one GPU, kept under names of "
+                      "their own (not with --dask)")
     add_json_option(sp)
     sp.set_defaults(func=cmd_stopping)
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .._core import positive_float, positive_int, progress_bar
-from ..io.memory import float_bytes, require_memory
+from ..io.memory import float_bytes, require_device_memory, require_memory
 from ..linalg.torch_operator import torch_operator
 from .discrete import check_form, dip_coefficients
 from .trajectory import Trajectory
@@ -135,6 +135,10 @@ def train_torch(net: Any, A: Any, y: Any, *, optimizer: str = "igahd", iteration
     keep_theta_set = set(int(i) for i in (keep_theta or ()))
     require_memory(float_bytes(len(keep_x_set) * net.n + len(keep_theta_set) * net.p + 6 * net.p),
                    f"the torch run's buffers ({len(keep_x_set)} stored x, {len(keep_theta_set)} stored θ)")
+    # on a GPU the stored iterates sit in its memory twice at the end: the list and its stacked copy
+    stored = len(keep_x_set) * net.n + len(keep_theta_set) * net.p
+    require_device_memory(dev, float_bytes(2 * stored + 6 * net.p),
+                          f"the torch run's buffers ({len(keep_x_set)} stored x, {len(keep_theta_set)} stored θ)")
 
     theta = net._theta0.clone().requires_grad_(True)
     theta0 = net._theta0.detach().clone()

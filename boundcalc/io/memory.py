@@ -18,7 +18,7 @@ import math
 import os
 
 __all__ = ["MemoryLimitError", "available_bytes", "require_memory", "format_bytes", "parse_bytes",
-           "float_bytes", "ENV_VAR"]
+           "float_bytes", "require_device_memory", "ENV_VAR"]
 
 #: Environment variable holding a user-set memory limit (bytes, or with a K/M/G/T suffix).
 ENV_VAR = "BOUNDCALC_MAX_MEMORY"
@@ -82,6 +82,19 @@ def require_memory(nbytes: float, what: str) -> None:
     if not math.isfinite(nbytes) or nbytes > avail:
         raise MemoryLimitError(f"{what} needs {format_bytes(nbytes)}; {format_bytes(avail)} available "
                                f"(--max-memory or {ENV_VAR} sets the limit)")
+
+
+def require_device_memory(device: object, nbytes: float, what: str) -> None:
+    """On a CUDA ``device`` (a ``torch.device``), raise :class:`MemoryLimitError` if ``nbytes`` exceed the
+    GPU memory free now (``torch.cuda.mem_get_info``); a CPU device is checked by :func:`require_memory`.
+    A GPU that runs out mid-run raises torch's OutOfMemoryError after minutes of work; this says it first."""
+    if getattr(device, "type", None) != "cuda":
+        return
+    import torch
+    free, _total = torch.cuda.mem_get_info(device)
+    if not math.isfinite(nbytes) or nbytes > free:
+        raise MemoryLimitError(f"{what} needs {format_bytes(nbytes)} on {device}; {format_bytes(free)} of GPU "
+                               "memory free (store fewer iterates, or run on --device cpu)")
 
 
 def float_bytes(*counts: float) -> float:

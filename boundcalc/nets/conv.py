@@ -28,7 +28,7 @@ from torch import nn
 
 from .._core import positive_int
 
-__all__ = ["ConvDecoder", "conv_decoder", "CONV_ACTIVATIONS", "THEOREM_ACTIVATIONS", "NORMS"]
+__all__ = ["ConvDecoder", "conv_decoder", "check_decoder_size", "CONV_ACTIVATIONS", "THEOREM_ACTIVATIONS", "NORMS"]
 
 #: Activations of the convolutional generator; those in :data:`THEOREM_ACTIVATIONS` have a bounded,
 #: Lipschitz derivative (THEORY §1), ReLU does not.
@@ -63,6 +63,16 @@ class ConvDecoder(nn.Module):
         return self.layers(u)
 
 
+def check_decoder_size(size: tuple[int, int], depth: int) -> tuple[int, int]:
+    """(h, w) of ``size`` if a decoder of ``depth`` upsamplings can make it (h, w divisible by 2^depth), else
+    ValueError naming the size: a sweep asks this before it starts any run."""
+    h, w = (positive_int(v, "size") for v in size)
+    depth = positive_int(depth, "depth", minimum=0)
+    if h % 2**depth or w % 2**depth:
+        raise ValueError(f"size: {h}x{w} must be divisible by 2^depth = {2**depth} (depth = {depth} upsamplings)")
+    return h, w
+
+
 def conv_decoder(size: tuple[int, int] = (64, 64), *, channels: int = 32, depth: int = 3,
                  activation: str = "softplus", norm: str = "batch", seed: int = 0,
                  dtype: torch.dtype = torch.float64) -> tuple[ConvDecoder, torch.Tensor]:
@@ -82,10 +92,8 @@ def conv_decoder(size: tuple[int, int] = (64, 64), *, channels: int = 32, depth:
     >>> tuple(module(u).shape), sum(p.numel() for p in module.parameters())
     ((1, 1, 32, 32), 1209)
     """
-    h, w = (positive_int(v, "size") for v in size)
+    h, w = check_decoder_size(size, depth)
     channels, depth = positive_int(channels, "channels"), positive_int(depth, "depth", minimum=0)
-    if h % 2**depth or w % 2**depth:
-        raise ValueError(f"size: {h}x{w} must be divisible by 2^depth = {2**depth} (depth = {depth} upsamplings)")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         module = ConvDecoder(channels, depth, activation, norm).to(dtype)

@@ -82,24 +82,33 @@ class DipResult(Result):
         return d
 
 
-def _network(problem: Problem, net: str, seed: int, options: dict[str, Any], module: Any = None) -> Any:
+def _check_device(device: str | None) -> str:
+    """``device`` as torch names it ("cpu", "cuda", "cuda:1"); "cuda" without PyTorch's GPU is refused here, by
+    name, before any network is built (ValueError)."""
+    from ..linalg.backend import resolve_backend
+    resolve_backend(device)
+    return "cpu" if device is None else str(device)
+
+
+def _network(problem: Problem, net: str, seed: int, options: dict[str, Any], module: Any = None,
+             device: str | None = None) -> Any:
     import torch
 
     from ..nets.conv import conv_decoder
     from ..nets.torch import TorchGenerator, TwoLayerModule
     if module is not None:
-        return TorchGenerator(*module)
+        return TorchGenerator(*module, device=device)
     if net == "conv":
         shape = tuple(problem.info["image_shape"])
         return TorchGenerator(*conv_decoder(shape, channels=options["channels"], depth=options["depth"],
                                             activation=options["activation"], norm=options["norm"], seed=seed,
-                                            dtype=torch.float64))
+                                            dtype=torch.float64), device=device)
     if net == "two-layer":  # the report's imaging network: V(0) scaled down, so x(0) ≈ 0 (docs/THEORY_NOTES.md)
         from ..nets.two_layer import TwoLayerDIP
         from .experiments import IMAGING_RUN
         two = TwoLayerDIP(problem.n, IMAGING_RUN["d"], IMAGING_RUN["k"], "tanh", seed=seed,
                           v_scale=IMAGING_RUN["v_scale"])
-        return TorchGenerator(TwoLayerModule(two), two.u)
+        return TorchGenerator(TwoLayerModule(two), two.u, device=device)
     raise ValueError(f"net must be one of {NETS}, got {net!r}")
 
 
@@ -110,7 +119,7 @@ def run_dip(problem: str | Problem = "deblurring", *, size: tuple[int, int] = (6
             channels: int = DIP_DEFAULTS["channels"], depth: int = DIP_DEFAULTS["depth"],
             activation: str = DIP_DEFAULTS["activation"], norm: str = DIP_DEFAULTS["norm"],
             module: tuple[Any, Any] | None = None, mechanism_checkpoints: int = 0, record_every: int = 1,
-            rules: Any = (), progress: bool = False) -> DipResult:
+            rules: Any = (), progress: bool = False, device: str | None = None) -> DipResult:
     """Train a DIP on a built-in imaging problem (or ``problem`` itself) in torch and read its PSNR curve.
 
     Parameters
@@ -125,6 +134,10 @@ def run_dip(problem: str | Problem = "deblurring", *, size: tuple[int, int] = (6
         defaults to 1/λ with λ = ‖A J(θ₀)‖² estimated by power iteration.
     mechanism_checkpoints : int
         When > 0, measure the theorem's mechanism at that many log-spaced checkpoints (and θ₀).
+    device : {"cpu", "cuda"} or torch's "cuda:N", optional
+        Where the network trains (default: the CPU, or ``module``'s own device). The figures are float64 on
+        either; a GPU's reductions sum in another order, so they agree with the CPU's to rounding, not bit for
+        bit.
 
     Returns
     -------
@@ -146,6 +159,8 @@ def run_dip(problem: str | Problem = "deblurring", *, size: tuple[int, int] = (6
         raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
     iterations = positive_int(iterations, "iterations")
     mechanism_checkpoints = positive_int(mechanism_checkpoints, "mechanism_checkpoints", minimum=0)
+    if device is not None:
+        device = _check_device(device)
     if isinstance(problem, str):
         if problem not in ("deblurring", "normal-integration"):
             raise ValueError(f"problem must be 'deblurring' or 'normal-integration', got {problem!r}")
@@ -155,7 +170,7 @@ def run_dip(problem: str | Problem = "deblurring", *, size: tuple[int, int] = (6
     if "image_shape" not in prob.info and module is None and net == "conv":
         raise ValueError("problem: the convolutional net needs an imaging problem (info['image_shape'])")
     gen = _network(prob, net, net_seed, {"channels": channels, "depth": depth, "activation": activation,
-                                         "norm": norm}, module)
+                                         "norm": norm}, module, device)
     if gen.n != prob.n:
         raise ValueError(f"module: the network's output has {gen.n} entries, the problem's x has {prob.n}")
     kw = optimizer_settings(gen, prob.A, optimizer, step=step, alpha=alpha, beta=beta)

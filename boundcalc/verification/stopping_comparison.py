@@ -24,8 +24,8 @@ import numpy as np
 from .._core import Result, positive_float, positive_int, progress_bar
 from ..problems import TALK_NOISE_STD, deblurring_problem, normal_integration_problem
 
-__all__ = ["RULES", "check_runs_folder", "run_rules", "stopping_comparison", "ComparisonResult", "landweber_oracle",
-           "landweber_rules", "summarise"]
+__all__ = ["RULES", "CONV_RUN", "check_comparison", "check_runs_folder", "run_rules", "stopping_comparison",
+           "ComparisonResult", "landweber_oracle", "landweber_rules", "summarise"]
 
 #: The rules compared, in table order (docs/THEORY_NOTES.md, "Stopping rules").
 RULES = ("theorem T_ES", "discrepancy (σ known)", "discrepancy (σ estimated)", "discrepancy τ = 2 (σ known)",
@@ -121,6 +121,10 @@ def landweber_rules(problem: Any, sigma: float | None, *, step: float = 1.0, ite
     return out
 
 
+#: The comparison's convolutional DIP (``conv_options`` overrides entries): the ConvDecoder shape of issue 26.
+CONV_RUN = {"channels": 32, "depth": 3, "activation": "softplus", "norm": "batch"}
+
+
 def _problem(name: str, size: tuple[int, int], noise_factor: float, seed: int) -> tuple[Any, np.ndarray]:
     """The problem at ``noise_factor`` × the talk's σ, and a second noisy copy y₂ (an independent draw)."""
     std = noise_factor * TALK_NOISE_STD[name]
@@ -133,20 +137,22 @@ def _problem(name: str, size: tuple[int, int], noise_factor: float, seed: int) -
 def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "conv", optimizer: str = "adam",
               iterations: int = 1500, net_seed: int = 0, window: int = 100, patience: int = 1000,
               sure: bool = True, conv_options: dict[str, Any] | None = None,
-              keep_images: bool = False, mechanism_checkpoints: int = 0) -> dict[str, Any]:
+              keep_images: bool = False, mechanism_checkpoints: int = 0, device: str | None = None) -> dict[str, Any]:
     """Train one DIP on ``problem`` (noise std ``sigma`` per entry, the model's: "σ known") keeping every iterate,
     replay every rule of :data:`RULES` on it, and return
     the record (JSON-ready): per rule the iteration it fired, the iterate it returned, PSNR, dB lost against the
     best raw iterate, iterations spent, never fired; the oracle figures; PSNR(ℓ) (``psnr_curve``); the seconds
     each part took; with ``keep_images`` the best and last iterates (``images``); with ``mechanism_checkpoints`` N
     the theorem's mechanism at N log-spaced checkpoints (``mechanism``, and the result object under
-    ``_mechanism`` for a figure: :func:`~boundcalc.verification.mechanism.plot_mechanism`)."""
+    ``_mechanism`` for a figure: :func:`~boundcalc.verification.mechanism.plot_mechanism`). ``device``: where
+    both runs train ("cpu", default, or "cuda"); the rules read the iterates on the host."""
     from ..dynamics.torch_training import train_torch
     from . import stopping as st
-    from .dip import _network, optimizer_settings
+    from .dip import _check_device, _network, optimizer_settings
+    device = _check_device(device)
     t0 = time.perf_counter()
-    opts = {"channels": 32, "depth": 3, "activation": "softplus", "norm": "batch", **(conv_options or {})}
-    gen = _network(problem, net, net_seed, opts)
+    opts = {**CONV_RUN, **(conv_options or {})}
+    gen = _network(problem, net, net_seed, opts, device=device)
     kw = optimizer_settings(gen, problem.A, optimizer)
     modulo = "kernel" in problem.info
     from ..dynamics.torch_training import log_checkpoints
@@ -228,7 +234,7 @@ def run_rules(problem: Any, y_copy: np.ndarray, sigma: float, *, net: str = "con
             "net_seed": net_seed, "problem_seed": problem.seed, "sigma": sigma_true, "sigma_estimated": sigma_hat,
             "psnr_y": psnr_y, "oracle_best": {"iteration": l_best, "psnr": p_best},
             "ema_beats_every_iterate": bool(p_ema > p_best), "rules": out, "parameters": gen.p,
-            "status": tr.status,
+            "status": tr.status, "device": device,
             "seconds": {"run": t_run, "sure_second_run": t_sure}}
 
 
@@ -299,43 +305,84 @@ def check_runs_folder(out: str | Path) -> Path:
 
 
 def _comparison_run(problem: str, size: tuple[int, int], net: str, opt: str, factor: float, seed: int,
-                    iterations: int, window: int, patience: int, sure: bool, conv_options: Any) -> dict[str, Any]:
+                    iterations: int, window: int, patience: int, sure: bool, conv_options: Any,
+                    device: str = "cpu") -> dict[str, Any]:
     """One run of the comparison's grid (a module-level function: an executor ships it to a worker)."""
     prob, y2 = _problem(problem, size, factor, seed)
     return {**run_rules(prob, y2, factor * TALK_NOISE_STD[problem], net=net, optimizer=opt, iterations=iterations,
-                        net_seed=seed, window=window, patience=patience, sure=sure, conv_options=conv_options),
+                        net_seed=seed, window=window, patience=patience, sure=sure, conv_options=conv_options,
+                        device=device),
             "noise_factor": factor}
+
+
+def check_comparison(problem: str, *, size: tuple[int, int], nets: tuple, optimizers: tuple, seeds: int,
+                     noise_factors: tuple, iterations: int, conv_options: dict | None = None,
+                     device: str | None = None, executor: Any = None) -> tuple[int, int, tuple, str]:
+    """Every input of :func:`stopping_comparison` checked, by name, before any run (or a dask cluster) starts:
+    (seeds, iterations, noise factors, device) as the sweep uses them; ValueError otherwise."""
+    from .dip import _check_device
+    if problem not in ("deblurring", "normal-integration"):
+        raise ValueError(f"problem must be 'deblurring' or 'normal-integration', got {problem!r}")
+    device = _check_device(device)
+    if executor is not None and device != "cpu":
+        raise ValueError(f"device: {device!r} with an executor; the executor's workers train on their CPUs "
+                         "(leave device out, or run without the executor)")
+    seeds = positive_int(seeds, "seeds")
+    iterations = positive_int(iterations, "iterations")
+    factors = tuple(positive_float(f, "noise") for f in noise_factors)
+    for net in nets:
+        if net not in ("conv", "two-layer"):
+            raise ValueError(f"nets: each must be 'conv' or 'two-layer', got {net!r}")
+    for opt in optimizers:
+        if opt not in ("adam", "igahd", "gd"):
+            raise ValueError(f"optimizers: each must be 'adam', 'igahd' or 'gd', got {opt!r}")
+    if "conv" in nets:
+        from ..nets.conv import check_decoder_size
+        check_decoder_size(size, {**CONV_RUN, **(conv_options or {})}["depth"])
+    return seeds, iterations, factors, device
 
 
 def stopping_comparison(problem: str = "deblurring", *, size: tuple[int, int] = (32, 32), nets: tuple = ("conv",),
                         optimizers: tuple = ("adam",), seeds: int = 5, noise_factors: tuple = (0.5, 1.0, 2.0),
                         iterations: int = 1500, out: str | Path | None = None, window: int = 100,
                         patience: int = 1000, sure: bool = True, conv_options: dict | None = None,
-                        progress: bool = False, executor: Any = None) -> ComparisonResult:
+                        progress: bool = False, executor: Any = None, device: str | None = None,
+                        announce: Any = None) -> ComparisonResult:
     """Every rule on every run of the grid (``nets`` × ``optimizers`` × ``noise_factors`` × ``seeds``; the
     problem noise and the network both take the seed). With ``out``, each run is written to
     ``out/runs/<name>.json`` as it finishes and reused by a rerun (resume). With ``executor`` (a
     ``concurrent.futures`` executor, e.g. :func:`~boundcalc.verification.sweeps.dask_executor`'s) the runs not on
-    disk run there, each saved here as it comes back; an interrupt cancels the others and keeps the finished."""
-    if problem not in ("deblurring", "normal-integration"):
-        raise ValueError(f"problem must be 'deblurring' or 'normal-integration', got {problem!r}")
-    seeds = positive_int(seeds, "seeds")
-    factors = tuple(positive_float(f, "noise") for f in noise_factors)
+    disk run there, each saved here as it comes back; an interrupt cancels the others and keeps the finished.
+    ``device`` "cuda" trains the runs in turn on the GPU (not with an executor, whose workers are CPU
+    processes); a run on the GPU is kept under a name of its own, so a resume never mixes the two devices'
+    figures, which agree to rounding only. ``announce`` (a callable taking one line) hears the plan once every
+    input is checked and before any run starts."""
+    seeds, iterations, factors, device = check_comparison(problem, size=size, nets=nets, optimizers=optimizers,
+                                                          seeds=seeds, noise_factors=noise_factors,
+                                                          iterations=iterations, conv_options=conv_options,
+                                                          device=device, executor=executor)
     folder = None if out is None else check_runs_folder(out) / "runs"
+    grid = [(net, opt, f, s) for net in nets for opt in optimizers for f in factors for s in range(seeds)]
+    if announce is not None:
+        announce(f"{len(grid)} run{'s' if len(grid) != 1 else ''} of {iterations} iterations "
+                 f"({'with' if sure else 'without'} the second run SURE needs) "
+                 f"{'on ' + device if executor is None else 'on the executor'}; each finished run is kept"
+                 + (f" in {folder}/" if folder is not None else ""))
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    grid = [(net, opt, f, s) for net in nets for opt in optimizers for f in factors for s in range(seeds)]
     bar = progress_bar(total=len(grid), desc="stopping rules", enabled=progress, unit="run")
     records: dict[int, dict[str, Any]] = {}
     todo = []
     for i, (net, opt, f, s) in enumerate(grid):
         path = None if folder is None else \
-            folder / f"{problem}_{size[0]}x{size[1]}_{net}_{opt}_noise{f:g}_seed{s}_it{iterations}.json"
+            folder / (f"{problem}_{size[0]}x{size[1]}_{net}_{opt}_noise{f:g}_seed{s}_it{iterations}"
+                      + ("" if device == "cpu" else f"_{device.replace(':', '')}") + ".json")
         if path is not None and path.is_file():
             records[i] = json.loads(path.read_text())
             bar.update()
         else:
-            todo.append((i, path, (problem, size, net, opt, f, s, iterations, window, patience, sure, conv_options)))
+            todo.append((i, path, (problem, size, net, opt, f, s, iterations, window, patience, sure, conv_options,
+                                   device)))
 
     def keep(i: int, path: Path | None, rec: dict[str, Any]) -> None:
         if path is not None:
@@ -369,4 +416,4 @@ def stopping_comparison(problem: str = "deblurring", *, size: tuple[int, int] = 
     return ComparisonResult(tuple(runs), tuple(summarise(runs)),
                             {"problem": problem, "size": list(size), "nets": list(nets), "optimizers": list(optimizers),
                              "seeds": seeds, "noise_factors": list(factors), "iterations": iterations,
-                             "window": window, "patience": patience, "sure": sure})
+                             "window": window, "patience": patience, "sure": sure, "device": device})

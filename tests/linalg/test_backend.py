@@ -1,6 +1,8 @@
 """Backend neutrality: the same numbers from NumPy, array-api-strict (only the standard is used)
 and, where installed, PyTorch on the CPU. GPU paths are exercised by benchmarks/gpu_check.py."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -87,8 +89,10 @@ def test_cuda_refused_clearly_without_a_gpu(capsys):
         pytest.skip("a GPU is present: the refusal cannot be seen here")
     with pytest.raises(ValueError, match="cuda"):
         resolve_backend("cuda")
-    for argv in (["check-init", "--device", "cuda"], ["verify", "--device", "cuda"],
-                 ["phase-diagram", "--device", "cuda", "--out", "unused-folder"]):
+    torch_commands = ([["dip", "--device", "cuda"], ["stopping", "--device", "cuda", "--dask", "local:1"]]
+                      if importlib.util.find_spec("torch") else [])  # without torch they say they need it
+    for argv in [["check-init", "--device", "cuda"], ["verify", "--device", "cuda"],
+                 ["phase-diagram", "--device", "cuda", "--out", "unused-folder"], *torch_commands]:
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert "cuda" in err and err.count("\n") == 1

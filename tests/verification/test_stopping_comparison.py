@@ -173,3 +173,61 @@ def test_an_interrupted_comparison_says_which_runs_it_kept(tmp_path, monkeypatch
     with pytest.raises(SweepInterrupted, match="interrupted: 1 of 2 runs saved in .*rerun the same command"):
         sc.stopping_comparison("deblurring", seeds=2, noise_factors=(1.0,), out=tmp_path / "cmp")
     assert len(list((tmp_path / "cmp" / "runs").glob("*.json"))) == 1
+
+
+def test_the_device_is_recorded_and_a_gpu_run_is_kept_under_a_name_of_its_own(tmp_path, monkeypatch):
+    from boundcalc.verification import dip
+    from boundcalc.verification import stopping_comparison as sc
+    specs = []
+
+    def fake(*spec):
+        specs.append(spec)
+        return {"problem": spec[0], "net": spec[2], "optimizer": spec[3], "rules": {}, "device": spec[-1],
+                "noise_factor": spec[4]}
+    monkeypatch.setattr(sc, "_comparison_run", fake)
+    cpu = sc.stopping_comparison("deblurring", seeds=1, noise_factors=(1.0,), out=tmp_path / "cmp")
+    assert cpu.settings["device"] == "cpu" and specs[-1][-1] == "cpu"
+    # a GPU here is pretended: the check is the file name a GPU run is kept under, and that the CPU's stays
+    monkeypatch.setattr(dip, "_check_device", lambda device: "cuda:0")
+    gpu = sc.stopping_comparison("deblurring", seeds=1, noise_factors=(1.0,), out=tmp_path / "cmp")
+    names = sorted(p.name for p in (tmp_path / "cmp" / "runs").glob("*.json"))
+    assert len(names) == 2 and names[0].endswith("_it1500.json") and names[1].endswith("_it1500_cuda0.json")
+    assert len(specs) == 2 and specs[-1][-1] == "cuda:0" and gpu.settings["device"] == "cuda:0"
+    with pytest.raises(ValueError, match="device.*executor"):
+        sc.stopping_comparison("deblurring", seeds=1, noise_factors=(1.0,), executor=object())
+
+
+def test_a_run_records_where_it_trained():
+    prob, y2 = sc._problem("deblurring", (12, 12), 1.0, 0)
+    rec = sc.run_rules(prob, y2, 50 / 255, net="conv", optimizer="gd", iterations=8, window=3, patience=3,
+                       sure=False, conv_options={"channels": 4, "depth": 1}, device="cpu")
+    assert rec["device"] == "cpu"
+    with pytest.raises(ValueError, match="device"):
+        sc.run_rules(prob, y2, 50 / 255, device="tpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_gpu_run_gives_the_cpus_figures_to_rounding():
+    prob, y2 = sc._problem("deblurring", (16, 16), 1.0, 0)
+    kw = dict(net="conv", optimizer="gd", iterations=40, window=5, patience=10, sure=True,
+              conv_options={"channels": 4, "depth": 2})
+    cpu = sc.run_rules(prob, y2, 50 / 255, device="cpu", **kw)
+    gpu = sc.run_rules(prob, y2, 50 / 255, device="cuda", **kw)
+    assert gpu["device"] == "cuda"
+    np.testing.assert_allclose(gpu["psnr_curve"], cpu["psnr_curve"], rtol=1e-8)
+    assert gpu["oracle_best"]["iteration"] == cpu["oracle_best"]["iteration"]
+
+
+def test_a_grid_that_cannot_run_is_refused_before_the_first_run(tmp_path, monkeypatch):
+    from boundcalc.verification import stopping_comparison as sc
+    monkeypatch.setattr(sc, "_comparison_run", lambda *spec: pytest.fail("a run started"))
+    said = []
+    for kw, match in (({"size": (12, 12)}, "size: 12x12 must be divisible by 2\\^depth = 8"),
+                      ({"nets": ("unet",)}, "nets"), ({"optimizers": ("sgd",)}, "optimizers"),
+                      ({"iterations": 0}, "iterations"), ({"noise_factors": (-1.0,)}, "noise")):
+        with pytest.raises(ValueError, match=match):
+            sc.stopping_comparison("deblurring", seeds=1, out=tmp_path / "cmp", announce=said.append, **kw)
+    assert said == [] and not (tmp_path / "cmp").exists()  # nothing said, nothing written
+    # a decoder of depth 2 makes 12×12: the size is checked against the network actually asked for
+    sc.check_comparison("deblurring", size=(12, 12), nets=("conv",), optimizers=("adam",), seeds=1,
+                        noise_factors=(1.0,), iterations=5, conv_options={"depth": 2})
