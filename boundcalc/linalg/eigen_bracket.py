@@ -28,7 +28,7 @@ import numpy as np
 
 from .._core import Result, as_rng, positive_float, positive_int
 
-__all__ = ["EigenBracket", "extreme_eigen_bracket"]
+__all__ = ["EigenBracket", "extreme_eigen_bracket", "certify_ritz_vectors"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -152,7 +152,7 @@ def extreme_eigen_bracket(matvec: Callable[[np.ndarray], np.ndarray], n: int, *,
         M = mv(np.eye(n))
         vals, vecs = np.linalg.eigh((M + M.T) / 2)
         order = [0, min(1, n - 1), max(n - 2, 0), n - 1]
-        return _certify(mv, vecs[:, order], n, count, rtol, require_min)
+        return certify_ritz_vectors(mv, vecs[:, order], n, rtol=rtol, require_min=require_min, count=count)
     Q = np.empty((n, max_steps + 1))
     q = as_rng(seed).standard_normal(n)
     Q[:, 0] = q / np.linalg.norm(q)
@@ -186,12 +186,30 @@ def extreme_eigen_bracket(matvec: Callable[[np.ndarray], np.ndarray], n: int, *,
     T = np.diag(alphas) + np.diag(betas[:-1], 1) + np.diag(betas[:-1], -1)
     theta, S = np.linalg.eigh(T)
     idx = [0, min(1, len(theta) - 1), max(len(theta) - 2, 0), len(theta) - 1]
-    return _certify(mv, Q[:, : len(alphas)] @ S[:, idx], n, count, rtol, require_min)
+    return certify_ritz_vectors(mv, Q[:, : len(alphas)] @ S[:, idx], n, rtol=rtol, require_min=require_min,
+                                count=count)
 
 
-def _certify(mv, X: np.ndarray, n: int, count: list[int], rtol: float, require_min: bool = True) -> EigenBracket:
-    """Brackets from the four Ritz vectors X (columns: lowest two, highest two), with residuals
-    recomputed by one block product."""
+LANCZOS_METHOD = ("Lanczos (full reorthogonalization, both ends) + Kato–Temple/Weyl residual bounds recomputed "
+                  "from the Ritz vectors; assumes the random start vector is not orthogonal to the extreme "
+                  "eigenvectors")
+
+
+def certify_ritz_vectors(mv: Callable[[np.ndarray], np.ndarray], X: np.ndarray, n: int, *, rtol: float,
+                         require_min: bool = True, count: list[int] | None = None,
+                         method: str = LANCZOS_METHOD) -> EigenBracket:
+    """Certified brackets on λ_min and λ_max of a symmetric PSD M from four approximate eigenvectors, however
+    they were found (Lanczos here; LAPACK's ``eigh`` of a formed Gram matrix in the mechanism's dense route).
+
+    The columns of X are the lowest two and the highest two; their Rayleigh quotients θ and residuals
+    ‖M x − θx‖ are **recomputed** by one block product ``mv(X)``, and the Kato–Temple/Weyl bounds of
+    :func:`lower_end` turn them into brackets widened for the rounding of length-``n`` inner products. The
+    bounds assume each pair's neighbour in X is the next eigenvalue (the extreme ends of the spectrum are
+    found, not skipped); ``require_min`` and the RuntimeError are those of :func:`extreme_eigen_bracket`.
+    ``count`` (a one-element list that the caller's ``mv`` increments) is recorded as the number of products;
+    ``method`` says in the result how X was found.
+    """
+    count = [0] if count is None else count
     X = X / np.linalg.norm(X, axis=0)
     MX = mv(X)
     theta = np.einsum("ij,ij->j", X, MX)
@@ -199,10 +217,7 @@ def _certify(mv, X: np.ndarray, n: int, count: list[int], rtol: float, require_m
     lo_min, hi_min, lo_max, hi_max, _ = _brackets(theta.tolist(), res.tolist(), n)
     w_min, w_max = _widths(lo_min, hi_min, lo_max, hi_max)
     min_ok = w_min <= rtol
-    out = EigenBracket(lo_min, hi_min, lo_max, hi_max, (float(res[0]), float(res[3])), count[0],
-                       "Lanczos (full reorthogonalization, both ends) + Kato–Temple/Weyl residual bounds "
-                       "recomputed from the Ritz vectors; assumes the random start vector is not orthogonal "
-                       "to the extreme eigenvectors", min_ok)
+    out = EigenBracket(lo_min, hi_min, lo_max, hi_max, (float(res[0]), float(res[3])), count[0], method, min_ok)
     if not require_min and not min_ok and w_max <= rtol:
         return out  # λ_min ∈ [lo_min, hi_min] is all float64 can certify; the caller says so
     if not out.relative_width <= rtol:

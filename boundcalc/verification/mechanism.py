@@ -76,12 +76,13 @@ def _gram_bracket(J: np.ndarray, rtol: float) -> Any:
     where the bracket on σ_min is wider than ``rtol`` this returns None and the caller takes the SVD of J."""
     import scipy.linalg
 
-    from ..linalg.eigen_bracket import _certify
+    from ..linalg.eigen_bracket import certify_ritz_vectors
     from ..nets.two_layer import JacobianSpectrum
     n, p = J.shape
     _, V = scipy.linalg.eigh(J @ J.T)
     X = V[:, [0, 1, n - 2, n - 1]]
-    b = _certify(lambda Y: J @ (J.T @ Y), X, max(n, p), [0], rtol, require_min=False)
+    b = certify_ritz_vectors(lambda Y: J @ (J.T @ Y), X, max(n, p), rtol=rtol, require_min=False,
+                             method="eigenvectors of J Jᵀ (LAPACK eigh), residuals recomputed with J")
     lo, hi = np.sqrt(max(b.lambda_min_lower, 0.0)), np.sqrt(b.lambda_min_upper)
     if not (lo > 0 and hi - lo <= rtol * hi):
         return None

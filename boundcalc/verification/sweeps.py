@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -236,10 +237,18 @@ def _connect(distributed: Any, address: str, timeout: float) -> Any:
     raise ValueError(f"--dask: no dask scheduler answers at {address} ({why})")
 
 
+#: The client behind each executor :func:`dask_executor` made (distributed's executor does not expose it).
+_DASK_CLIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def dask_workers(executor: Any) -> int | None:
-    """How many rows a dask executor runs at once: its cluster's worker threads (None: not a dask executor)."""
-    client = getattr(executor, "_client", None)  # distributed's ClientExecutor keeps its client there
-    if client is None or not callable(getattr(client, "nthreads", None)):
+    """How many rows an executor of :func:`dask_executor` runs at once: its cluster's worker threads (None for
+    any other executor)."""
+    try:
+        client = _DASK_CLIENTS.get(executor)
+    except TypeError:  # an object that takes no weak reference is not one of ours
+        return None
+    if client is None:
         return None
     return max(int(sum(client.nthreads().values())), 1)
 
@@ -278,7 +287,9 @@ def dask_executor(target: str, *, timeout: float = 10.0):
         try:
             # pure=False: a resumed sweep resubmits rows whose keys were just cancelled; equal keys
             # would hand it the cancelled futures back.
-            yield client.get_executor(pure=False)
+            executor = client.get_executor(pure=False)
+            _DASK_CLIENTS[executor] = client
+            yield executor
         except BaseException:
             if cluster is not None:  # interrupted or failed: a busy worker held close() for 4 s
                 with _interrupts_held(), _logs_quiet():

@@ -119,3 +119,22 @@ def test_kato_temple_weyl_and_the_outward_rounding_by_hand():
 def test_bad_arguments_are_named(kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         extreme_eigen_bracket(lambda v: v, **kwargs)
+
+
+def test_ritz_vectors_found_elsewhere_are_certified_by_their_own_residuals():
+    from boundcalc.linalg.eigen_bracket import certify_ritz_vectors
+    rng = np.random.default_rng(4)
+    lam = np.array([0.5, 0.9, 1.3, 2.0, 3.0, 7.0])
+    Q, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    M = Q @ np.diag(lam) @ Q.T
+    exact = Q[:, [0, 1, 4, 5]]
+    b = certify_ritz_vectors(lambda Y: M @ Y, exact, 6, rtol=1e-9, method="given")
+    assert b.lambda_min_lower <= 0.5 <= b.lambda_min_upper and b.lambda_max_lower <= 7.0 <= b.lambda_max_upper
+    assert b.method == "given" and b.relative_width <= 1e-9
+    # vectors off by 1e-4: the recomputed residuals widen the brackets, which still hold the eigenvalues
+    rough = exact + 1e-4 * rng.standard_normal(exact.shape)
+    b = certify_ritz_vectors(lambda Y: M @ Y, rough, 6, rtol=1e-3)
+    assert b.lambda_min_lower <= 0.5 <= b.lambda_min_upper and b.lambda_max_lower <= 7.0 <= b.lambda_max_upper
+    assert 0 < b.lambda_min_upper - b.lambda_min_lower <= 1e-3 * 0.5
+    with pytest.raises(RuntimeError, match="no number is reported"):  # too rough for the width asked
+        certify_ritz_vectors(lambda Y: M @ Y, exact + 1e-1 * rng.standard_normal(exact.shape), 6, rtol=1e-9)

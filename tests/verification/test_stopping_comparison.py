@@ -147,10 +147,11 @@ def test_the_comparison_runs_on_a_dask_cluster_and_keeps_each_run_here(tmp_path)
     pytest.importorskip("torch")
     pytest.importorskip("distributed")
     from boundcalc.verification.stopping_comparison import stopping_comparison
-    from boundcalc.verification.sweeps import dask_executor
+    from boundcalc.verification.sweeps import dask_executor, dask_workers
     kw = dict(size=(12, 12), nets=("conv",), optimizers=("gd", "adam"), seeds=2, noise_factors=(1.0,),
               iterations=20, window=5, patience=5, sure=False, conv_options={"channels": 4, "depth": 1})
     with dask_executor("local:2") as executor:
+        assert dask_workers(executor) == 2 and dask_workers(object()) is None
         remote = stopping_comparison("deblurring", out=tmp_path / "cmp", executor=executor, **kw)
     here = stopping_comparison("deblurring", **kw)
     assert len(list((tmp_path / "cmp" / "runs").glob("*.json"))) == 4

@@ -33,9 +33,9 @@ def test_a_worker_killed_mid_sweep_is_survived(tmp_path):
 
     kw = {"n": 20, "m": 10, "d": 5, "ks": (10, 20, 40, 80), "alphas": (0.1, 1.0), "trials": 4, "iterations": 4000,
           "loss_tol": 1e-30, "progress": False}
-    from boundcalc.verification.sweeps import dask_executor
+    from boundcalc.verification.sweeps import _DASK_CLIENTS, dask_executor
     with dask_executor("local:2") as executor:
-        client = executor._client
+        client = _DASK_CLIENTS[executor]
         pids = client.run(os.getpid)  # worker address → pid
         box = {}
         sweep = threading.Thread(target=lambda: box.setdefault("res", phase_diagram(executor=executor,
