@@ -12,15 +12,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._core import close_figure, jsonable, progress_bar
 from ..io.files import check_input_file
 from ..io.outputs import check_output_folder, staged_output_folder
 from ..nets.two_layer import TwoLayerDIP
-from ..problems import DEFAULT_NETWORK, DEFAULT_PROBLEM, Problem, default_problem
+from ..problems import DEFAULT_NETWORK, DEFAULT_PROBLEM, Problem
 from .render import Section
 from .sections import EXPERIMENTS, SECTIONS
 
-__all__ = ["build_report", "write_report", "load_config", "default_inputs"]
+__all__ = ["build_report", "write_report", "load_config", "config_from_dict", "problem_inputs", "default_inputs"]
 
 
 def _environment() -> dict[str, str]:
@@ -80,8 +82,7 @@ def build_report(problem: Problem | None = None, inputs: dict[str, Any] | None =
     section records its wall time in ``data["seconds"]``.
     """
 
-    problem = problem if problem is not None else default_problem()
-    inputs = inputs if inputs is not None else default_inputs()
+    problem, inputs = _problem_and_inputs(problem, inputs)
     context: dict[str, Any] = {"inputs": inputs, "network": {**DEFAULT_NETWORK, **inputs.get("network", {})}}
     builders = SECTIONS[:sections] + (EXPERIMENTS if experiments else [])
     context["progress"] = progress
@@ -188,6 +189,12 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
         cfg = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config: {path} is not valid TOML ({exc})") from None
+    return config_from_dict(cfg)
+
+
+def config_from_dict(cfg: dict[str, Any]) -> tuple[Problem, dict[str, Any]]:
+    """:func:`load_config` on the tables already read: ``{"problem": {...}, "network": {...}, "report": {...}}``
+    (missing keys take the defaults), checked the same way."""
     allowed = {"problem": set(DEFAULT_PROBLEM), "network": set(DEFAULT_NETWORK), "report": set(DEFAULT_REPORT)}
     for section, values in cfg.items():
         if section not in allowed:
@@ -218,6 +225,53 @@ def load_config(path: str | Path) -> tuple[Problem, dict[str, Any]]:
     return problem, {"problem": prob_in, "network": net_in, "report": report_in}
 
 
+def _problem_and_inputs(problem: Problem | None, inputs: dict[str, Any] | None) -> tuple[Problem, dict[str, Any]]:
+    """The problem a report shows and the inputs it records, made to agree: without ``problem`` the one the
+    inputs' ``[problem]`` describes (the default without inputs); without a ``[problem]`` table the one that
+    rebuilds ``problem``; with both, the table is checked against the problem (:func:`problem_inputs`)."""
+    given = dict(inputs) if inputs is not None else {}
+    inputs = {**default_inputs(), **given}
+    if problem is None:
+        problem, _ = config_from_dict({"problem": dict(inputs["problem"])})
+    elif "problem" not in given:
+        inputs["problem"] = problem_inputs(problem)
+    else:
+        problem_inputs(problem, given["problem"])
+    return problem, inputs
+
+
+def problem_inputs(problem: Problem, spec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``[problem]`` table of experiment.toml that rebuilds ``problem``: m, n, noise_norm and seed of
+    :func:`~boundcalc.problems.gaussian_problem`, checked by rebuilding it (A, x̄ and y equal to 1e-12
+    relative). With ``spec`` (a table given with the problem) that table is checked instead.
+
+    Raises
+    ------
+    ValueError
+        If the table would rebuild another problem, or no table can (a problem that is not a seeded Gaussian
+        draw of unit signal norm): a report of it could not be rerun from its folder.
+    """
+    from ..problems import gaussian_problem
+    if spec is None:
+        if problem.name != "gaussian" or problem.seed is None or problem.noise_norm is None:
+            raise ValueError(f"problem: a report's experiment.toml rebuilds only a seeded Gaussian problem "
+                             f"(bc.gaussian_problem(m, n, noise_norm=…, seed=…)); this one is {problem.name!r}"
+                             f"{'' if problem.seed is not None else ' without a seed'}")
+        # ‖ε‖ is the requested norm up to rounding: 15 digits give back the number that was asked for
+        spec = {"m": problem.m, "n": problem.n, "noise_norm": float(f"{problem.noise_norm:.15g}"),
+                "seed": int(problem.seed)}
+    full = {**DEFAULT_PROBLEM, **spec}
+    again = gaussian_problem(full["m"], full["n"], noise_norm=full["noise_norm"], seed=full["seed"])
+    same = (again.A.shape == np.shape(problem.A) and
+            all(np.allclose(a, np.asarray(b), rtol=1e-12, atol=0) for a, b in
+                ((again.A, problem.A), (again.x_bar, problem.x_bar), (again.y, problem.y))))
+    if not same:
+        raise ValueError(f"problem: the experiment.toml table {full} rebuilds another problem than the one given "
+                         "(a Gaussian draw of signal norm 1 with these m, n, noise_norm and seed is the only kind "
+                         "it records); the report could not be rerun from its folder")
+    return full
+
+
 def write_report(out: str | Path = "reports/default", *, force: bool = False,
                  problem: Problem | None = None, inputs: dict[str, Any] | None = None,
                  sections: int | None = None, experiments: bool | None = None, progress: bool = False,
@@ -241,7 +295,14 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     --------
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / 'report'
-    >>> bc.write_report(out, problem=bc.gaussian_problem(10, 3, seed=0), experiments=False)  # doctest: +SKIP
+    >>> folder = bc.write_report(out, problem=bc.gaussian_problem(10, 3, seed=0), sections=1, experiments=False)
+    >>> sorted(p.name for p in folder.iterdir())  # doctest: +ELLIPSIS
+    [...'experiment.toml', ...'report.html', 'report.md', 'results.json', ...]
+    >>> print((folder / "experiment.toml").read_text().split("[problem]")[1].split("[network]")[0].strip())
+    m = 10
+    n = 3
+    noise_norm = 0.01
+    seed = 0
     """
     import time
 
@@ -250,8 +311,7 @@ def write_report(out: str | Path = "reports/default", *, force: bool = False,
     from .render import summary_markdown, to_html, to_tex, verdict_summary
     t_start = time.perf_counter()
     check_output_folder(out, force=force)
-    problem = problem if problem is not None else default_problem()
-    inputs = dict(inputs) if inputs is not None else default_inputs()
+    problem, inputs = _problem_and_inputs(problem, inputs)
     report_in = {**DEFAULT_REPORT, **inputs.get("report", {})}
     if experiments is not None:
         report_in["experiments"] = bool(experiments)

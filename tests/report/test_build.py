@@ -377,3 +377,31 @@ def test_a_figure_that_cannot_be_shown_is_refused_not_embedded(tmp_path, content
     fig.savefig(tmp_path / "fig.png")
     plt.close(fig)
     assert "data:image/png;base64," in to_html("![a figure](fig.png)", tmp_path, "t", [])
+
+
+def test_the_problem_shown_and_the_problem_recorded_are_the_same(tmp_path):
+    """write_report(problem=P) recorded the default problem's table in experiment.toml (and its pass-rate
+    section crashed on the mismatch); inputs without a problem reported the default problem."""
+    import numpy as np
+
+    from boundcalc.problems import deblurring_problem, gaussian_problem
+    from boundcalc.report.build import load_config, problem_inputs
+    given = gaussian_problem(10, 3, noise_norm=0.02, seed=4)
+    folder = write_report(tmp_path / "p", problem=given, sections=1, experiments=False)
+    rebuilt, inputs = load_config(folder / "experiment.toml")
+    assert inputs["problem"] == {"m": 10, "n": 3, "noise_norm": 0.02, "seed": 4}
+    np.testing.assert_array_equal(rebuilt.y, given.y)
+    results = json.loads((folder / "results.json").read_text())
+    assert results["inputs"]["problem"] == inputs["problem"]
+    # inputs alone: the report is of the problem they describe
+    folder = write_report(tmp_path / "i", inputs={"problem": inputs["problem"]}, sections=1, experiments=False)
+    shown = json.loads((folder / "results.json").read_text())["problem"]
+    assert (shown["m"], shown["n"], shown["seed"]) == (10, 3, 4)
+    # what experiment.toml cannot rebuild is refused before the disk changes
+    for problem, inp, match in ((deblurring_problem((16, 16), seed=0), None, "rebuilds only a seeded Gaussian"),
+                                (given, {"problem": {"m": 10, "n": 3, "seed": 5}}, "rebuilds another problem"),
+                                (gaussian_problem(10, 3, signal_norm=2.0, seed=4), None, "another problem")):
+        with pytest.raises(ValueError, match=match):
+            write_report(tmp_path / "no", problem=problem, inputs=inp, sections=1, experiments=False)
+        assert not (tmp_path / "no").exists()
+    assert problem_inputs(given) == {"m": 10, "n": 3, "noise_norm": 0.02, "seed": 4}
