@@ -3,9 +3,10 @@ three optimizers, noise 0.5, 1 and 2 × the talk's σ; seeds 0–4 for the convo
 two-layer net; 32×32, 1500 iterations, SURE's second run included.
 
 Each (problem, generator) is one resumable :func:`~boundcalc.verification.stopping_comparison.stopping_comparison`
-in OUT/<problem>_<net>/; an interrupted grid resumes where it stopped. At the end it writes OUT/table.md (every
+in OUT/<problem>_<net>/; an interrupted grid resumes where it stopped. At the end it writes OUT/stopping_table.md (every
 rule's dB lost: median, mean, 90th percentile, worst; iterations spent; never fired, pooled over the noise levels)
-and OUT/table.json (the same rows, the settings and the seconds each part took).
+and OUT/stopping_table.json (the same rows, the settings and the seconds each part took), and one figure per
+(problem, generator): OUT/stopping_rules_<problem>_<net>.png (:func:`~boundcalc.plot_comparison`).
 
 About 1 h 15 min of CPU on this 2-core machine with ``--dask local:2`` (the 2026-12 measurement: 240 runs).
 Run: python benchmarks/stopping_grid.py OUT [--dask local:N|ADDRESS]
@@ -17,7 +18,8 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from boundcalc.verification.stopping_comparison import stopping_comparison
+from boundcalc._core import close_figure
+from boundcalc.verification.stopping_comparison import plot_comparison, stopping_comparison
 
 GRID = [(problem, net, 5 if net == "conv" else 10) for problem in ("deblurring", "normal-integration")
         for net in ("conv", "two-layer")]
@@ -57,12 +59,15 @@ def main() -> None:
             seconds[f"{problem}/{net}"] = time.perf_counter() - t0
             settings[f"{problem}/{net}"] = res.settings
             rows += list(res.table)
+            fig = plot_comparison(res)
+            fig.savefig(out / f"stopping_rules_{problem}_{net}.png", dpi=100)
+            close_figure(fig)
             for opt in ("adam", "igahd", "gd"):
                 mine = [r["ema_beats_every_iterate"] for r in res.runs if r["optimizer"] == opt]
                 ema[f"{problem}/{net}/{opt}"] = f"{sum(mine)} of {len(mine)}"
             print(f"{problem} / {net}: {len(res.runs)} runs, {seconds[f'{problem}/{net}']:.0f} s here", flush=True)
-    (out / "table.md").write_text(markdown(rows))
-    (out / "table.json").write_text(json.dumps({"table": rows, "settings": settings, "seconds": seconds,
+    (out / "stopping_table.md").write_text(markdown(rows))
+    (out / "stopping_table.json").write_text(json.dumps({"table": rows, "settings": settings, "seconds": seconds,
                                                       "ema_beats_every_iterate": ema}, indent=1))
     print(markdown(rows))
     print("the best EMA beat every raw iterate in: " + "; ".join(f"{k} {v}" for k, v in ema.items()))

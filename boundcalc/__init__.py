@@ -40,6 +40,8 @@ _EXPORTS = {
     "verify": "verification.claims", "ClaimCheck": "verification.claims", "VerifyResult": "verification.claims",
     "phase_diagram": "verification.sweeps", "write_report": "report.build",
     "run_dip": "verification.dip", "mechanism": "verification.mechanism", "plot_mechanism": "verification.mechanism",
+    "stopping_comparison": "verification.stopping_comparison",
+    "plot_comparison": "verification.stopping_comparison",
     "train_torch": "dynamics.torch_training", "log_checkpoints": "dynamics.torch_training", "conv_decoder": "nets.conv",
 }
 #: Public submodules reachable as attributes (``bc.stopping.ESWMV``), imported on first use.

@@ -22,6 +22,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -649,10 +650,22 @@ def cmd_stopping(args: argparse.Namespace) -> int:
         parse_dask_target(args.dask)
         with dask_executor(args.dask) as executor:
             res = stopping_comparison(args.problem, executor=executor, **kw)
+    figure = None
+    if args.out is not None:
+        from ._core import close_figure
+        from .verification.stopping_comparison import plot_comparison
+        fig = plot_comparison(res)
+        figure = Path(args.out) / "stopping_rules.png"
+        tmp = figure.with_name(f".{figure.name}.tmp")
+        fig.savefig(tmp, dpi=110, format="png")
+        close_figure(fig)
+        tmp.replace(figure)  # atomic: an interrupted write leaves the previous figure
     _print({"table": list(res.table), "settings": res.settings, "runs": list(res.runs)} if args.json else res,
            args.json,
            {"problem": args.problem, "size": list(size), "quick": args.quick, "out": args.out, "dask": args.dask,
             "device": args.device})
+    if figure is not None and not args.json:
+        print(f"figure: {figure} (dB lost per rule, one box per rule)")
     return 0
 
 

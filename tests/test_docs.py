@@ -56,6 +56,7 @@ def test_every_document_the_code_cites_ships_with_it():
     for folder in ("boundcalc", "tests", "benchmarks", "examples"):
         for path in (ROOT / folder).rglob("*.py"):
             for name in cite.findall(path.read_text(encoding="utf-8")):
-                if name not in shipped and name != "report.md":  # report.md is what `report` writes
+                # files the tools write, not documents: `report` writes report.md, the grid benchmark its table
+                if name not in shipped and name not in ("report.md", "stopping_table.md"):
                     missing.add(f"{path.relative_to(ROOT)}: {name}")
     assert not missing, sorted(missing)

@@ -18,7 +18,8 @@ NOT_CALLABLES = {"__version__", "FORMULAS", "stopping", "SpectrumResult", "Check
                  "VerifyResult", "Activation"}
 PUBLIC = [name for name in bc.__all__ if name not in NOT_CALLABLES]
 NEEDS = {"TorchGenerator": "torch", "run_dip": "torch", "mechanism": "torch", "train_torch": "torch",
-         "plot_mechanism": "torch", "log_checkpoints": "torch",
+         "plot_mechanism": "torch", "log_checkpoints": "torch", "stopping_comparison": "torch",
+         "plot_comparison": "torch",
          "conv_decoder": "torch", "from_deepinv": "deepinv"}  # run in the README's deepinv environment
 
 

@@ -25,7 +25,7 @@ from .._core import Result, positive_float, positive_int, progress_bar
 from ..problems import TALK_NOISE_STD, deblurring_problem, normal_integration_problem
 
 __all__ = ["RULES", "CONV_RUN", "check_comparison", "check_runs_folder", "run_rules", "stopping_comparison",
-           "ComparisonResult", "landweber_oracle", "landweber_rules", "summarise"]
+           "ComparisonResult", "landweber_oracle", "landweber_rules", "summarise", "plot_comparison"]
 
 #: The rules compared, in table order (docs/THEORY_NOTES.md, "Stopping rules").
 RULES = ("theorem T_ES", "discrepancy (σ known)", "discrepancy (σ estimated)", "discrepancy τ = 2 (σ known)",
@@ -284,14 +284,20 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+#: What ``boundcalc stopping --out`` writes beside ``runs/``: the figure of :func:`plot_comparison`.
+COMPARISON_OUTPUTS = ("stopping_rules.png",)
+
+
 def check_runs_folder(out: str | Path) -> Path:
     """A comparison folder: new, empty, or one a previous comparison wrote (``runs/`` of ``*.json`` and the
-    ``*.part`` an interrupted write leaves). Anything else is refused before any work (ValueError)."""
+    ``*.part`` an interrupted write leaves, and :data:`COMPARISON_OUTPUTS`). Anything else is refused before
+    any work (ValueError)."""
     out = Path(out)
     if out.exists():
         if not out.is_dir():
             raise ValueError(f"out: {out} exists and is not a folder")
-        foreign = [p.name for p in out.iterdir() if p.name != "runs"]
+        ours = {"runs", *COMPARISON_OUTPUTS, *(f".{name}.tmp" for name in COMPARISON_OUTPUTS)}
+        foreign = [p.name for p in out.iterdir() if p.name not in ours]
         runs = out / "runs"
         if runs.exists():
             if not runs.is_dir():
@@ -356,7 +362,18 @@ def stopping_comparison(problem: str = "deblurring", *, size: tuple[int, int] = 
     ``device`` "cuda" trains the runs in turn on the GPU (not with an executor, whose workers are CPU
     processes); a run on the GPU is kept under a name of its own, so a resume never mixes the two devices'
     figures, which agree to rounding only. ``announce`` (a callable taking one line) hears the plan once every
-    input is checked and before any run starts."""
+    input is checked and before any run starts.
+
+    Examples
+    --------
+    >>> res = stopping_comparison("deblurring", size=(16, 16), seeds=2, noise_factors=(1.0,), iterations=30,
+    ...                           window=5, patience=5, sure=False, conv_options={"channels": 4, "depth": 1})
+    >>> len(res.runs), res.settings["device"]
+    (2, 'cpu')
+    >>> row = next(r for r in res.table if r["rule"] == "discrepancy (σ known)")
+    >>> row["runs"], row["never_fired"] + (row["median_db_lost"] is not None) >= 1
+    (2, True)
+    """
     seeds, iterations, factors, device = check_comparison(problem, size=size, nets=nets, optimizers=optimizers,
                                                           seeds=seeds, noise_factors=noise_factors,
                                                           iterations=iterations, conv_options=conv_options,
@@ -417,3 +434,49 @@ def stopping_comparison(problem: str = "deblurring", *, size: tuple[int, int] = 
                             {"problem": problem, "size": list(size), "nets": list(nets), "optimizers": list(optimizers),
                              "seeds": seeds, "noise_factors": list(factors), "iterations": iterations,
                              "window": window, "patience": patience, "sure": sure, "device": device})
+
+
+def plot_comparison(res: ComparisonResult):
+    """One panel per (problem, net, optimizer) of the comparison: a box per rule of the dB it lost against the
+    best raw iterate, over the runs where it fired (the points are the runs), and on the right how many runs it
+    never fired in. A rule that never fired has no box; a negative loss (the averaged output, which can beat
+    every raw iterate) lies left of the dashed zero line.
+
+    Examples
+    --------
+    >>> res = stopping_comparison("deblurring", size=(16, 16), seeds=2, noise_factors=(1.0,), iterations=20,
+    ...                           window=3, patience=3, sure=False, conv_options={"channels": 4, "depth": 1})
+    >>> len(plot_comparison(res).axes)
+    1
+    """
+    from .._core import subplots
+    groups: dict[tuple, list] = {}
+    for r in res.runs:
+        groups.setdefault((r["problem"], r["net"], r["optimizer"]), []).append(r)
+    rules = [rule for rule in RULES if any(rule in r["rules"] for r in res.runs)]
+    fig, axes = subplots(len(groups), 1, figsize=(8.0, 0.42 * len(rules) * len(groups) + 1.0 * len(groups)),
+                         layout="constrained", squeeze=False)
+    for ax, ((prob, net, opt), runs) in zip(axes[:, 0], groups.items(), strict=True):
+        lost, never = [], []
+        for rule in rules:
+            outs = [r["rules"][rule] for r in runs if rule in r["rules"]]
+            lost.append([o["db_lost"] for o in outs if not o["never_fired"]])
+            never.append((sum(o["never_fired"] for o in outs), len(outs)))
+        y = np.arange(len(rules))[::-1]  # the table's order, top to bottom
+        filled = [i for i, v in enumerate(lost) if v]
+        if filled:
+            ax.boxplot([lost[i] for i in filled], positions=y[filled], vert=False, widths=0.55, showfliers=False,
+                       medianprops={"color": "C1", "linewidth": 2})
+            for i in filled:
+                ax.plot(lost[i], np.full(len(lost[i]), y[i]), "o", ms=3, color="C0", alpha=0.6, zorder=3)
+        ax.axvline(0.0, color="0.5", ls="--", lw=0.8)
+        ax.set_yticks(y, rules, fontsize=8)
+        ax.set_ylim(-0.7, len(rules) - 0.3)
+        for yi, (nv, total) in zip(y, never, strict=True):
+            ax.annotate(f"never {nv}/{total}" if nv else "", (1.0, yi), xycoords=("axes fraction", "data"),
+                        xytext=(4, 0), textcoords="offset points", va="center", fontsize=7, color="0.35")
+        ax.set_xlabel("dB lost against the best raw iterate (runs where the rule fired)")
+        noise = sorted({r.get("noise_factor") for r in runs if r.get("noise_factor") is not None})
+        ax.set_title(f"{prob} / {net} / {opt}: {len(runs)} runs"
+                     + (f", noise {', '.join(f'{f:g}' for f in noise)} × the talk's σ" if noise else ""), fontsize=9)
+    return fig

@@ -232,3 +232,23 @@ def test_a_grid_that_cannot_run_is_refused_before_the_first_run(tmp_path, monkey
     # a decoder of depth 2 makes 12×12: the size is checked against the network actually asked for
     sc.check_comparison("deblurring", size=(12, 12), nets=("conv",), optimizers=("adam",), seeds=1,
                         noise_factors=(1.0,), iterations=5, conv_options={"depth": 2})
+
+
+def test_the_command_draws_one_box_per_rule_and_resumes_beside_its_figure(tmp_path, capsys):
+    from boundcalc.cli import main
+    argv = ["stopping", "--size", "16x16", "--seeds", "2", "--noise", "1", "--iterations", "12", "--window", "3",
+            "--patience", "3", "--no-sure", "--out", str(tmp_path / "cmp")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    figure = tmp_path / "cmp" / "stopping_rules.png"
+    assert f"figure: {figure}" in out and figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(argv) == 0  # the figure is the comparison's own: the folder resumes
+    assert "figure:" in capsys.readouterr().out
+    res = sc.ComparisonResult(tuple(json.loads(p.read_text()) for p in sorted((tmp_path / "cmp" / "runs").glob("*"))),
+                              (), {})
+    fig = sc.plot_comparison(res)
+    ax = fig.axes[0]
+    # every rule the runs have (SURE left out by --no-sure), in the table's order from the top
+    assert [t.get_text() for t in ax.get_yticklabels()] == [r for r in sc.RULES if r != "SURE minimum"]
+    never = [t.get_text() for t in ax.texts if t.get_text()]
+    assert "never 2/2" in never  # the theorem's T_ES does not apply to the conv net: never fired
