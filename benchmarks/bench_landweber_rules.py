@@ -5,8 +5,8 @@ Step γ = 0.1 (γ = 1, the report's, puts the best iterate at ℓ ≈ 3 and hide
 
 Also a rule from the theory's rate (issue 34 §3): T_ES^GF of THEORY §4, ln(‖y(0) − y‖/‖ε‖)/μ, with the certified
 μ = σ₀²σ_A²/4 replaced by the rate the residual measured over its first W iterations, μ̂ = ln(r₀/r_W)/W per
-iteration, and ‖ε‖ = σ√m ("rate W"; it cannot stop before W, when the rate is known). With the average rate up to ℓ instead of W, the stop is exactly the
-discrepancy principle: ℓ ≥ ln(r₀/‖ε‖)/μ̂_ℓ ⇔ r_ℓ ≤ ‖ε‖.
+iteration, and ‖ε‖ = σ√m ("rate W"; it cannot stop before W, when the rate is known). With the average rate
+up to ℓ instead of W, the stop is exactly the discrepancy principle: ℓ ≥ ln(r₀/‖ε‖)/μ̂_ℓ ⇔ r_ℓ ≤ ‖ε‖.
 Run: python benchmarks/bench_landweber_rules.py [step]
 """
 

@@ -8,7 +8,8 @@ rule's dB lost: median, mean, 90th percentile, worst; iterations spent; never fi
 and OUT/stopping_table.json (the same rows, the settings and the seconds each part took), and one figure per
 (problem, generator): OUT/stopping_rules_<problem>_<net>.png (:func:`~boundcalc.plot_comparison`).
 
-About 1 h 15 min of CPU on this 2-core machine with ``--dask local:2`` (the 2026-12 measurement: 240 runs).
+270 runs. On this 2-core machine with ``--dask local:2``, 203 of them took 71 min while other work shared the
+machine; the table in docs/stopping_table.md comes from this script.
 Run: python benchmarks/stopping_grid.py OUT [--dask local:N|ADDRESS]
 """
 
