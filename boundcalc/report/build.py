@@ -232,11 +232,10 @@ def _problem_and_inputs(problem: Problem | None, inputs: dict[str, Any] | None) 
     given = dict(inputs) if inputs is not None else {}
     inputs = {**default_inputs(), **given}
     if problem is None:
-        problem, _ = config_from_dict({"problem": dict(inputs["problem"])})
-    elif "problem" not in given:
-        inputs["problem"] = problem_inputs(problem)
+        problem, read = config_from_dict({"problem": dict(inputs["problem"])})
+        inputs["problem"] = read["problem"]  # whole: the defaults of the keys left out, as experiment.toml has them
     else:
-        problem_inputs(problem, given["problem"])
+        inputs["problem"] = problem_inputs(problem, given.get("problem"))
     return problem, inputs
 
 

@@ -405,3 +405,7 @@ def test_the_problem_shown_and_the_problem_recorded_are_the_same(tmp_path):
             write_report(tmp_path / "no", problem=problem, inputs=inp, sections=1, experiments=False)
         assert not (tmp_path / "no").exists()
     assert problem_inputs(given) == {"m": 10, "n": 3, "noise_norm": 0.02, "seed": 4}
+    # a partial table is recorded whole: the keys left out take the defaults that rebuilt the problem
+    folder = write_report(tmp_path / "part", problem=gaussian_problem(10, 3, seed=4), sections=1,
+                          experiments=False, inputs={"problem": {"m": 10, "n": 3, "seed": 4}})
+    assert load_config(folder / "experiment.toml")[1]["problem"] == {"m": 10, "n": 3, "noise_norm": 0.01, "seed": 4}
