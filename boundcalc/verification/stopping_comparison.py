@@ -326,7 +326,8 @@ def check_comparison(problem: str, *, size: tuple[int, int], nets: tuple, optimi
                      device: str | None = None, executor: Any = None) -> tuple[int, int, tuple, str]:
     """Every input of :func:`stopping_comparison` checked, by name, before any run (or a dask cluster) starts:
     (seeds, iterations, noise factors, device) as the sweep uses them; ValueError otherwise."""
-    from .dip import _check_device
+    from ..dynamics.torch_training import OPTIMIZERS
+    from .dip import NETS, _check_device
     if problem not in ("deblurring", "normal-integration"):
         raise ValueError(f"problem must be 'deblurring' or 'normal-integration', got {problem!r}")
     device = _check_device(device)
@@ -337,11 +338,11 @@ def check_comparison(problem: str, *, size: tuple[int, int], nets: tuple, optimi
     iterations = positive_int(iterations, "iterations")
     factors = tuple(positive_float(f, "noise") for f in noise_factors)
     for net in nets:
-        if net not in ("conv", "two-layer"):
-            raise ValueError(f"nets: each must be 'conv' or 'two-layer', got {net!r}")
+        if net not in NETS:
+            raise ValueError(f"nets: each must be one of {NETS}, got {net!r}")
     for opt in optimizers:
-        if opt not in ("adam", "igahd", "gd"):
-            raise ValueError(f"optimizers: each must be 'adam', 'igahd' or 'gd', got {opt!r}")
+        if opt not in OPTIMIZERS:
+            raise ValueError(f"optimizers: each must be one of {OPTIMIZERS}, got {opt!r}")
     if "conv" in nets:
         from ..nets.conv import check_decoder_size
         check_decoder_size(size, {**CONV_RUN, **(conv_options or {})}["depth"])
