@@ -296,9 +296,11 @@ def check_runs_folder(out: str | Path) -> Path:
     if out.exists():
         if not out.is_dir():
             raise ValueError(f"out: {out} exists and is not a folder")
-        ours = {"runs", *COMPARISON_OUTPUTS, *(f".{name}.tmp" for name in COMPARISON_OUTPUTS)}
-        foreign = [p.name for p in out.iterdir() if p.name not in ours]
         runs = out / "runs"
+        # a figure of that name without runs/ beside it was not drawn by a comparison: the user's, kept
+        ours = {"runs", *((*COMPARISON_OUTPUTS, *(f".{name}.tmp" for name in COMPARISON_OUTPUTS))
+                          if runs.is_dir() else ())}
+        foreign = [p.name for p in out.iterdir() if p.name not in ours]
         if runs.exists():
             if not runs.is_dir():
                 foreign.append("runs (a file)")

@@ -244,6 +244,11 @@ def test_the_command_draws_one_box_per_rule_and_resumes_beside_its_figure(tmp_pa
     assert f"figure: {figure}" in out and figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(argv) == 0  # the figure is the comparison's own: the folder resumes
     assert "figure:" in capsys.readouterr().out
+    (tmp_path / "mine").mkdir()  # a figure of that name with no runs/ beside it is the user's: never replaced
+    (tmp_path / "mine" / "stopping_rules.png").write_bytes(b"mine")
+    assert main([*argv[:-1], str(tmp_path / "mine")]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "stopping_rules.png").read_bytes() == b"mine"
     res = sc.ComparisonResult(tuple(json.loads(p.read_text()) for p in sorted((tmp_path / "cmp" / "runs").glob("*"))),
                               (), {})
     fig = sc.plot_comparison(res)
