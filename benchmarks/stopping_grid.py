@@ -44,6 +44,14 @@ def main() -> None:
     if not args or args[0].startswith("--"):
         sys.exit(__doc__)
     out = Path(args[0])
+    # the grid writes only these names into OUT: anything else there is someone else's, and is left alone
+    ours = {f"{problem}_{net}" for problem, net, _ in GRID} | {"stopping_table.md", "stopping_table.json"} | {
+        f"stopping_rules_{problem}_{net}.png" for problem, net, _ in GRID}
+    if out.exists():
+        foreign = [p.name for p in out.iterdir() if p.name not in ours] if out.is_dir() else [out.name]
+        if foreign:
+            sys.exit(f"stopping_grid: {out} holds files the grid did not write ({', '.join(sorted(foreign)[:5])}); "
+                     "choose a new folder (an existing one is reused only to resume)")
     dask = args[args.index("--dask") + 1] if "--dask" in args else None
     if dask is not None:
         from boundcalc.verification.sweeps import dask_executor

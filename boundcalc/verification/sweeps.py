@@ -806,11 +806,12 @@ def plot_phase_diagram(res: PhaseDiagramResult, budget: int | Sequence[int] | No
             im3 = ax3.imshow(np.ma.masked_invalid(np.log10(np.maximum(med, 1))), origin="lower", cmap="magma_r",
                              aspect="auto", vmin=0, vmax=np.log10(b))
             ax3.set_facecolor("none")
+            beyond = f"> {b // 1000}k" if b >= 1000 else f"> {b}"  # a budget under 1000 read "> 0k"
             for (i, j), v in np.ndenumerate(med):
                 if censored[i, j]:
                     ax3.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="0.8", edgecolor="0.45",
                                             hatch="///", linewidth=0))
-                ax3.text(j, i, f"> {b // 1000}k" if censored[i, j] else f"{v:.0f}", ha="center", va="center",
+                ax3.text(j, i, beyond if censored[i, j] else f"{v:.0f}", ha="center", va="center",
                          fontsize=6, color="k" if censored[i, j] or v < b ** 0.6 else "w",
                          bbox={"facecolor": "white", "edgecolor": "none", "pad": 1} if censored[i, j] else None)
             ax3.set_xticks(range(len(res.alphas)), alphas, rotation=45, fontsize=7)

@@ -191,3 +191,6 @@ def test_censored_medians_are_hatched_not_coloured_and_each_budget_has_its_row()
     hatched = [p for p in panels[0].patches if p.get_hatch()]
     assert len(hatched) == int((~np.isfinite(med_short)).sum()) > 0
     assert panels[0].get_legend() is not None and "censored" in panels[0].get_legend().get_texts()[0].get_text()
+    # a budget under 1000 is written out: its censored cells read "> 300" (they read "> 0k")
+    texts = [t.get_text() for t in panels[0].texts]
+    assert texts.count("> 300") == len(hatched) and "> 0k" not in texts
